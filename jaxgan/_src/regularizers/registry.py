@@ -1,0 +1,83 @@
+"""Penalties by name behind one call signature, for configs and the train step."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable, NamedTuple
+
+import jax
+
+from jaxgan._src import validation
+from jaxgan._src.regularizers import gradient_penalties as gp
+from jaxgan._src.regularizers.input_gradients import METHODS
+
+
+class Penalty(NamedTuple):
+  """A named penalty with the uniform signature `(critic_fn, real, fake, rng_key) -> scalar`."""
+
+  name: str
+  fn: Callable[..., jax.Array]
+
+  def __call__(self, critic_fn, real, fake, rng_key):
+    return self.fn(critic_fn, real, fake, rng_key)
+
+
+def _with_signature(name, penalty_fn, uses):
+  def build(**hyperparams):
+    def fn(critic_fn, real, fake, rng_key):
+      args = {"real": real, "fake": fake, "rng_key": rng_key}
+      return penalty_fn(critic_fn, *(args[a] for a in uses), **hyperparams)
+
+    return Penalty(name, fn)
+
+  build.target = penalty_fn
+  return build
+
+
+_REGISTRY = {
+    "wgan_gp": _with_signature("wgan_gp", gp.wgan_gp, ("real", "fake", "rng_key")),
+    "wgan_lp": _with_signature("wgan_lp", gp.wgan_lp, ("real", "fake", "rng_key")),
+    "r1": _with_signature("r1", gp.r1, ("real",)),
+    "r2": _with_signature("r2", gp.r2, ("fake",)),
+    "zero_centered_gp": _with_signature("zero_centered_gp", gp.zero_centered_gp, ("real", "fake", "rng_key")),
+    "dragan": _with_signature("dragan", gp.dragan, ("real", "rng_key")),
+    "wgan_div": _with_signature("wgan_div", gp.wgan_div, ("real", "fake", "rng_key")),
+}
+
+
+def available() -> list[str]:
+  """Names accepted by :func:`get`, sorted."""
+  return sorted(_REGISTRY)
+
+
+def get(name: str, **hyperparams) -> Penalty:
+  """Returns the penalty `name` with its keyword hyperparameters bound.
+
+  Args:
+    name: one of :func:`available`.
+    **hyperparams: keyword-only arguments of that penalty (`weight`, `gamma`,
+      `method`, ...).
+
+  Returns:
+    A :class:`Penalty` callable as `penalty(critic_fn, real, fake, rng_key)`.
+
+  Raises:
+    ValueError: unknown name or hyperparameter, or an invalid value.
+  """
+  if name not in _REGISTRY:
+    raise ValueError(f"Unknown penalty {name!r}; available: {', '.join(available())}.")
+  build = _REGISTRY[name]
+  accepted = [
+      p.name for p in inspect.signature(build.target).parameters.values() if p.kind is p.KEYWORD_ONLY
+  ]
+  unknown = sorted(set(hyperparams) - set(accepted))
+  if unknown:
+    raise ValueError(f"Penalty {name!r} does not take {unknown}; its hyperparameters are: {accepted}.")
+  for key, value in hyperparams.items():
+    if key in ("weight", "gamma", "k", "perturbation", "target"):
+      validation.check_non_negative(value, key)
+    elif key == "p":
+      validation.check_positive(value, key)
+    elif key == "method":
+      validation.check_choice(value, "method", METHODS)
+  return build(**hyperparams)
