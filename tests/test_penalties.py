@@ -1,0 +1,257 @@
+"""Penalties: closed forms, method equivalence, float64 finite differences, degenerate points."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxgan as jg
+
+KEY = jax.random.key(0)
+BATCH, DIM = 8, 3
+
+
+class TinyCritic(nn.Module):
+  hidden: int = 16
+  activation: str = "tanh"
+
+  @nn.compact
+  def __call__(self, x):
+    act = jnp.tanh if self.activation == "tanh" else nn.relu
+    x = x.reshape(x.shape[0], -1)
+    x = act(nn.Dense(self.hidden)(x))
+    x = act(nn.Dense(self.hidden)(x))
+    return nn.Dense(1)(x)[:, 0]
+
+
+def make_problem(dtype=jnp.float32, shape=(BATCH, DIM)):
+  k1, k2, k3 = jax.random.split(KEY, 3)
+  real = jax.random.normal(k1, shape, dtype)
+  fake = 2.0 * jax.random.normal(k2, shape, dtype) + 0.5
+  critic = TinyCritic()
+  params = critic.init(k3, real)
+  # steep enough that some gradient norms exceed 1 (so the one-sided penalty is active)
+  params = jax.tree.map(lambda p: (2.5 * p).astype(dtype), params)
+  return critic, params, real, fake
+
+
+def call(name, critic_fn, real, fake, key, method):
+  return jg.penalties.get(name, method=method)(critic_fn, real, fake, key)
+
+
+PENALTIES = jg.penalties.available()
+
+
+def test_registry_lists_all_penalties():
+  assert PENALTIES == ["dragan", "r1", "r2", "wgan_div", "wgan_gp", "wgan_lp", "zero_centered_gp"]
+
+
+@pytest.mark.parametrize("name", PENALTIES)
+@pytest.mark.parametrize("method", ["batch_sum", "forward_over_reverse"])
+def test_methods_agree_on_value_and_parameter_gradient(name, method):
+  critic, params, real, fake = make_problem(shape=(BATCH, 2, 3))
+
+  def loss(p, m):
+    return call(name, lambda x: critic.apply(p, x), real, fake, KEY, m)
+
+  ref_value, ref_grad = jax.jit(jax.value_and_grad(loss), static_argnums=1)(params, "vmap")
+  value, grad = jax.jit(jax.value_and_grad(loss), static_argnums=1)(params, method)
+  np.testing.assert_allclose(value, ref_value, rtol=1e-4)
+  flat_ref, flat = jax.flatten_util.ravel_pytree(ref_grad)[0], jax.flatten_util.ravel_pytree(grad)[0]
+  assert float(jnp.linalg.norm(flat_ref)) > 1e-3
+  assert float(jnp.linalg.norm(flat - flat_ref) / jnp.linalg.norm(flat_ref)) < 1e-4
+  # The points' gradient too (penalties that flow into a generator through `fake`).
+  gx_ref = jax.grad(lambda f: call(name, lambda x: critic.apply(params, x), real, f, KEY, "vmap"))(fake)
+  gx = jax.grad(lambda f: call(name, lambda x: critic.apply(params, x), real, f, KEY, method))(fake)
+  np.testing.assert_allclose(gx, gx_ref, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", PENALTIES)
+@pytest.mark.parametrize("method", jg.penalties.METHODS)
+def test_parameter_gradient_matches_float64_finite_differences(name, method):
+  with jax.enable_x64(True):
+    critic, params, real, fake = make_problem(jnp.float64)
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    f = lambda v: call(name, lambda x: critic.apply(unravel(v), x), real, fake, KEY, method)
+    grad = jax.grad(f)(flat)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+      direction = jnp.asarray(rng.normal(size=flat.shape))
+      h = 1e-6
+      fd = (f(flat + h * direction) - f(flat - h * direction)) / (2 * h)
+      np.testing.assert_allclose(jnp.dot(grad, direction), fd, rtol=1e-6, atol=1e-9)
+
+
+def linear_critic(w):
+  return lambda x: x.reshape(x.shape[0], -1) @ w
+
+
+def test_closed_forms_for_linear_critic():
+  w = jnp.array([3.0, 4.0])  # ||w|| = 5 everywhere
+  real, fake = jnp.ones((4, 2)), jnp.zeros((4, 2))
+  d = linear_critic(w)
+  np.testing.assert_allclose(jg.penalties.wgan_gp(d, real, fake, KEY, weight=10.0), 10 * 16.0)
+  np.testing.assert_allclose(jg.penalties.wgan_lp(d, real, fake, KEY, weight=2.0), 2 * 16.0)
+  np.testing.assert_allclose(jg.penalties.r1(d, real, gamma=4.0), 2.0 * 25.0)
+  np.testing.assert_allclose(jg.penalties.r2(d, fake, gamma=4.0), 2.0 * 25.0)
+  np.testing.assert_allclose(jg.penalties.zero_centered_gp(d, real, fake, KEY, weight=3.0), 75.0)
+  np.testing.assert_allclose(jg.penalties.dragan(d, real, KEY, weight=1.0), 16.0)
+  np.testing.assert_allclose(jg.penalties.wgan_div(d, real, fake, KEY, k=2.0, p=6.0), 2.0 * 5.0**6, rtol=1e-6)
+  np.testing.assert_allclose(jg.penalties.wgan_div(d, real, fake, KEY, points="real_and_fake", k=2.0, p=2.0), 50.0)
+  # one-sided: a 0.5-Lipschitz critic is not penalised by LP but is by GP.
+  half = linear_critic(jnp.array([0.3, 0.4]))
+  assert float(jg.penalties.wgan_lp(half, real, fake, KEY)) == 0.0
+  np.testing.assert_allclose(jg.penalties.wgan_gp(half, real, fake, KEY, weight=1.0), 0.25)
+
+
+def test_norms_are_per_sample_not_batch_wide():
+  # D(x) = ||x||^2 / 2 has gradient x: per-sample norms differ, a batch-wide norm would not match.
+  x = jnp.array([[0.0, 0.0], [3.0, 4.0], [0.6, 0.8], [0.0, 2.0]])
+  d = lambda x: 0.5 * jnp.sum(x**2, axis=-1)
+  norms = np.array([0.0, 5.0, 1.0, 2.0])
+  for method in jg.penalties.METHODS:
+    value = jg.penalties.wgan_gp(d, x, x, KEY, weight=1.0, method=method)  # real == fake: points are x
+    np.testing.assert_allclose(value, np.mean((norms - 1) ** 2), rtol=1e-6)
+    assert not np.isclose(float(value), (np.linalg.norm(x) - 1) ** 2)
+    np.testing.assert_allclose(jg.penalties.r1(d, x, gamma=2.0, method=method), np.mean(norms**2), rtol=1e-6)
+
+
+def test_interpolation_coefficient_is_per_sample():
+  real, fake = jnp.ones((64, 2)), jnp.zeros((64, 2))
+  points = jg.penalties.interpolate(real, fake, KEY)
+  np.testing.assert_allclose(points[:, 0], points[:, 1])  # one eps per sample, shared over features
+  assert float(jnp.std(points[:, 0])) > 0.1  # eps varies across samples
+  assert float(points.min()) >= 0.0 and float(points.max()) <= 1.0
+
+
+@pytest.mark.parametrize("name", PENALTIES)
+@pytest.mark.parametrize("method", jg.penalties.METHODS)
+def test_degenerate_points_give_finite_values_and_gradients(name, method):
+  critic, params, real, _ = make_problem()
+  constant = lambda p, x: jnp.zeros(x.shape[0]) * p["params"]["Dense_2"]["bias"][0]  # zero input gradient
+  for critic_fn, r, f in [
+      (constant, real, real),
+      (lambda p, x: critic.apply(p, x), real, real),  # real == fake
+      (lambda p, x: critic.apply(p, x), 1e6 * real, -1e6 * real),
+      (lambda p, x: critic.apply(p, x), 1e-12 * real, 0 * real),
+  ]:
+    value, grad = jax.value_and_grad(lambda p: call(name, lambda x: critic_fn(p, x), r, f, KEY, method))(params)
+    assert np.isfinite(value), (name, method)
+    assert all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grad)), (name, method)
+
+
+def test_vmap_method_handles_cross_sample_coupling():
+  # A critic that centres the batch couples samples: only "vmap" gives per-sample gradients of D(x_i) alone.
+  w = jnp.array([1.0, 2.0])
+  coupled = lambda x: (x - x.mean(0)) @ w
+  x = jax.random.normal(KEY, (4, 2))
+  np.testing.assert_allclose(jg.penalties.input_gradients(coupled, x, method="vmap"), 0.0, atol=1e-6)
+  np.testing.assert_allclose(jg.penalties.input_gradients(coupled, x, method="batch_sum"), 0.0, atol=1e-6)
+  plain = lambda x: x @ w
+  np.testing.assert_allclose(jg.penalties.input_gradients(plain, x, method="vmap"), jnp.tile(w, (4, 1)))
+
+
+# --- errors -------------------------------------------------------------------
+
+def test_bad_arguments_raise_clear_errors():
+  d = linear_critic(jnp.ones(2))
+  real = jnp.ones((4, 2))
+  with pytest.raises(ValueError, match="weight"):
+    jg.penalties.wgan_gp(d, real, real, KEY, weight=-1.0)
+  with pytest.raises(ValueError, match="gamma"):
+    jg.penalties.r1(d, real, gamma=-0.1)
+  with pytest.raises(ValueError, match="same shape"):
+    jg.penalties.wgan_gp(d, real, jnp.ones((3, 2)), KEY)
+  with pytest.raises(ValueError, match="rank >= 2"):
+    jg.penalties.r1(d, jnp.ones(4))
+  with pytest.raises(TypeError, match="floating"):
+    jg.penalties.r1(d, jnp.ones((4, 2), jnp.int32))
+  with pytest.raises(ValueError, match="method"):
+    jg.penalties.r1(d, real, method="magic")
+  with pytest.raises(ValueError, match=r"scores of shape \(batch,\)"):
+    jg.penalties.r1(lambda x: d(x)[:, None], real)
+  with pytest.raises(ValueError, match="Unknown penalty"):
+    jg.penalties.get("gp")
+  with pytest.raises(ValueError, match="does not take"):
+    jg.penalties.get("r1", weight=1.0)
+  with pytest.raises(ValueError, match="weight"):
+    jg.penalties.get("wgan_gp", weight=-2.0)
+
+
+# --- normalisation, clipping, consensus, lazy --------------------------------
+
+def test_spectral_norm_sigma_matches_svd():
+  class SNDense(nn.Module):
+    @nn.compact
+    def __call__(self, x, update_stats):
+      return jg.penalties.SpectralNorm(nn.Dense(7), n_steps=1)(x, update_stats=update_stats)
+
+  model = SNDense()
+  x = jnp.ones((2, 5))
+  variables = model.init(KEY, x, update_stats=True)
+  apply = jax.jit(lambda v: model.apply(v, x, update_stats=True, mutable=["batch_stats"])[1])
+  for _ in range(50):  # persistent power iteration: one step per call
+    variables = {**variables, **apply(variables)}
+  kernel = variables["params"]["Dense_0"]["kernel"]
+  sigma = variables["batch_stats"]["SpectralNorm_0"]["Dense_0/kernel/sigma"]
+  np.testing.assert_allclose(sigma, jnp.linalg.svd(kernel, compute_uv=False)[0], rtol=1e-4)
+  out = model.apply(variables, x, update_stats=False)
+  np.testing.assert_allclose(out, x @ (kernel / sigma) + variables["params"]["Dense_0"]["bias"], rtol=1e-5)
+
+
+def test_gradient_normalized_critic_is_one_lipschitz():
+  critic = TinyCritic(hidden=32, activation="relu")
+  x = 3.0 * jax.random.normal(KEY, (256, 2))
+  params = critic.init(KEY, x)
+  params = jax.tree.map(lambda p: 5.0 * p, params)  # a steep raw critic
+  raw = lambda x: critic.apply(params, x)
+  normalized = jg.penalties.gradient_normalized(raw)
+  assert float(jnp.max(jg.penalties.safe_norms(jg.penalties.input_gradients(raw, x)))) > 2.0
+  norms = jg.penalties.safe_norms(jg.penalties.input_gradients(normalized, x, method="vmap"))
+  assert float(jnp.max(norms)) <= 1.0 + 1e-5
+  assert float(jnp.max(jnp.abs(normalized(x)))) <= 1.0
+  # GN is piecewise 1-Lipschitz: pairs inside one linear region of the raw critic obey the bound.
+  y = x + 1e-3 * jax.random.normal(jax.random.key(1), x.shape)
+  same_region = jnp.all(jnp.isclose(jg.penalties.input_gradients(raw, x), jg.penalties.input_gradients(raw, y)), axis=-1)
+  assert int(same_region.sum()) > 200
+  ratio = jnp.abs(normalized(x) - normalized(y)) / jnp.linalg.norm(x - y, axis=-1)
+  assert float(jnp.max(jnp.where(same_region, ratio, 0.0))) <= 1.0 + 1e-3
+
+
+def test_weight_clipping_transform_matches_params_map():
+  params = {"w": jnp.array([0.5, -0.5, 0.001]), "b": jnp.array([2.0])}
+  grads = {"w": jnp.array([1.0, -1.0, 0.0]), "b": jnp.array([-1.0])}
+  tx = optax.chain(optax.sgd(0.1), jg.penalties.weight_clipping(0.01))
+  updates, _ = tx.update(grads, tx.init(params), params)
+  new = optax.apply_updates(params, updates)
+  expected = jg.penalties.clip_weights(jax.tree.map(lambda p, g: p - 0.1 * g, params, grads), 0.01)
+  chex_close = jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-7), new, expected)
+  del chex_close
+  assert all(float(jnp.max(jnp.abs(leaf))) <= 0.01 + 1e-7 for leaf in jax.tree.leaves(new))
+  with pytest.raises(ValueError, match="params"):
+    tx.update(grads, tx.init(params))
+  with pytest.raises(ValueError, match="clip_value"):
+    jg.penalties.weight_clipping(0.0)
+
+
+def test_consensus_term_on_bilinear_game():
+  # Dirac-GAN style bilinear game f(theta, psi) = theta * psi: v = (psi, -theta), L = (theta^2 + psi^2)/2.
+  def term(theta, psi):
+    v = {"theta": jax.grad(lambda t: t * psi)(theta), "psi": jax.grad(lambda p: -theta * p)(psi)}
+    return jg.penalties.consensus_term(v, gamma=3.0)
+
+  np.testing.assert_allclose(term(1.5, -2.0), 1.5 * (1.5**2 + 2.0**2))
+  np.testing.assert_allclose(jax.grad(term, argnums=(0, 1))(1.5, -2.0), (3.0 * 1.5, 3.0 * -2.0))
+
+
+def test_lazy_regularization_scales_and_skips():
+  d = linear_critic(jnp.array([3.0, 4.0]))
+  real = jnp.ones((4, 2))
+  f = jax.jit(lambda step: jg.penalties.lazy_regularization(jg.penalties.r1, step, d, real, interval=4, gamma=2.0))
+  np.testing.assert_allclose(f(0), 4 * 25.0)
+  np.testing.assert_allclose(f(8), 4 * 25.0)
+  assert float(f(3)) == 0.0
+  with pytest.raises(ValueError, match="interval"):
+    jg.penalties.lazy_regularization(jg.penalties.r1, 0, d, real, interval=0)
