@@ -18,9 +18,10 @@ closes over (its parameters) and the points:
   the parameter gradient of a Jacobian-vector product of the critic along `u`
   (no reverse pass through a reverse pass). Same assumption as `batch_sum`.
 
-The default, `"batch_sum"`, was the fastest correct method in
+The default, `"forward_over_reverse"`, was the fastest in
 `benchmarks/penalty_cost.py` (see `benchmarks/RESULTS.md`); use `"vmap"` for
-critics with cross-sample coupling.
+critics with cross-sample coupling (batch norm), where the other two methods
+would mix samples.
 
 References:
   Gulrajani et al., Improved Training of Wasserstein GANs, 2017 (per-sample
@@ -39,7 +40,7 @@ import optax
 from jaxgan._src import validation
 
 METHODS = ("vmap", "batch_sum", "forward_over_reverse")
-DEFAULT_METHOD = "batch_sum"
+DEFAULT_METHOD = "forward_over_reverse"
 
 CriticFn = Callable[[jax.Array], jax.Array]
 

@@ -1,0 +1,76 @@
+"""Flax MLP generator and critic for low-dimensional data."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class MLPGenerator(nn.Module):
+  """`z (batch, latent_dim) -> x (batch, output_dim)`: ReLU MLP, linear output.
+
+  Attributes:
+    output_dim: data dimension.
+    hidden: widths of the hidden layers.
+  """
+
+  output_dim: int = 2
+  hidden: Sequence[int] = (256, 256, 256)
+
+  @nn.compact
+  def __call__(self, z: jax.Array) -> jax.Array:
+    x = z
+    for width in self.hidden:
+      x = nn.relu(nn.Dense(width)(x))
+    return nn.Dense(self.output_dim)(x)
+
+
+class MLPCritic(nn.Module):
+  """`x (batch, ...) -> scores (batch,)`: LeakyReLU MLP without batch norm.
+
+  No batch norm, so samples never interact and every gradient-penalty
+  `method` is exact. With `spectral_norm=True` each dense layer is wrapped
+  in `flax.linen.SpectralNorm`; its power-iteration vectors live in the
+  `batch_stats` collection and advance when that collection is mutable.
+  `layer_norm=True` adds per-sample layer normalisation.
+
+  Attributes:
+    hidden: widths of the hidden layers.
+    spectral_norm: wrap dense layers in spectral normalisation.
+    layer_norm: add layer norm after each hidden dense layer.
+  """
+
+  hidden: Sequence[int] = (256, 256, 256)
+  spectral_norm: bool = False
+  layer_norm: bool = False
+
+  def _dense(self, features: int, x: jax.Array) -> jax.Array:
+    layer = nn.Dense(features)
+    if self.spectral_norm:
+      return nn.SpectralNorm(layer)(x, update_stats=self.is_mutable_collection("batch_stats"))
+    return layer(x)
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    x = x.reshape(x.shape[0], -1)
+    for width in self.hidden:
+      x = self._dense(width, x)
+      if self.layer_norm:
+        x = nn.LayerNorm()(x)
+      x = nn.leaky_relu(x, 0.2)
+    return self._dense(1, x)[:, 0]
+
+
+def split_variables(variables) -> tuple[dict, dict]:
+  """Splits Linen variables into `(params, model_state)` (every other collection)."""
+  variables = dict(variables)
+  params = variables.pop("params")
+  return params, variables
+
+
+def init_linen(module: nn.Module, rng_key: jax.Array, example: jax.Array) -> tuple[dict, dict]:
+  """Initialises a Linen module; returns `(params, model_state)`."""
+  return split_variables(module.init(rng_key, jnp.asarray(example)))
