@@ -194,7 +194,7 @@ def build_train_step(
     metrics = {
         "critic_loss": loss,
         "penalty": reg,
-        "critic_grad_norm": optax.global_norm(grads),
+        "critic_grad_norm": optax.tree.norm(grads),
         "real_score": jnp.mean(real_scores),
         "fake_score": jnp.mean(fake_scores),
         **objective_metrics,
@@ -234,7 +234,7 @@ def build_train_step(
 
     metrics = jax.tree.map(jnp.mean, critic_metrics)
     metrics["generator_loss"] = generator_loss
-    metrics["generator_grad_norm"] = optax.global_norm(generator_grads)
+    metrics["generator_grad_norm"] = optax.tree.norm(generator_grads)
     # Any non-finite value in any critic update shows up in the sums.
     bad = _first_bad([jnp.sum(critic_metrics[q]) for q in NONFINITE_QUANTITIES[:3]]
                      + [metrics[q] for q in NONFINITE_QUANTITIES[3:]])

@@ -1,0 +1,90 @@
+"""Orbax checkpoints: round trip with typed keys, retention, config checks, missing and corrupt directories."""
+
+import os
+
+import chex
+import jax
+import jax.numpy as jnp
+import pytest
+
+import jaxgan as jg
+from tests.test_train import data, setup
+
+
+def trained_state():
+  state, step, _ = setup()
+  state, _ = step(state, data()[0])
+  return state
+
+
+def test_round_trip_restores_structure_and_typed_key(tmp_path):
+  state = trained_state()
+  ckpt = jg.checkpoint.Checkpointer(tmp_path / "ck", save_every=1, config={"a": 1})
+  assert ckpt.save(1, state)
+  ckpt.wait()
+  fresh, _, _ = setup()
+  restored = ckpt.restore(fresh)
+  ckpt.close()
+  assert jnp.issubdtype(restored.rng_key.dtype, jax.dtypes.prng_key)
+  chex.assert_trees_all_equal(jax.random.key_data(restored.rng_key), jax.random.key_data(state.rng_key))
+  chex.assert_trees_all_equal(restored.replace(rng_key=None), state.replace(rng_key=None))
+
+
+def test_save_interval_and_retention(tmp_path):
+  state = trained_state()
+  ckpt = jg.checkpoint.Checkpointer(tmp_path, save_every=2, keep=2)
+  saved = [ckpt.save(s, state) for s in range(1, 9)]
+  ckpt.close()
+  assert saved == [False, True, False, True, False, True, False, True]
+  assert ckpt.all_steps() == [6, 8]
+
+
+def test_config_mismatch_is_an_error_and_overwrites_nothing(tmp_path):
+  state = trained_state()
+  ckpt = jg.checkpoint.Checkpointer(tmp_path, save_every=1, config={"objective": "wgan", "log_every": 10},
+                                    match_keys=["objective"])
+  ckpt.save(1, state)
+  ckpt.close()
+  other = jg.checkpoint.Checkpointer(tmp_path, save_every=1, config={"objective": "hinge", "log_every": 5},
+                                     match_keys=["objective"])
+  with pytest.raises(jg.checkpoint.CheckpointError, match=r"objective: saved 'wgan', now 'hinge'"):
+    other.restore(state)
+  assert other.all_steps() == [1]
+  same = jg.checkpoint.Checkpointer(tmp_path, save_every=1, config={"objective": "wgan", "log_every": 5},
+                                    match_keys=["objective"])
+  same.restore(state)  # runtime-only keys may differ
+
+
+def test_missing_directory_and_missing_step(tmp_path):
+  state = trained_state()
+  ckpt = jg.checkpoint.Checkpointer(tmp_path / "empty", save_every=1)
+  with pytest.raises(jg.checkpoint.CheckpointError, match="No complete checkpoint"):
+    ckpt.restore(state)
+  ckpt.save(1, state)
+  ckpt.wait()
+  with pytest.raises(jg.checkpoint.CheckpointError, match=r"No checkpoint for step 7.*available: \[1\]"):
+    ckpt.restore(state, step=7)
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+  state = trained_state()
+  ckpt = jg.checkpoint.Checkpointer(tmp_path, save_every=1)
+  ckpt.save(1, state)
+  ckpt.close()
+  for root, _, files in os.walk(tmp_path / "1" / "state"):
+    for name in files:
+      with open(os.path.join(root, name), "wb") as f:
+        f.write(b"garbage")
+  with pytest.raises(jg.checkpoint.CheckpointError, match="could not be restored"):
+    jg.checkpoint.Checkpointer(tmp_path, save_every=1).restore(state)
+
+
+def test_structure_mismatch_is_a_clear_error(tmp_path):
+  state = trained_state()
+  ckpt = jg.checkpoint.Checkpointer(tmp_path, save_every=1)
+  ckpt.save(1, state)
+  ckpt.close()
+  bigger = jax.tree.map(lambda x: x, state).replace(
+      critic_params=jax.tree.map(lambda x: jnp.zeros((3,) + x.shape, x.dtype), state.critic_params))
+  with pytest.raises(jg.checkpoint.CheckpointError, match="could not be restored"):
+    jg.checkpoint.Checkpointer(tmp_path, save_every=1).restore(bigger)
