@@ -7,6 +7,7 @@ Submodules:
   models      Flax generators and critics.
   metrics     mode coverage on mixtures.
   train       GANState and the jitted, data-parallel train step.
+  samplers    Langevin and MALA latent samplers, diagnostics, truncation and hubness baselines.
   checkpoint  Orbax checkpoints with the config beside the state.
 """
 
@@ -16,8 +17,9 @@ from jaxgan import losses
 from jaxgan import metrics
 from jaxgan import models
 from jaxgan import penalties
+from jaxgan import samplers
 from jaxgan import train
 
 __version__ = "0.1.0"
 
-__all__ = ["checkpoint", "data", "losses", "metrics", "models", "penalties", "train"]
+__all__ = ["checkpoint", "data", "losses", "metrics", "models", "penalties", "samplers", "train"]

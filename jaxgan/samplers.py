@@ -1,0 +1,41 @@
+"""Latent samplers: Langevin and MALA kernels, chain runner with adaptation and diagnostics, baselines.
+
+>>> kernel = jg.samplers.mala(energy_fn, step_size=0.1)
+>>> result = jg.samplers.run_chains(kernel, key, z0, num_steps=500, num_warmup=200)
+"""
+
+from jaxgan._src.samplers.chains import ChainResult
+from jaxgan._src.samplers.chains import Trace
+from jaxgan._src.samplers.chains import run_chains
+from jaxgan._src.samplers.diagnostics import effective_sample_size
+from jaxgan._src.samplers.diagnostics import split_rhat
+from jaxgan._src.samplers.kernels import Info
+from jaxgan._src.samplers.kernels import Kernel
+from jaxgan._src.samplers.kernels import State
+from jaxgan._src.samplers.kernels import langevin
+from jaxgan._src.samplers.kernels import langevin_proposal
+from jaxgan._src.samplers.kernels import mala
+from jaxgan._src.samplers.kernels import metropolis_hastings
+from jaxgan._src.samplers.latents import hubness_latents
+from jaxgan._src.samplers.latents import k_occurrence
+from jaxgan._src.samplers.latents import latent_energy
+from jaxgan._src.samplers.latents import truncated_normal_latents
+
+__all__ = [
+    "ChainResult",
+    "Info",
+    "Kernel",
+    "State",
+    "Trace",
+    "effective_sample_size",
+    "hubness_latents",
+    "k_occurrence",
+    "langevin",
+    "langevin_proposal",
+    "latent_energy",
+    "mala",
+    "metropolis_hastings",
+    "run_chains",
+    "split_rhat",
+    "truncated_normal_latents",
+]
