@@ -159,17 +159,8 @@ def _truncate_metrics(path: str, last_step: int) -> None:
     f.writelines(lines)
 
 
-def train_and_evaluate(config: dict, workdir: str, *, progress: bool = True) -> dict:
-  """Trains (resuming from `workdir` if it holds checkpoints) and returns the final metrics."""
-  config = validate_config(config)
-  os.makedirs(workdir, exist_ok=True)
-  checkpointer = jg.checkpoint.Checkpointer(
-      os.path.join(workdir, "checkpoints"),
-      save_every=config["checkpoint_every"],
-      keep=config["keep_checkpoints"],
-      config=config,
-      match_keys=[k for k in config if k not in RUNTIME_KEYS],
-  )
+def _train(config: dict, workdir: str, checkpointer, progress: bool):
+  """The training loop; returns the final state and the built parts."""
   parts = build(config)
   state = parts["state"]
   if checkpointer.latest_step() is not None:
@@ -204,11 +195,28 @@ def train_and_evaluate(config: dict, workdir: str, *, progress: bool = True) -> 
           jg.train.check_health(state)
           checkpointer.save(step, state, force=True)
         if stop["requested"]:
-          checkpointer.close()
+          checkpointer.wait()
           print(f"SIGTERM: saved step {step} in {workdir}; rerun the same command to resume.")
           sys.exit(0)
   finally:
     signal.signal(signal.SIGTERM, previous_handler)
+  return state, parts
+
+
+def train_and_evaluate(config: dict, workdir: str, *, progress: bool = True) -> dict:
+  """Trains (resuming from `workdir` if it holds checkpoints) and returns the final metrics."""
+  config = validate_config(config)
+  os.makedirs(workdir, exist_ok=True)
+  checkpointer = jg.checkpoint.Checkpointer(
+      os.path.join(workdir, "checkpoints"),
+      save_every=config["checkpoint_every"],
+      keep=config["keep_checkpoints"],
+      config=config,
+      match_keys=[k for k in config if k not in RUNTIME_KEYS],
+  )
+  try:
+    state, parts = _train(config, workdir, checkpointer, progress)
+  finally:
     checkpointer.close()
   final = evaluate(parts, state, config)
   with open(os.path.join(workdir, "final_metrics.json"), "w") as f:

@@ -53,6 +53,8 @@ def test_config_mismatch_is_an_error_and_overwrites_nothing(tmp_path):
   same = jg.checkpoint.Checkpointer(tmp_path, save_every=1, config={"objective": "wgan", "log_every": 5},
                                     match_keys=["objective"])
   same.restore(state)  # runtime-only keys may differ
+  other.close()
+  same.close()
 
 
 def test_missing_directory_and_missing_step(tmp_path):
@@ -64,6 +66,7 @@ def test_missing_directory_and_missing_step(tmp_path):
   ckpt.wait()
   with pytest.raises(jg.checkpoint.CheckpointError, match=r"No checkpoint for step 7.*available: \[1\]"):
     ckpt.restore(state, step=7)
+  ckpt.close()
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):

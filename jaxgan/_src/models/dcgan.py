@@ -1,0 +1,33 @@
+"""DCGAN-style convolutional critic without batch normalisation (safe with gradient penalties)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+
+
+class DCGANCritic(nn.Module):
+  """`x (batch, H, W, C) -> scores (batch,)`: strided 4x4 convs with LeakyReLU(0.2), then a linear head.
+
+  `features=(64, 128, 256)` takes 32x32 inputs to 4x4; add a stage for 64x64.
+  No batch norm (samples never interact); `layer_norm=True` normalises each
+  sample's activations, as WGAN-GP's critics do.
+
+  References:
+    Radford, Metz & Chintala, Unsupervised Representation Learning with Deep
+    Convolutional GANs, 2016; Gulrajani et al. 2017, Appendix (no batch norm in critics).
+  """
+
+  features: Sequence[int] = (64, 128, 256)
+  layer_norm: bool = False
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    for width in self.features:
+      x = nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME")(x)
+      if self.layer_norm:
+        x = nn.LayerNorm(reduction_axes=(-3, -2, -1))(x)
+      x = nn.leaky_relu(x, 0.2)
+    return nn.Dense(1)(x.reshape(x.shape[0], -1))[:, 0]
