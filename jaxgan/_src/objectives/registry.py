@@ -143,8 +143,8 @@ def _energy_generator(*, pulling_away_weight: float = 0.0):
 
 
 def _ebgan(*, margin: float = 1.0, pulling_away_weight: float = 0.0):
+  validation.check_positive(margin, "margin")
   critic_fn = functools.partial(energy_based.ebgan_critic, margin=margin)
-  critic_fn(jnp.zeros(1), jnp.zeros(1))  # validates the margin now, not at first use
 
   def critic(real_scores, fake_scores, *, state=None):
     del state
