@@ -91,9 +91,18 @@ def metropolis_hastings(rng_key, current: State, proposed: State, step_size):
   return new, Info(acceptance, accepted, finite)
 
 
-def _check_step_size(step_size):
+def _langevin_parts(energy_fn, step_size):
+  """Checks the arguments; returns `init` and `move(key, state, eps) -> State` (one value_and_grad)."""
   validation.check_positive(step_size, "step_size")
-  return step_size
+  value_and_grad = _checked_energy_and_grad(energy_fn)
+
+  def init(position) -> State:
+    return State(position, *value_and_grad(position))
+
+  def move(rng_key, state: State, eps) -> State:
+    return init(langevin_proposal(rng_key, state, eps))
+
+  return init, move
 
 
 def langevin(energy_fn: Callable, step_size: float) -> Kernel:
@@ -116,16 +125,11 @@ def langevin(energy_fn: Callable, step_size: float) -> Kernel:
     Roberts & Tweedie, Exponential convergence of Langevin distributions and
     their discrete approximations, Bernoulli 1996.
   """
-  _check_step_size(step_size)
-  value_and_grad = _checked_energy_and_grad(energy_fn)
-
-  def init(position) -> State:
-    return State(position, *value_and_grad(position))
+  init, move = _langevin_parts(energy_fn, step_size)
 
   def step(rng_key, state: State, step_size_override=None):
     eps = step_size if step_size_override is None else step_size_override
-    position = langevin_proposal(rng_key, state, eps)
-    new = State(position, *value_and_grad(position))
+    new = move(rng_key, state, eps)
     finite = jnp.isfinite(new.energy)
     return new, Info(jnp.ones_like(new.energy), jnp.ones((), bool), finite)
 
@@ -152,17 +156,12 @@ def mala(energy_fn: Callable, step_size: float) -> Kernel:
     Roberts & Tweedie 1996; Roberts & Rosenthal, Optimal scaling of discrete
     approximations to Langevin diffusions, JRSS-B 1998 (optimal acceptance 0.574).
   """
-  _check_step_size(step_size)
-  value_and_grad = _checked_energy_and_grad(energy_fn)
-
-  def init(position) -> State:
-    return State(position, *value_and_grad(position))
+  init, move = _langevin_parts(energy_fn, step_size)
 
   def step(rng_key, state: State, step_size_override=None):
     eps = step_size if step_size_override is None else step_size_override
     proposal_key, accept_key = jax.random.split(rng_key)
-    position = langevin_proposal(proposal_key, state, eps)
-    proposed = State(position, *value_and_grad(position))
+    proposed = move(proposal_key, state, eps)
     return metropolis_hastings(accept_key, state, proposed, eps)
 
   return Kernel(init, step, step_size, metropolis=True)
