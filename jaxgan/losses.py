@@ -25,6 +25,12 @@ from jaxgan._src.objectives.f_gan import FDivergence
 from jaxgan._src.objectives.f_gan import f_gan_bound
 from jaxgan._src.objectives.f_gan import f_gan_critic
 from jaxgan._src.objectives.f_gan import f_gan_generator
+from jaxgan._src.objectives.mutual_information import ESTIMATORS as ENTROPY_ESTIMATORS
+from jaxgan._src.objectives.mutual_information import EntropyEstimator
+from jaxgan._src.objectives.mutual_information import donsker_varadhan_mutual_information
+from jaxgan._src.objectives.mutual_information import encoder_mutual_information
+from jaxgan._src.objectives.mutual_information import entropy_estimator
+from jaxgan._src.objectives.mutual_information import jsd_mutual_information
 from jaxgan._src.objectives.registry import Objective
 from jaxgan._src.objectives.registry import available
 from jaxgan._src.objectives.registry import get
@@ -43,6 +49,8 @@ from jaxgan._src.objectives.standard import wasserstein_generator
 
 __all__ = [
     "BeganUpdate",
+    "ENTROPY_ESTIMATORS",
+    "EntropyEstimator",
     "F_DIVERGENCES",
     "FDivergence",
     "MaganState",
@@ -50,14 +58,18 @@ __all__ = [
     "available",
     "began_critic",
     "began_update",
+    "donsker_varadhan_mutual_information",
     "ebgan_critic",
+    "encoder_mutual_information",
     "energy_critic",
     "energy_generator",
+    "entropy_estimator",
     "f_gan_bound",
     "f_gan_critic",
     "f_gan_generator",
     "get",
     "hinge_critic",
+    "jsd_mutual_information",
     "lsgan_critic",
     "lsgan_generator",
     "magan_init",

@@ -28,6 +28,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxgan._src import validation
+from jaxgan._src.objectives.mutual_information import EntropyEstimator
 from jaxgan._src.objectives.registry import Objective
 from jaxgan._src.regularizers.lipschitz import lazy_regularization
 
@@ -59,6 +60,8 @@ class GANState:
     critic_model_state: non-trainable critic collections (spectral-norm
       vectors in `batch_stats`), `{}` if none.
     objective_state: the objective's state (BEGAN `k_t`, MAGAN margin), `()` if none.
+    estimator_params: parameters of the entropy estimator (MEG), `()` if none.
+    estimator_opt_state: optax state of the estimator's optimiser, `()` if none.
     rng_key: typed PRNG key (`jax.random.key`); per-step keys are folded from it.
     health: a :class:`Health` record.
   """
@@ -71,6 +74,8 @@ class GANState:
   ema_generator_params: Any
   critic_model_state: Any
   objective_state: Any
+  estimator_params: Any
+  estimator_opt_state: Any
   rng_key: jax.Array
   health: Health
 
@@ -89,6 +94,8 @@ def init_state(
     generator_optimizer: optax.GradientTransformation,
     critic_optimizer: optax.GradientTransformation,
     critic_model_state=None,
+    estimator_params=(),
+    estimator_optimizer: optax.GradientTransformation | None = None,
 ) -> GANState:
   """Builds the initial :class:`GANState`.
 
@@ -100,6 +107,9 @@ def init_state(
     generator_optimizer: optax transformation for the generator.
     critic_optimizer: optax transformation for the critic.
     critic_model_state: non-trainable critic collections, e.g. `{"batch_stats": ...}`.
+    estimator_params: initial params of the entropy estimator
+      (:class:`jaxgan.losses.EntropyEstimator`), `()` without one.
+    estimator_optimizer: its optax transformation (default: `generator_optimizer`).
 
   Returns:
     A :class:`GANState` at step 0.
@@ -115,6 +125,8 @@ def init_state(
       ema_generator_params=jax.tree.map(jnp.array, generator_params),
       critic_model_state={} if critic_model_state is None else critic_model_state,
       objective_state=objective.init(),
+      estimator_params=estimator_params,
+      estimator_opt_state=(estimator_optimizer or generator_optimizer).init(estimator_params),
       rng_key=rng_key,
       health=Health(jnp.array(-1, jnp.int32), jnp.array(-1, jnp.int32), jnp.array(0, jnp.int32)),
   )
@@ -138,6 +150,9 @@ def build_train_step(
     n_critic: int = 1,
     ema_decay: float = 0.999,
     on_nonfinite: str = "raise",
+    entropy_estimator: EntropyEstimator | None = None,
+    entropy_weight: float = 1.0,
+    estimator_optimizer: optax.GradientTransformation | None = None,
 ) -> Callable[[GANState, jax.Array], tuple[GANState, dict]]:
   """Builds the pure (un-jitted) train step; :func:`make_train_step` jits it.
 
@@ -156,6 +171,14 @@ def build_train_step(
     n_critic: critic updates per generator update.
     ema_decay: decay of the generator EMA, in [0, 1).
     on_nonfinite: `"raise"` (freeze and report) or `"skip"` (drop the update, count it).
+    entropy_estimator: optional :class:`jaxgan.losses.EntropyEstimator`; the
+      generator then minimises `objective.generator(...) - entropy_weight *
+      I(G(z); z)` and the estimator (params in `state.estimator_params`)
+      maximises the same estimate, in the same update (the MEG recipe with
+      the `energy` objective).
+    entropy_weight: weight of the entropy surrogate, >= 0.
+    estimator_optimizer: optax transformation of the estimator (default:
+      `generator_optimizer`).
 
   Returns:
     `train_step(state, batch) -> (state, metrics)` where `batch` has shape
@@ -167,6 +190,10 @@ def build_train_step(
   validation.check_choice(on_nonfinite, "on_nonfinite", ("raise", "skip"))
   if not 0.0 <= ema_decay < 1.0:
     raise ValueError(f"`ema_decay` must lie in [0, 1), got {ema_decay}.")
+  validation.check_non_negative(entropy_weight, "entropy_weight")
+  if entropy_estimator is not None and not isinstance(entropy_estimator, EntropyEstimator):
+    raise TypeError(f"`entropy_estimator` must be a jaxgan.losses.EntropyEstimator, got {type(entropy_estimator)}.")
+  estimator_optimizer = estimator_optimizer or generator_optimizer
 
   def critic_update(carry, inputs):
     critic_params, critic_opt_state, model_state, objective_state, generator_params = carry
@@ -219,22 +246,33 @@ def build_train_step(
     real = batch[-1]
     z = jax.random.normal(generator_key, (real.shape[0], latent_dim))
 
-    def generator_loss_fn(params):
+    def generator_loss_fn(params, estimator_params):
       fake = generator_fn(params, z)
       scores, _ = critic_fn(critic_params, model_state, jnp.concatenate([jax.lax.stop_gradient(real), fake]))
       real_scores, fake_scores = scores[: real.shape[0]], scores[real.shape[0]:]
-      return objective.generator(fake_scores, jax.lax.stop_gradient(real_scores), state=objective_state)
+      loss = objective.generator(fake_scores, jax.lax.stop_gradient(real_scores), state=objective_state)
+      if entropy_estimator is None:
+        return loss, jnp.zeros((), loss.dtype)
+      entropy = entropy_estimator.estimate(estimator_params, fake, z)
+      return loss - entropy_weight * entropy, entropy
 
-    generator_loss, generator_grads = jax.value_and_grad(generator_loss_fn)(state.generator_params)
+    (generator_loss, entropy), (generator_grads, estimator_grads) = jax.value_and_grad(
+        generator_loss_fn, argnums=(0, 1), has_aux=True)(state.generator_params, state.estimator_params)
     updates, generator_opt_state = generator_optimizer.update(
         generator_grads, state.generator_opt_state, state.generator_params
     )
     generator_params = optax.apply_updates(state.generator_params, updates)
+    updates, estimator_opt_state = estimator_optimizer.update(
+        estimator_grads, state.estimator_opt_state, state.estimator_params
+    )
+    estimator_params = optax.apply_updates(state.estimator_params, updates)
     ema = optax.incremental_update(generator_params, state.ema_generator_params, 1.0 - ema_decay)
 
     metrics = jax.tree.map(jnp.mean, critic_metrics)
     metrics["generator_loss"] = generator_loss
     metrics["generator_grad_norm"] = optax.tree.norm(generator_grads)
+    if entropy_estimator is not None:
+      metrics["entropy_estimate"] = entropy
     # Any non-finite value in any critic update shows up in the sums.
     bad = _first_bad([jnp.sum(critic_metrics[q]) for q in NONFINITE_QUANTITIES[:3]]
                      + [metrics[q] for q in NONFINITE_QUANTITIES[3:]])
@@ -249,6 +287,8 @@ def build_train_step(
         ema_generator_params=ema,
         critic_model_state=model_state,
         objective_state=objective_state,
+        estimator_params=estimator_params,
+        estimator_opt_state=estimator_opt_state,
     )
     new_state = jax.tree.map(lambda new, old: new if new is old else jnp.where(accept, new, old), candidate, state)
     if on_nonfinite == "raise":
