@@ -50,6 +50,11 @@ def validate_config(config: dict) -> dict:
   jg.losses.get(config["objective"], **config["objective_kwargs"])
   if config["penalty"] is not None:
     jg.penalties.get(config["penalty"], **config["penalty_kwargs"])
+  if config["entropy_estimator"] not in (None, *jg.losses.ENTROPY_ESTIMATORS):
+    raise ValueError(f"config['entropy_estimator'] must be None or one of {jg.losses.ENTROPY_ESTIMATORS},"
+                     f" got {config['entropy_estimator']!r}.")
+  if not config["entropy_weight"] >= 0:
+    raise ValueError(f"config['entropy_weight'] must be >= 0, got {config['entropy_weight']!r}.")
   for key in ("steps", "batch_size", "n_critic", "latent_dim", "penalty_interval", "log_every", "plot_every",
               "checkpoint_every", "keep_checkpoints", "eval_samples"):
     if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 1:
@@ -69,6 +74,19 @@ def _optimizer(lr: float, updates_per_run: int, config: dict) -> optax.GradientT
   return optax.adam(schedule, b1=config["adam_b1"], b2=config["adam_b2"])
 
 
+def _entropy_estimator(config: dict, rng_key):
+  """The MEG entropy estimator named by the config (and its params), or `(None, ())`."""
+  name = config["entropy_estimator"]
+  if name is None:
+    return None, ()
+  hidden = tuple(config["hidden"])
+  latent_dim = config["latent_dim"]
+  network = (jg.models.MLPGenerator(output_dim=latent_dim, hidden=hidden) if name == "encoder"
+             else jg.models.MLPCritic(hidden=hidden))
+  estimator = jg.losses.entropy_estimator(name, network)
+  return estimator, estimator.init(rng_key, jnp.zeros((1, 2)), jnp.zeros((1, latent_dim)))
+
+
 def build(config: dict) -> dict[str, Any]:
   """Models, objective, optimisers, initial state and the jitted step for `config`."""
   dataset = jg.data.get(config["dataset"])
@@ -79,9 +97,10 @@ def build(config: dict) -> dict[str, Any]:
   generator_optimizer = _optimizer(config["generator_lr"], config["steps"], config)
   critic_optimizer = _optimizer(config["critic_lr"], config["steps"] * config["n_critic"], config)
   key = jax.random.key(config["seed"])
-  generator_key, critic_key, train_key, data_key, eval_key = jax.random.split(key, 5)
+  generator_key, critic_key, train_key, data_key, eval_key, estimator_key = jax.random.split(key, 6)
   generator_params, _ = jg.models.init_linen(generator, generator_key, jnp.zeros((1, config["latent_dim"])))
   critic_params, critic_state = jg.models.init_linen(critic, critic_key, jnp.zeros((1, 2)))
+  estimator, estimator_params = _entropy_estimator(config, estimator_key)
   state = jg.train.init_state(
       train_key,
       generator_params=generator_params,
@@ -90,6 +109,7 @@ def build(config: dict) -> dict[str, Any]:
       objective=objective,
       generator_optimizer=generator_optimizer,
       critic_optimizer=critic_optimizer,
+      estimator_params=estimator_params,
   )
   mesh = jg.train.data_mesh() if jax.device_count() > 1 else None
   step_fn = jg.train.make_train_step(
@@ -105,6 +125,8 @@ def build(config: dict) -> dict[str, Any]:
       n_critic=config["n_critic"],
       ema_decay=config["ema_decay"],
       on_nonfinite=config["on_nonfinite"],
+      entropy_estimator=estimator,
+      entropy_weight=config["entropy_weight"],
   )
   return dict(dataset=dataset, generator=generator, critic=critic, state=state, step_fn=step_fn, mesh=mesh,
               data_key=data_key, eval_key=eval_key)
@@ -126,7 +148,7 @@ def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None
   scores = jg.train.critic_apply_fn(parts["critic"])(state.critic_params, state.critic_model_state, points)[0]
   fig, ax = plt.subplots(figsize=(5, 5))
   contour = ax.contourf(xx, yy, np.asarray(scores).reshape(xx.shape), levels=20, cmap="coolwarm", alpha=0.6)
-  fig.colorbar(contour, ax=ax, fraction=0.046, label="critic score")
+  fig.colorbar(contour, ax=ax, fraction=0.046, label="energy U(x)" if jg.losses.get(config["objective"], **config["objective_kwargs"]).scores == "energies" else "critic score")
   ax.scatter(real[:, 0], real[:, 1], s=4, c="k", alpha=0.5, label="real")
   ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:green", alpha=0.6, label="generated (EMA)")
   ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal",
@@ -222,6 +244,17 @@ def train_and_evaluate(config: dict, workdir: str, *, progress: bool = True) -> 
   with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
     json.dump(final, f, indent=2)
   return final
+
+
+def load_trained(config: dict, workdir: str, step: int | None = None):
+  """The built parts and the state restored from `workdir`'s checkpoint (default: newest)."""
+  parts = build(config)
+  checkpointer = jg.checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), save_every=1, config=config,
+                                            match_keys=[k for k in config if k not in RUNTIME_KEYS])
+  try:
+    return checkpointer.restore(parts["state"], step), parts
+  finally:
+    checkpointer.close()
 
 
 def parse_args(argv=None) -> tuple[dict, str, bool]:

@@ -19,12 +19,7 @@ def tiny(**overrides):
 
 
 def final_state(workdir, config):
-  parts = train.build(config)
-  checkpointer = jg.checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), save_every=1, config=config)
-  try:
-    return checkpointer.restore(parts["state"])
-  finally:
-    checkpointer.close()
+  return train.load_trained(config, workdir)[0]
 
 
 def test_train_and_evaluate_writes_the_work_directory(tmp_path):
@@ -60,7 +55,7 @@ def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path):
 
 
 @pytest.mark.parametrize("argv,match", [
-    (["--config", "nope"], "Unknown config 'nope'; available: grid25_wgan_gp"),
+    (["--config", "nope"], "Unknown config 'nope'; available: grid25_meg, grid25_wgan_gp"),
     (["--steps", "0"], "steps"),
     (["--objective", "wgna"], "Unknown objective 'wgna'"),
     (["--dataset", "mnist"], "Unknown toy dataset 'mnist'"),
@@ -93,3 +88,32 @@ def test_default_job_covers_all_modes_with_high_quality(tmp_path):
   final = json.loads((tmp_path / "final_metrics.json").read_text())
   assert final["modes_covered"] == 8
   assert final["high_quality"] >= 0.80
+
+
+def test_meg_sampler_experiment_quick_mode_writes_table_and_figure(tmp_path):
+  from experiments import meg_samplers
+
+  meg_samplers.main(["--quick", "--workdir", str(tmp_path), "--no-progress"])
+  table = (tmp_path / "samplers" / "table.md").read_text()
+  for name in meg_samplers.SAMPLERS:
+    assert f"| {name} |" in table
+  results = json.loads((tmp_path / "samplers" / "results.json").read_text())["results"]
+  assert 0.0 < results["MALA"]["acceptance"] <= 1.0
+  assert results["MALA"]["nonfinite"] == 0
+  assert (tmp_path / "samplers" / "samplers.png").stat().st_size > 10_000
+  config = json.loads((tmp_path / "config.json").read_text())
+  assert config["objective"] == "energy" and config["entropy_estimator"] == "jsd"
+
+
+@pytest.mark.slow
+def test_meg_latent_mcmc_raises_quality_without_losing_modes(tmp_path):
+  """The README's MEG table: MALA and Langevin beat N(0, I) on % high quality and keep all 25 modes."""
+  from experiments import meg_samplers
+
+  results = meg_samplers.run(configs.get_config("grid25_meg"), str(tmp_path), progress=False)
+  prior = results["N(0, I)"]
+  assert prior["modes_covered"] == 25
+  for name in ("MALA", "Langevin"):
+    assert results[name]["modes_covered"] == 25
+    assert results[name]["high_quality"] > prior["high_quality"] + 0.03
+  assert 0.4 < results["MALA"]["acceptance"] < 0.75

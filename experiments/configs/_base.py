@@ -10,6 +10,8 @@ def base_config() -> dict:
       penalty_kwargs={},
       penalty_interval=1,
       spectral_norm=False,
+      entropy_estimator=None,
+      entropy_weight=1.0,
       latent_dim=2,
       hidden=[128, 128, 128],
       batch_size=256,
