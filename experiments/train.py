@@ -148,7 +148,8 @@ def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None
   scores = jg.train.critic_apply_fn(parts["critic"])(state.critic_params, state.critic_model_state, points)[0]
   fig, ax = plt.subplots(figsize=(5, 5))
   contour = ax.contourf(xx, yy, np.asarray(scores).reshape(xx.shape), levels=20, cmap="coolwarm", alpha=0.6)
-  fig.colorbar(contour, ax=ax, fraction=0.046, label="energy U(x)" if jg.losses.get(config["objective"], **config["objective_kwargs"]).scores == "energies" else "critic score")
+  is_energy = jg.losses.get(config["objective"], **config["objective_kwargs"]).scores == "energies"
+  fig.colorbar(contour, ax=ax, fraction=0.046, label="energy U(x)" if is_energy else "critic score")
   ax.scatter(real[:, 0], real[:, 1], s=4, c="k", alpha=0.5, label="real")
   ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:green", alpha=0.6, label="generated (EMA)")
   ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal",
