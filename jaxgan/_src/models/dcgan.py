@@ -1,4 +1,4 @@
-"""DCGAN-style convolutional critic without batch normalisation (safe with gradient penalties)."""
+"""DCGAN-style generator and convolutional critic without batch normalisation (safe with gradient penalties)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Sequence
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 
 class DCGANCritic(nn.Module):
@@ -31,3 +32,31 @@ class DCGANCritic(nn.Module):
         x = nn.LayerNorm(reduction_axes=(-3, -2, -1))(x)
       x = nn.leaky_relu(x, 0.2)
     return nn.Dense(1)(x.reshape(x.shape[0], -1))[:, 0]
+
+
+class DCGANGenerator(nn.Module):
+  """`z (batch, latent_dim) -> x (batch, 4*2^k, 4*2^k, channels)` in [-1, 1]: linear to 4x4, strided 4x4 transposed convs, tanh.
+
+  `features=(256, 128, 64)` gives 32x32 images; `(512, 256, 128, 64)` gives
+  64x64. DCGAN's batch norm is replaced by per-sample layer norm
+  (`layer_norm`), so the generator is a pure function of `(params, z)`.
+
+  References:
+    Radford, Metz & Chintala, Unsupervised Representation Learning with Deep
+    Convolutional GANs, ICLR 2016, Figure 1.
+  """
+
+  features: Sequence[int] = (256, 128, 64)
+  channels: int = 3
+  layer_norm: bool = True
+
+  @nn.compact
+  def __call__(self, z: jax.Array) -> jax.Array:
+    x = nn.Dense(4 * 4 * self.features[0])(z).reshape(z.shape[0], 4, 4, self.features[0])
+    for width in self.features[1:]:
+      if self.layer_norm:
+        x = nn.LayerNorm(reduction_axes=(-3, -2, -1))(x)
+      x = nn.ConvTranspose(width, (4, 4), strides=(2, 2), padding="SAME")(nn.relu(x))
+    if self.layer_norm:
+      x = nn.LayerNorm(reduction_axes=(-3, -2, -1))(x)
+    return jnp.tanh(nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME")(nn.relu(x)))
