@@ -1,12 +1,14 @@
 """What a gradient penalty costs: critic step with WGAN-GP / critic step without, per `method=`.
 
     python -m benchmarks.penalty_cost --quick     # < 1 minute on 2 CPU cores (CI runs this)
-    python -m benchmarks.penalty_cost             # MLP and DCGAN critics, batch 64 and 256
+    python -m benchmarks.penalty_cost             # MLP, DCGAN and ResNet critics, batch 64 and 256
 
 A critic step is loss + gradient + Adam update, jitted. All variants of one
 (critic, batch) are timed interleaved in the same process (median of repeated
 calls after compilation, `block_until_ready`), so the ratios are robust to
-machine noise. Compile times are reported separately. Writes JSON to
+machine noise. Compile times are reported separately, and so is XLA's
+temporary-buffer size of each compiled step (`memory_analysis()`, on every
+backend) and the device's peak memory where the backend reports it. Writes JSON to
 `--out` (default `benchmarks/results/penalty_cost.json`).
 """
 
@@ -55,14 +57,17 @@ def measure(name, critic, shape, batch, repeats):
   fake = jax.random.normal(jax.random.key(2), (batch, *shape))
   params = critic.init(key, real)
   variants = {"plain": None, **{m: m for m in jg.penalties.METHODS}}
-  steps, compile_s, times = {}, {}, {v: [] for v in variants}
+  steps, compile_s, temp_bytes, times = {}, {}, {}, {v: [] for v in variants}
   for label, method in variants.items():
     step, tx = critic_step(critic, method)
     opt_state = tx.init(params)
     start = time.perf_counter()
-    jax.block_until_ready(step(params, opt_state, real, fake, key))
+    compiled = step.lower(params, opt_state, real, fake, key).compile()
     compile_s[label] = time.perf_counter() - start
-    steps[label] = (step, opt_state)
+    analysis = compiled.memory_analysis()
+    temp_bytes[label] = getattr(analysis, "temp_size_in_bytes", None)
+    jax.block_until_ready(compiled(params, opt_state, real, fake, key))
+    steps[label] = (compiled, opt_state)
   for _ in range(repeats):
     for label, (step, opt_state) in steps.items():
       start = time.perf_counter()
@@ -75,6 +80,7 @@ def measure(name, critic, shape, batch, repeats):
       "step_seconds": median,
       "ratio_to_plain": {k: median[k] / median["plain"] for k in median if k != "plain"},
       "compile_seconds": compile_s,
+      "temp_bytes": temp_bytes,
       "peak_bytes": (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use"),
   }
 
@@ -87,8 +93,9 @@ def main(argv=None):
   critics = {
       "mlp_2d": (jg.models.MLPCritic(), (2,)),
       "dcgan_32x32x3": (jg.models.DCGANCritic(), (32, 32, 3)),
+      "resnet_32x32x3": (jg.models.ResNetCritic(features=32 if args.quick else 128), (32, 32, 3)),
   }
-  batches = (64,) if args.quick else (64, 256)
+  batches = (16,) if args.quick else (64, 256)
   repeats = 3 if args.quick else 15
   rows = [measure(name, critic, shape, b, repeats) for name, (critic, shape) in critics.items() for b in batches]
   report = {

@@ -238,8 +238,10 @@ def build_train_step(
     critic_steps = state.step * n_critic + jnp.arange(n_critic)
     carry = (state.critic_params, state.critic_opt_state, state.critic_model_state, state.objective_state,
              state.generator_params)
+    # Fully unrolled: n_critic is small, and XLA:CPU runs convolutions inside a
+    # while loop ~50x slower than unrolled (benchmarks/RESULTS.md, train step).
     carry, critic_metrics = jax.lax.scan(
-        critic_update, carry, (batch, jax.random.split(critic_key, n_critic), critic_steps)
+        critic_update, carry, (batch, jax.random.split(critic_key, n_critic), critic_steps), unroll=True
     )
     critic_params, critic_opt_state, model_state, objective_state, _ = carry
 

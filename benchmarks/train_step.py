@@ -1,0 +1,205 @@
+"""A WGAN-GP train step in jaxgan against the same step in PyTorch eager, in one process.
+
+    python -m benchmarks.train_step --quick     # < 1 minute on 2 CPU cores (CI runs this)
+    python -m benchmarks.train_step             # DCGAN 32x32x3, batch 64
+
+Both sides use the same DCGAN generator and critic (same layer shapes), the
+same batch, Adam(1e-4, 0.5, 0.9) and the WGAN-GP loss (lambda = 10):
+
+* `critic_step`: one critic update with the gradient penalty (fake batch given);
+* `train_step`: `n_critic = 5` critic updates and one generator update.
+
+jaxgan's steps are jitted (compile time reported separately); PyTorch runs
+eagerly. `torch.compile` is also tried on the critic step and its error is
+recorded: AOTAutograd refuses the double backward a gradient penalty needs.
+Without torch (the optional `bench` extra) the comparison is skipped with a
+message. Writes JSON to `--out` (default `benchmarks/results/train_step.json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import optax
+
+import jaxgan as jg
+from benchmarks.penalty_cost import critic_step as jax_critic_step
+
+TARGET_TORCH_RATIO = 0.8
+N_CRITIC = 5
+GP_WEIGHT = 10.0
+
+
+def _median_seconds(fn, repeats):
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return statistics.median(times)
+
+
+def jax_side(sizes: dict, repeats: int) -> dict:
+  """Compile and run time of jaxgan's critic step and full train step."""
+  batch, latent = sizes["batch"], sizes["latent"]
+  generator = jg.models.DCGANGenerator(features=sizes["generator"], layer_norm=False)
+  critic = jg.models.DCGANCritic(features=sizes["critic"])
+  real = jax.random.normal(jax.random.key(1), (N_CRITIC, batch, 32, 32, 3))
+  fake = jax.random.normal(jax.random.key(2), (batch, 32, 32, 3))
+  g_params, _ = jg.models.init_linen(generator, jax.random.key(3), jnp.zeros((1, latent)))
+  c_params, c_state = jg.models.init_linen(critic, jax.random.key(4), real[0])
+
+  step, tx = jax_critic_step(critic, jg.penalties.DEFAULT_METHOD)
+  args = ({"params": c_params}, tx.init({"params": c_params}), real[0], fake, jax.random.key(5))
+  start = time.perf_counter()
+  compiled_critic = step.lower(*args).compile()
+  critic_compile = time.perf_counter() - start
+  jax.block_until_ready(compiled_critic(*args))
+  critic_seconds = _median_seconds(lambda: jax.block_until_ready(compiled_critic(*args)), repeats)
+
+  objective = jg.losses.get("wgan")
+  g_opt, c_opt = jg.train.default_optimizer(1e-4), jg.train.default_optimizer(1e-4)
+  state = jg.train.init_state(jax.random.key(6), generator_params=g_params, critic_params=c_params,
+                              critic_model_state=c_state, objective=objective, generator_optimizer=g_opt,
+                              critic_optimizer=c_opt)
+  train_step = jg.train.make_train_step(
+      generator_fn=jg.train.generator_apply_fn(generator), critic_fn=jg.train.critic_apply_fn(critic),
+      objective=objective, penalty=jg.penalties.get("wgan_gp", weight=GP_WEIGHT), latent_dim=latent,
+      generator_optimizer=g_opt, critic_optimizer=c_opt, n_critic=N_CRITIC)
+  start = time.perf_counter()
+  compiled_train = train_step.lower(state, real).compile()
+  train_compile = time.perf_counter() - start
+  holder = {"state": state}  # the step donates its state (and with it c_params, g_params)
+
+  def run_train():
+    holder["state"], metrics = compiled_train(holder["state"], real)
+    jax.block_until_ready(metrics)
+
+  run_train()
+  return {
+      "critic_step_compile_seconds": critic_compile,
+      "train_step_compile_seconds": train_compile,
+      "critic_step_seconds": critic_seconds,
+      "train_step_seconds": _median_seconds(run_train, repeats),
+  }
+
+
+def torch_side(sizes: dict, repeats: int) -> dict:
+  """The same steps in PyTorch eager; `None` values and a message without torch."""
+  try:
+    import torch
+    from torch import nn
+  except ImportError:
+    return {"skipped": "torch is not installed: pip install -e '.[bench]' to compare against PyTorch"}
+  torch.manual_seed(0)
+  batch, latent = sizes["batch"], sizes["latent"]
+  gf, cf = sizes["generator"], sizes["critic"]
+
+  g_layers = [nn.Linear(latent, 4 * 4 * gf[0]), nn.Unflatten(1, (gf[0], 4, 4))]
+  for a, b in zip(gf, (*gf[1:], 3)):
+    g_layers += [nn.ReLU(), nn.ConvTranspose2d(a, b, 4, 2, 1)]
+  generator = nn.Sequential(*g_layers, nn.Tanh())
+  c_layers, channels = [], 3
+  for width in cf:
+    c_layers += [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
+    channels = width
+  critic = nn.Sequential(*c_layers, nn.Flatten(), nn.Linear(channels * 4 * 4, 1))
+  g_opt = torch.optim.Adam(generator.parameters(), lr=1e-4, betas=(0.5, 0.9))
+  c_opt = torch.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.5, 0.9))
+  real = torch.randn(N_CRITIC, batch, 3, 32, 32)
+  fake = torch.randn(batch, 3, 32, 32)
+
+  def critic_update(real, fake):
+    alpha = torch.rand(batch, 1, 1, 1)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    grads, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    penalty = GP_WEIGHT * ((grads.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    loss = critic(fake).mean() - critic(real).mean() + penalty
+    c_opt.zero_grad(set_to_none=True)
+    loss.backward()
+    c_opt.step()
+    return loss
+
+  def train_step():
+    for i in range(N_CRITIC):
+      with torch.no_grad():
+        fake_i = generator(torch.randn(batch, latent))
+      critic_update(real[i], fake_i)
+    loss = -critic(generator(torch.randn(batch, latent))).mean()
+    g_opt.zero_grad(set_to_none=True)
+    loss.backward()
+    g_opt.step()
+
+  critic_update(real[0], fake)
+  train_step()
+  compile_error = None
+  try:
+    compiled = torch.compile(critic_update, backend="aot_eager", fullgraph=False)
+    compiled(real[0], fake)
+  except Exception as e:  # noqa: BLE001 - the error text is the measurement
+    compile_error = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300]}"
+  return {
+      "torch": torch.__version__,
+      "threads": torch.get_num_threads(),
+      "critic_step_seconds": _median_seconds(lambda: critic_update(real[0], fake), repeats),
+      "train_step_seconds": _median_seconds(train_step, repeats),
+      "torch_compile_error": compile_error,
+  }
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--quick", action="store_true", help="small models and batch, few repeats (CI)")
+  parser.add_argument("--out", default="benchmarks/results/train_step.json")
+  args = parser.parse_args(argv)
+  if args.quick:
+    sizes = dict(batch=16, latent=64, generator=(64, 32, 16), critic=(16, 32, 64))
+  else:
+    sizes = dict(batch=64, latent=128, generator=(256, 128, 64), critic=(64, 128, 256))
+  repeats = 3 if args.quick else 10
+  jax_row, torch_row = jax_side(sizes, repeats), torch_side(sizes, repeats)
+  ratios = None
+  if "skipped" not in torch_row:
+    ratios = {k: jax_row[k] / torch_row[k] for k in ("critic_step_seconds", "train_step_seconds")}
+  report = {
+      "benchmark": "train_step",
+      "date": datetime.date.today().isoformat(),
+      "backend": jax.default_backend(),
+      "device": str(jax.devices()[0].device_kind),
+      "jax": jax.__version__,
+      "optax": optax.__version__,
+      "python": platform.python_version(),
+      "quick": args.quick,
+      "sizes": sizes,
+      "target": f"jaxgan WGAN-GP critic step <= {TARGET_TORCH_RATIO}x PyTorch eager",
+      "jaxgan": jax_row,
+      "pytorch": torch_row,
+      "jaxgan_over_pytorch": ratios,
+  }
+  os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+  with open(args.out, "w") as f:
+    json.dump(report, f, indent=2)
+  print(f"jaxgan: critic step {jax_row['critic_step_seconds'] * 1e3:.1f} ms (compile"
+        f" {jax_row['critic_step_compile_seconds']:.1f} s), train step {jax_row['train_step_seconds'] * 1e3:.1f} ms"
+        f" (compile {jax_row['train_step_compile_seconds']:.1f} s)")
+  if ratios is None:
+    print(f"PyTorch comparison skipped: {torch_row['skipped']}")
+  else:
+    print(f"PyTorch eager: critic step {torch_row['critic_step_seconds'] * 1e3:.1f} ms, train step"
+          f" {torch_row['train_step_seconds'] * 1e3:.1f} ms")
+    print(f"jaxgan / PyTorch: critic step {ratios['critic_step_seconds']:.2f} (target <= {TARGET_TORCH_RATIO}),"
+          f" train step {ratios['train_step_seconds']:.2f}")
+    print(f"torch.compile on the critic step: {torch_row['torch_compile_error'] or 'compiled without error'}")
+  print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+  main()
