@@ -41,6 +41,7 @@ OVERRIDES = {
     "penalty": str,
     "n_critic": int,
     "batch_size": int,
+    "compute_dtype": str,
 }
 
 
@@ -53,6 +54,8 @@ def validate_config(config: dict) -> dict:
   if config["entropy_estimator"] not in (None, *jg.losses.ENTROPY_ESTIMATORS):
     raise ValueError(f"config['entropy_estimator'] must be None or one of {jg.losses.ENTROPY_ESTIMATORS},"
                      f" got {config['entropy_estimator']!r}.")
+  if config["compute_dtype"] not in ("float32", "bfloat16"):
+    raise ValueError(f"config['compute_dtype'] must be 'float32' or 'bfloat16', got {config['compute_dtype']!r}.")
   if not config["entropy_weight"] >= 0:
     raise ValueError(f"config['entropy_weight'] must be >= 0, got {config['entropy_weight']!r}.")
   for key in ("steps", "batch_size", "n_critic", "latent_dim", "penalty_interval", "log_every", "plot_every",
@@ -90,8 +93,9 @@ def _entropy_estimator(config: dict, rng_key):
 def build(config: dict) -> dict[str, Any]:
   """Models, objective, optimisers, initial state and the jitted step for `config`."""
   dataset = jg.data.get(config["dataset"])
-  generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(config["hidden"]))
-  critic = jg.models.MLPCritic(hidden=tuple(config["hidden"]), spectral_norm=config["spectral_norm"])
+  dtype = jnp.dtype(config["compute_dtype"])
+  generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(config["hidden"]), dtype=dtype)
+  critic = jg.models.MLPCritic(hidden=tuple(config["hidden"]), spectral_norm=config["spectral_norm"], dtype=dtype)
   objective = jg.losses.get(config["objective"], **config["objective_kwargs"])
   penalty = jg.penalties.get(config["penalty"], **config["penalty_kwargs"]) if config["penalty"] else None
   generator_optimizer = _optimizer(config["generator_lr"], config["steps"], config)

@@ -10,6 +10,7 @@ def base_config() -> dict:
       penalty_kwargs={},
       penalty_interval=1,
       spectral_norm=False,
+      compute_dtype="float32",
       entropy_estimator=None,
       entropy_weight=1.0,
       latent_dim=2,

@@ -22,6 +22,15 @@ def check_float_array(x, name: str) -> jax.Array:
         f"`{name}` must have a floating dtype (float16/bfloat16/float32/float64),"
         f" got {x.dtype}."
     )
+  # Concrete (eager) inputs are checked for NaN/inf here; traced ones cannot
+  # be, and the train step's non-finite guard catches them instead.
+  if x.size:
+    try:
+      finite = bool(jnp.all(jnp.isfinite(x)))
+    except jax.errors.ConcretizationTypeError:
+      finite = True
+    if not finite:
+      raise ValueError(f"`{name}` contains NaN or inf values.")
   return x
 
 

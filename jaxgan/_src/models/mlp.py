@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -15,17 +15,20 @@ class MLPGenerator(nn.Module):
   Attributes:
     output_dim: data dimension.
     hidden: widths of the hidden layers.
+    dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
+      output is float32.
   """
 
   output_dim: int = 2
   hidden: Sequence[int] = (256, 256, 256)
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jax.Array) -> jax.Array:
     x = z
     for width in self.hidden:
-      x = nn.relu(nn.Dense(width)(x))
-    return nn.Dense(self.output_dim)(x)
+      x = nn.relu(nn.Dense(width, dtype=self.dtype)(x))
+    return nn.Dense(self.output_dim, dtype=self.dtype)(x).astype(jnp.float32)
 
 
 class MLPCritic(nn.Module):
@@ -41,14 +44,17 @@ class MLPCritic(nn.Module):
     hidden: widths of the hidden layers.
     spectral_norm: wrap dense layers in spectral normalisation.
     layer_norm: add layer norm after each hidden dense layer.
+    dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
+      scores are float32 (penalties take their norms in float32).
   """
 
   hidden: Sequence[int] = (256, 256, 256)
   spectral_norm: bool = False
   layer_norm: bool = False
+  dtype: Any = jnp.float32
 
   def _dense(self, features: int, x: jax.Array) -> jax.Array:
-    layer = nn.Dense(features)
+    layer = nn.Dense(features, dtype=self.dtype)
     if self.spectral_norm:
       return nn.SpectralNorm(layer)(x, update_stats=self.is_mutable_collection("batch_stats"))
     return layer(x)
@@ -59,9 +65,9 @@ class MLPCritic(nn.Module):
     for width in self.hidden:
       x = self._dense(width, x)
       if self.layer_norm:
-        x = nn.LayerNorm()(x)
+        x = nn.LayerNorm(dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
-    return self._dense(1, x)[:, 0]
+    return self._dense(1, x)[:, 0].astype(jnp.float32)
 
 
 def split_variables(variables) -> tuple[dict, dict]:

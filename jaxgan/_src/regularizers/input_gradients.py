@@ -115,7 +115,8 @@ def gradient_penalty(
   points = validation.check_batch(points, "points")
 
   def mean_phi(g):
-    return jnp.mean(per_sample_fn(g))
+    # Norms and penalty in at least float32, whatever the critic's compute dtype.
+    return jnp.mean(per_sample_fn(g.astype(jnp.promote_types(g.dtype, jnp.float32))))
 
   if method != "forward_over_reverse":
     return mean_phi(input_gradients(critic_fn, points, method=method))
@@ -126,5 +127,6 @@ def gradient_penalty(
   value, direction = jax.value_and_grad(mean_phi)(grads)
   # <grad_x sum D(x), u> as a forward-mode directional derivative: its
   # gradient in the parameters and in the points equals that of `value`.
-  _, surrogate = jax.jvp(total, (points,), (jax.lax.stop_gradient(direction),))
+  _, surrogate = jax.jvp(total, (points,), (jax.lax.stop_gradient(direction).astype(points.dtype),))
+  surrogate = surrogate.astype(value.dtype)
   return jax.lax.stop_gradient(value) + surrogate - jax.lax.stop_gradient(surrogate)
