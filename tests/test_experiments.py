@@ -117,3 +117,21 @@ def test_meg_latent_mcmc_raises_quality_without_losing_modes(tmp_path):
     assert results[name]["modes_covered"] == 25
     assert results[name]["high_quality"] > prior["high_quality"] + 0.03
   assert 0.4 < results["MALA"]["acceptance"] < 0.75
+
+
+def test_nonfinite_data_stops_the_run_naming_step_and_quantity_and_keeps_the_last_good_checkpoint(tmp_path,
+                                                                                                   monkeypatch):
+  real_batches = jg.data.batches
+
+  def poisoned(*args, **kwargs):
+    for step, batch in enumerate(real_batches(*args, **kwargs), start=kwargs.get("start_step", 0) + 1):
+      yield batch * float("nan") if step == 25 else batch
+
+  monkeypatch.setattr(jg.data, "batches", poisoned)
+  with pytest.raises(RuntimeError, match=r"Non-finite critic_loss at train step 24"):
+    train.train_and_evaluate(tiny(), str(tmp_path), progress=False)
+  assert sorted(os.listdir(tmp_path / "checkpoints")) == ["20"]
+  state = final_state(str(tmp_path), tiny())
+  assert int(state.step) == 20
+  leaves = jax.tree.leaves(state.replace(rng_key=None))
+  assert all(bool(jax.numpy.all(jax.numpy.isfinite(leaf))) for leaf in leaves)
