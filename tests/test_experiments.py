@@ -135,3 +135,23 @@ def test_nonfinite_data_stops_the_run_naming_step_and_quantity_and_keeps_the_las
   assert int(state.step) == 20
   leaves = jax.tree.leaves(state.replace(rng_key=None))
   assert all(bool(jax.numpy.all(jax.numpy.isfinite(leaf))) for leaf in leaves)
+
+
+def test_dirac_gan_field_matches_the_closed_form_and_only_regularised_dynamics_converge(tmp_path):
+  import numpy as np
+
+  from experiments import dirac_gan
+
+  theta, psi = 0.7, -1.3
+  sigmoid = 1.0 / (1.0 + np.exp(-psi * theta))
+  # Minimax: L_D = softplus(-D(0)) + softplus(D(theta)), L_G = -softplus(D(theta)) (Mescheder et al. 2018, Eq. 4).
+  np.testing.assert_allclose(dirac_gan.vector_field("minimax")(jax.numpy.array([theta, psi])),
+                             [-psi * sigmoid, theta * sigmoid], rtol=1e-5)
+  results = dirac_gan.run(str(tmp_path), steps=400)
+  for scheme in ("simultaneous", "alternating"):
+    assert results["non_saturating + r1"][scheme]["converged"]
+    assert results["non_saturating + consensus"][scheme]["converged"]
+    for name in ("minimax", "wgan", "wgan_gp"):
+      assert not results[name][scheme]["converged"]
+  assert results["minimax"]["simultaneous"]["final_distance"] > np.hypot(*dirac_gan.START)  # spirals out
+  assert (tmp_path / "dirac_gan.png").exists() and "| minimax |" in (tmp_path / "table.md").read_text()
