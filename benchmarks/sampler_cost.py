@@ -4,7 +4,7 @@
     python -m benchmarks.sampler_cost             # 1 to 4096 chains
 
 The target is the latent energy E(z) = U(G(z)) + ||z||^2/2 of an MLP
-generator (latent 64 -> 3072 = 32x32x3) and MLP critic. Every sampler runs
+generator (latent 64 -> 784 = 28x28, two hidden layers of 256) and MLP critic. Every sampler runs
 `steps` steps on a batch of chains: jaxgan and BlackJAX as `jax.jit(vmap
 over chains of lax.scan over steps)`, PyTorch as an eager loop over steps on
 a tensor of chains (autograd for the gradient, MALA with the energy and
@@ -155,8 +155,8 @@ def main(argv=None):
     sizes = dict(latent=16, data_dim=64, hidden=(64, 64))
     chain_counts, steps, repeats, compare_chains = (1, 16, 128), 20, 3, 128
   else:
-    sizes = dict(latent=64, data_dim=3072, hidden=(512, 512))
-    chain_counts, steps, repeats, compare_chains = (1, 16, 256, 4096), 50, 5, 256
+    sizes = dict(latent=64, data_dim=784, hidden=(256, 256))
+    chain_counts, steps, repeats, compare_chains = (1, 16, 256, 4096), 20, 3, 256
   energy_fn = latent_energy_fn(sizes)
   scaling = []
   for chains in chain_counts:

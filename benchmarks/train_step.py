@@ -38,17 +38,19 @@ N_CRITIC = 5
 GP_WEIGHT = 10.0
 
 
-def _median_seconds(fn, repeats):
-  times = []
+def interleaved_medians(callables: dict, repeats: int) -> dict:
+  """Median seconds of each callable, timed in interleaved rounds so machine noise hits all alike."""
+  times = {name: [] for name in callables}
   for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return statistics.median(times)
+    for name, fn in callables.items():
+      start = time.perf_counter()
+      fn()
+      times[name].append(time.perf_counter() - start)
+  return {name: statistics.median(t) for name, t in times.items()}
 
 
-def jax_side(sizes: dict, repeats: int) -> dict:
-  """Compile and run time of jaxgan's critic step and full train step."""
+def jax_side(sizes: dict) -> tuple[dict, dict]:
+  """jaxgan's compiled critic step and train step (as zero-argument callables) and their compile times."""
   batch, latent = sizes["batch"], sizes["latent"]
   generator = jg.models.DCGANGenerator(features=sizes["generator"], layer_norm=False)
   critic = jg.models.DCGANCritic(features=sizes["critic"])
@@ -63,7 +65,6 @@ def jax_side(sizes: dict, repeats: int) -> dict:
   compiled_critic = step.lower(*args).compile()
   critic_compile = time.perf_counter() - start
   jax.block_until_ready(compiled_critic(*args))
-  critic_seconds = _median_seconds(lambda: jax.block_until_ready(compiled_critic(*args)), repeats)
 
   objective = jg.losses.get("wgan")
   g_opt, c_opt = jg.train.default_optimizer(1e-4), jg.train.default_optimizer(1e-4)
@@ -84,21 +85,17 @@ def jax_side(sizes: dict, repeats: int) -> dict:
     jax.block_until_ready(metrics)
 
   run_train()
-  return {
-      "critic_step_compile_seconds": critic_compile,
-      "train_step_compile_seconds": train_compile,
-      "critic_step_seconds": critic_seconds,
-      "train_step_seconds": _median_seconds(run_train, repeats),
-  }
+  steps = {"critic_step": lambda: jax.block_until_ready(compiled_critic(*args)), "train_step": run_train}
+  return steps, {"critic_step_compile_seconds": critic_compile, "train_step_compile_seconds": train_compile}
 
 
-def torch_side(sizes: dict, repeats: int) -> dict:
-  """The same steps in PyTorch eager; `None` values and a message without torch."""
+def torch_side(sizes: dict) -> tuple[dict, dict]:
+  """The same steps in PyTorch eager as callables, and facts (or why it was skipped)."""
   try:
     import torch
     from torch import nn
   except ImportError:
-    return {"skipped": "torch is not installed: pip install -e '.[bench]' to compare against PyTorch"}
+    return {}, {"skipped": "torch is not installed: pip install -e '.[bench]' to compare against PyTorch"}
   torch.manual_seed(0)
   batch, latent = sizes["batch"], sizes["latent"]
   gf, cf = sizes["generator"], sizes["critic"]
@@ -146,13 +143,8 @@ def torch_side(sizes: dict, repeats: int) -> dict:
     compiled(real[0], fake)
   except Exception as e:  # noqa: BLE001 - the error text is the measurement
     compile_error = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300]}"
-  return {
-      "torch": torch.__version__,
-      "threads": torch.get_num_threads(),
-      "critic_step_seconds": _median_seconds(lambda: critic_update(real[0], fake), repeats),
-      "train_step_seconds": _median_seconds(train_step, repeats),
-      "torch_compile_error": compile_error,
-  }
+  steps = {"critic_step": lambda: critic_update(real[0], fake), "train_step": train_step}
+  return steps, {"torch": torch.__version__, "threads": torch.get_num_threads(), "torch_compile_error": compile_error}
 
 
 def main(argv=None):
@@ -165,7 +157,13 @@ def main(argv=None):
   else:
     sizes = dict(batch=64, latent=128, generator=(256, 128, 64), critic=(64, 128, 256))
   repeats = 3 if args.quick else 10
-  jax_row, torch_row = jax_side(sizes, repeats), torch_side(sizes, repeats)
+  jax_steps, jax_row = jax_side(sizes)
+  torch_steps, torch_row = torch_side(sizes)
+  medians = interleaved_medians({**{f"jaxgan/{k}": v for k, v in jax_steps.items()},
+                                 **{f"pytorch/{k}": v for k, v in torch_steps.items()}}, repeats)
+  for name, seconds in medians.items():
+    side, step = name.split("/")
+    (jax_row if side == "jaxgan" else torch_row)[f"{step}_seconds"] = seconds
   ratios = None
   if "skipped" not in torch_row:
     ratios = {k: jax_row[k] / torch_row[k] for k in ("critic_step_seconds", "train_step_seconds")}

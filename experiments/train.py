@@ -54,6 +54,10 @@ def validate_config(config: dict) -> dict:
   if config["entropy_estimator"] not in (None, *jg.losses.ENTROPY_ESTIMATORS):
     raise ValueError(f"config['entropy_estimator'] must be None or one of {jg.losses.ENTROPY_ESTIMATORS},"
                      f" got {config['entropy_estimator']!r}.")
+  if config["critic"] not in ("mlp", "autoencoder"):
+    raise ValueError(f"config['critic'] must be 'mlp' or 'autoencoder', got {config['critic']!r}.")
+  if config["critic"] == "autoencoder" and config["spectral_norm"]:
+    raise ValueError("config['spectral_norm'] is only available with critic 'mlp'.")
   if config["compute_dtype"] not in ("float32", "bfloat16"):
     raise ValueError(f"config['compute_dtype'] must be 'float32' or 'bfloat16', got {config['compute_dtype']!r}.")
   if not config["entropy_weight"] >= 0:
@@ -95,7 +99,10 @@ def build(config: dict) -> dict[str, Any]:
   dataset = jg.data.get(config["dataset"])
   dtype = jnp.dtype(config["compute_dtype"])
   generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(config["hidden"]), dtype=dtype)
-  critic = jg.models.MLPCritic(hidden=tuple(config["hidden"]), spectral_norm=config["spectral_norm"], dtype=dtype)
+  if config["critic"] == "autoencoder":
+    critic = jg.models.MLPAutoencoderCritic(hidden=tuple(config["hidden"]), bottleneck=2, dtype=dtype)
+  else:
+    critic = jg.models.MLPCritic(hidden=tuple(config["hidden"]), spectral_norm=config["spectral_norm"], dtype=dtype)
   objective = jg.losses.get(config["objective"], **config["objective_kwargs"])
   penalty = jg.penalties.get(config["penalty"], **config["penalty_kwargs"]) if config["penalty"] else None
   generator_optimizer = _optimizer(config["generator_lr"], config["steps"], config)

@@ -155,3 +155,28 @@ def test_dirac_gan_field_matches_the_closed_form_and_only_regularised_dynamics_c
       assert not results[name][scheme]["converged"]
   assert results["minimax"]["simultaneous"]["final_distance"] > np.hypot(*dirac_gan.START)  # spirals out
   assert (tmp_path / "dirac_gan.png").exists() and "| minimax |" in (tmp_path / "table.md").read_text()
+
+
+def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
+  from experiments import loss_zoo
+
+  loss_zoo.main(["--quick", "--workdir", str(tmp_path), "--objectives", "wgan", "ebgan", "--no-progress"])
+  table = (tmp_path / "table.md").read_text()
+  assert "| wgan | wgan_gp |" in table and "| wgan | R1 |" in table and "| ebgan | none |" in table
+  results = json.loads((tmp_path / "results.json").read_text())
+  assert {(c["objective"], c["variant"]) for c in results["cells"]} == {
+      ("wgan", "natural"), ("wgan", "r1"), ("ebgan", "natural"), ("ebgan", "r1")}
+  ebgan = json.loads((tmp_path / "ring8" / "ebgan__natural" / "seed0" / "config.json").read_text())
+  assert ebgan["critic"] == "autoencoder" and ebgan["penalty"] is None
+  assert (tmp_path / "samples.png").exists()
+  before = os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "seed0" / "final_metrics.json")
+  loss_zoo.main(["--quick", "--workdir", str(tmp_path), "--objectives", "wgan", "ebgan", "--no-progress"])
+  assert os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "seed0" / "final_metrics.json") == before
+
+
+def test_loss_zoo_rejects_unknown_objectives(capsys):
+  from experiments import loss_zoo
+
+  with pytest.raises(SystemExit):
+    loss_zoo.main(["--quick", "--objectives", "wgna"])
+  assert "unknown objectives ['wgna']" in capsys.readouterr().err

@@ -61,3 +61,18 @@ def test_resnet_critic_matches_the_wgan_gp_cifar_size_and_spectral_norm_is_a_swi
   a = critic.apply({**sn}, y)
   b = critic.apply({**sn, "params": scaled}, y)
   np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_autoencoder_critic_energy_is_the_per_sample_reconstruction_error():
+  critic = jg.models.MLPAutoencoderCritic(hidden=(8, 4), bottleneck=2)
+  x = np.asarray(jax.random.normal(jax.random.key(0), (5, 3)), np.float64)
+  params = critic.init(jax.random.key(1), x)["params"]
+  h = x
+  layers = [params[f"Dense_{i}"] for i in range(len(params))]
+  for i, layer in enumerate(layers):
+    h = h @ np.asarray(layer["kernel"], np.float64) + np.asarray(layer["bias"], np.float64)
+    if i < len(layers) - 1:
+      h = np.where(h > 0, h, 0.2 * h)
+  expected = np.mean((h - x) ** 2, axis=1)
+  np.testing.assert_allclose(critic.apply({"params": params}, x.astype(np.float32)), expected, rtol=1e-4)
+  assert len(layers) == 6  # 8, 4, 2 | 4, 8, 3

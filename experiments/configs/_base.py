@@ -9,6 +9,7 @@ def base_config() -> dict:
       penalty="wgan_gp",
       penalty_kwargs={},
       penalty_interval=1,
+      critic="mlp",
       spectral_norm=False,
       compute_dtype="float32",
       entropy_estimator=None,

@@ -70,6 +70,37 @@ class MLPCritic(nn.Module):
     return self._dense(1, x)[:, 0].astype(jnp.float32)
 
 
+class MLPAutoencoderCritic(nn.Module):
+  """`x (batch, ...) -> energies (batch,)`: per-sample mean squared reconstruction error of an MLP autoencoder.
+
+  The energy critic of EBGAN, MAGAN and BEGAN: `U(x) = mean((Dec(Enc(x)) - x)^2) >= 0`.
+
+  Attributes:
+    hidden: widths of the encoder's hidden layers (the decoder mirrors them).
+    bottleneck: code size.
+    dtype: compute dtype; energies are float32.
+
+  References:
+    Zhao, Mathieu & LeCun, Energy-based GAN, ICLR 2017, Section 2.3;
+    Berthelot, Schumm & Metz, BEGAN, 2017, Section 3.
+  """
+
+  hidden: Sequence[int] = (256, 256)
+  bottleneck: int = 16
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    flat = x.reshape(x.shape[0], -1)
+    h = flat
+    for width in (*self.hidden, self.bottleneck):
+      h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), 0.2)
+    for width in reversed(self.hidden):
+      h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), 0.2)
+    reconstruction = nn.Dense(flat.shape[1], dtype=self.dtype)(h).astype(jnp.float32)
+    return jnp.mean((reconstruction - flat.astype(jnp.float32)) ** 2, axis=1)
+
+
 def split_variables(variables) -> tuple[dict, dict]:
   """Splits Linen variables into `(params, model_state)` (every other collection)."""
   variables = dict(variables)

@@ -1,0 +1,196 @@
+"""The loss zoo: every objective of `jg.losses`, with its natural regulariser and with R1, on the ring and the grid.
+
+    python -m experiments.loss_zoo                  # full table (hours on 2 CPU cores; minutes on a GPU)
+    python -m experiments.loss_zoo --quick          # 2 objectives x 2 variants x 1 dataset x 1 seed, seconds
+
+Every run uses the same MLPs, steps, batch and optimiser (the main job's
+`_base` config), only the objective, its regulariser and `n_critic` (5 for
+the Wasserstein family and the energy model, 1 otherwise) change. EBGAN,
+MAGAN and BEGAN use the autoencoder critic; the energy model (MEG) adds its
+JSD entropy estimate. Each (dataset, objective, variant, seed) runs in its
+own work directory under `--workdir` and is skipped when already finished, so
+an interrupted zoo resumes. Scored by the mode-coverage protocol
+(theory.md section 4); writes `table.md` (mean +- std over seeds),
+`results.json` and `samples.png` (final samples of seed 0, one panel per run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import jax
+import numpy as np
+from tqdm import tqdm
+
+import jaxgan as jg
+from experiments import train as train_lib
+from experiments.configs._base import base_config
+
+# Natural regulariser of each objective: (penalty, penalty kwargs, spectral norm). Default: none.
+NATURAL = {
+    "wgan": ("wgan_gp", {}, False),
+    "wgan_div": ("wgan_div", {}, False),
+    "hinge": (None, {}, True),
+    "energy": ("r1", {"gamma": 0.2}, False),
+}
+AUTOENCODER_OBJECTIVES = ("ebgan", "magan", "began")
+MULTI_CRITIC = ("wgan", "wgan_div", "energy")
+DATASETS = ("ring8", "grid25")
+R1 = ("r1", {"gamma": 1.0}, False)
+
+
+def run_config(objective: str, variant: str, dataset: str, seed: int, *, steps: int, hidden: list[int]) -> dict:
+  """The config of one zoo cell; `variant` is `"natural"` or `"r1"`."""
+  penalty, penalty_kwargs, spectral_norm = NATURAL.get(objective, (None, {}, False)) if variant == "natural" else R1
+  config = {
+      **base_config(),
+      "dataset": dataset,
+      "objective": objective,
+      "penalty": penalty,
+      "penalty_kwargs": penalty_kwargs,
+      "spectral_norm": spectral_norm,
+      "critic": "autoencoder" if objective in AUTOENCODER_OBJECTIVES else "mlp",
+      "entropy_estimator": "jsd" if objective == "energy" else None,
+      "n_critic": 5 if objective in MULTI_CRITIC else 1,
+      "steps": steps,
+      "hidden": hidden,
+      "seed": seed,
+      "plot_every": 10 * steps,
+      "checkpoint_every": steps,
+      "keep_checkpoints": 1,
+  }
+  return train_lib.validate_config(config)
+
+
+def run_cell(config: dict, workdir: str) -> dict:
+  """Trains one cell (or reads its finished result) and returns its final metrics."""
+  done = os.path.join(workdir, "final_metrics.json")
+  if os.path.exists(done):
+    with open(done) as f:
+      return json.load(f)
+  try:
+    return train_lib.train_and_evaluate(config, workdir, progress=False)
+  except RuntimeError as e:  # a run that diverges is a result, not a crash of the zoo
+    result = {"step": None, "diverged": str(e).splitlines()[0]}
+    with open(done, "w") as f:
+      json.dump(result, f)
+    return result
+
+
+def summarise(results: list[dict]) -> dict:
+  """Mean and std over seeds of modes covered, % high quality and KL (diverged runs counted)."""
+  ok = [r for r in results if "diverged" not in r]
+  out = {"seeds": len(results), "diverged": len(results) - len(ok)}
+  for key in ("modes_covered", "high_quality", "kl_to_uniform"):
+    values = np.array([r[key] for r in ok], float)
+    out[key] = (float(values.mean()), float(values.std())) if len(values) else None
+  out["num_modes"] = ok[0]["num_modes"] if ok else None
+  return out
+
+
+def markdown_table(summary: dict, datasets) -> str:
+  header = "| objective | regulariser | " + " | ".join(
+      f"{d}: modes | {d}: % HQ | {d}: KL" for d in datasets) + " |"
+  lines = [header, "|---|---|" + "---|" * (3 * len(datasets))]
+
+  def fmt(stat, scale=1.0, digits=1):
+    if stat is None:
+      return "-"
+    if not np.isfinite(stat[0]):
+      return "inf"
+    return f"{scale * stat[0]:.{digits}f} ± {scale * stat[1]:.{digits}f}"
+
+  for (objective, variant), per_dataset in summary.items():
+    label = "R1" if variant == "r1" else ("+".join(
+        p for p in (NATURAL.get(objective, (None,))[0], "SN" if NATURAL.get(objective, (0, 0, False))[2] else None)
+        if p) or "none")
+    cells = []
+    for d in datasets:
+      s = per_dataset[d]
+      diverged = f" ({s['diverged']} diverged)" if s["diverged"] else ""
+      cells += [fmt(s["modes_covered"]) + f"/{s['num_modes']}" + diverged if s["modes_covered"] else "diverged",
+                fmt(s["high_quality"], 100.0), fmt(s["kl_to_uniform"], digits=3)]
+    lines.append(f"| {objective} | {label} | " + " | ".join(cells) + " |")
+  return "\n".join(lines) + "\n"
+
+
+def plot(path: str, samples: dict, datasets) -> None:
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  cells = sorted({key[:2] for key in samples})
+  fig, axes = plt.subplots(len(datasets), len(cells), figsize=(1.6 * len(cells), 1.7 * len(datasets)),
+                           squeeze=False)
+  for row, dataset in enumerate(datasets):
+    modes = jg.data.get(dataset).modes
+    lim = float(np.max(np.abs(modes))) * 1.4
+    for col, (objective, variant) in enumerate(cells):
+      ax = axes[row, col]
+      x = samples.get((objective, variant, dataset))
+      ax.scatter(modes[:, 0], modes[:, 1], s=6, marker="x", c="k", linewidths=0.5)
+      if x is not None:
+        ax.scatter(x[:, 0], x[:, 1], s=0.5, alpha=0.3, c="tab:green")
+      ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[], aspect="equal")
+      if row == 0:
+        ax.set_title(f"{objective}\n{variant}", fontsize=6)
+  fig.tight_layout()
+  fig.savefig(path, dpi=80)
+  plt.close(fig)
+
+
+def run(workdir: str, *, objectives, datasets, seeds: int, steps: int, hidden: list[int],
+        progress: bool = True) -> dict:
+  cells = [(o, v, d, s) for d in datasets for o in objectives for v in ("natural", "r1") for s in range(seeds)]
+  raw, samples = {}, {}
+  for objective, variant, dataset, seed in tqdm(cells, disable=not progress, desc="loss zoo", unit="run"):
+    config = run_config(objective, variant, dataset, seed, steps=steps, hidden=hidden)
+    cell_dir = os.path.join(workdir, dataset, f"{objective}__{variant}", f"seed{seed}")
+    result = run_cell(config, cell_dir)
+    raw.setdefault((objective, variant), {}).setdefault(dataset, []).append(result)
+    if seed == 0 and "diverged" not in result:
+      state, parts = train_lib.load_trained(config, cell_dir)
+      samples[objective, variant, dataset] = np.asarray(train_lib.sample_generator(parts, state, config, 1000))
+  summary = {key: {d: summarise(per[d]) for d in datasets} for key, per in raw.items()}
+  with open(os.path.join(workdir, "results.json"), "w") as f:
+    json.dump({"steps": steps, "hidden": hidden, "seeds": seeds, "datasets": list(datasets),
+               "cells": [{"objective": o, "variant": v, **{d: s[d] for d in datasets}}
+                         for (o, v), s in summary.items()]}, f, indent=2)
+  with open(os.path.join(workdir, "table.md"), "w") as f:
+    f.write(markdown_table(summary, datasets))
+  plot(os.path.join(workdir, "samples.png"), samples, datasets)
+  return summary
+
+
+def main(argv=None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--workdir", default="runs/loss_zoo")
+  parser.add_argument("--quick", action="store_true", help="2 objectives, 1 dataset, 1 seed, 30 steps (CI)")
+  parser.add_argument("--seeds", type=int, default=3)
+  parser.add_argument("--steps", type=int, default=3000)
+  parser.add_argument("--objectives", nargs="*", default=None, help="subset of jg.losses.available()")
+  parser.add_argument("--no-progress", action="store_true")
+  args = parser.parse_args(argv)
+  objectives = args.objectives or jg.losses.available()
+  unknown = sorted(set(objectives) - set(jg.losses.available()))
+  if unknown:
+    parser.error(f"unknown objectives {unknown}; available: {', '.join(jg.losses.available())}")
+  if args.quick:
+    summary = run(args.workdir, objectives=args.objectives or ["wgan", "hinge"], datasets=("ring8",), seeds=1,
+                  steps=30, hidden=[32, 32], progress=not args.no_progress)
+    datasets = ("ring8",)
+  else:
+    if args.seeds < 1 or args.steps < 1:
+      parser.error("--seeds and --steps must be >= 1")
+    summary = run(args.workdir, objectives=objectives, datasets=DATASETS, seeds=args.seeds, steps=args.steps,
+                  hidden=[128, 128, 128], progress=not args.no_progress)
+    datasets = DATASETS
+  print(markdown_table(summary, datasets))
+  print(f"Outputs in {args.workdir}/")
+
+
+if __name__ == "__main__":
+  main()
