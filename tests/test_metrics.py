@@ -1,0 +1,89 @@
+"""Feature-set metrics against closed forms, scipy, direct O(n^2) formulas and their known expectations."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import jaxgan as jg
+
+
+def random_spd(rng, d):
+  a = rng.normal(size=(d, d))
+  return a @ a.T / d + 0.1 * np.eye(d)
+
+
+def test_frechet_distance_closed_form_for_diagonal_gaussians():
+  mu1, mu2 = np.array([0.0, 1.0, -2.0]), np.array([0.5, 1.0, 0.0])
+  std1, std2 = np.array([1.0, 2.0, 0.5]), np.array([3.0, 1.0, 0.5])
+  expected = np.sum((mu1 - mu2) ** 2) + np.sum((std1 - std2) ** 2)  # W2^2 of diagonal Gaussians
+  assert jg.metrics.frechet_distance(mu1, np.diag(std1**2), mu2, np.diag(std2**2)) == pytest.approx(expected)
+
+
+def test_frechet_distance_matches_scipy_sqrtm_on_random_covariances():
+  rng = np.random.default_rng(0)
+  for d in (2, 16, 64):
+    s1, s2 = random_spd(rng, d), random_spd(rng, d)
+    mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
+    covmean = scipy.linalg.sqrtm(s1 @ s2).real
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2 - 2 * covmean)
+    assert jg.metrics.frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected, rel=1e-6)
+    assert jg.metrics.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_frechet_from_features_fits_gaussians():
+  rng = np.random.default_rng(1)
+  x, y = rng.normal(size=(20000, 3)), 2.0 + 0.5 * rng.normal(size=(20000, 3))
+  expected = 3 * 2.0**2 + 3 * (1.0 - 0.5) ** 2
+  assert jg.metrics.frechet_distance_from_features(x, y) == pytest.approx(expected, rel=0.03)
+
+
+def test_kid_equals_direct_unbiased_mmd_and_is_near_zero_for_one_distribution():
+  rng = np.random.default_rng(2)
+  x, y = rng.normal(size=(300, 8)), rng.normal(size=(300, 8)) + 0.3
+  k = lambda a, b: (a @ b.T / 8 + 1.0) ** 3  # noqa: E731
+  m = 300
+  direct = ((k(x, x).sum() - np.trace(k(x, x))) / (m * (m - 1)) + (k(y, y).sum() - np.trace(k(y, y))) / (m * (m - 1))
+            - 2 * k(x, y).mean())
+  mean, std = jg.metrics.kernel_inception_distance(x, y, num_subsets=3, subset_size=300)
+  assert mean == pytest.approx(direct, rel=1e-10) and std == pytest.approx(0.0, abs=1e-12)
+  same_mean, same_std = jg.metrics.kernel_inception_distance(rng.normal(size=(2000, 8)), rng.normal(size=(2000, 8)),
+                                                             num_subsets=20, subset_size=500)
+  assert abs(same_mean) < 3 * same_std + 1e-3 and mean > 10 * abs(same_mean)
+
+
+def test_precision_recall_extremes_and_a_half_covered_support():
+  rng = np.random.default_rng(3)
+  real = rng.normal(size=(500, 2))
+  assert jg.metrics.precision_recall(real, real) == {"precision": 1.0, "recall": 1.0}
+  far = jg.metrics.precision_recall(real, real + 100.0)
+  assert far == {"precision": 0.0, "recall": 0.0}
+  # Fake = the real points with x > 0: every fake is on the real manifold, about half the reals are covered.
+  half = jg.metrics.precision_recall(real, real[real[:, 0] > 0])
+  assert half["precision"] == 1.0 and 0.4 < half["recall"] < 0.65
+
+
+def test_density_and_coverage_have_their_expected_values_for_identical_distributions():
+  rng = np.random.default_rng(4)
+  k = 5
+  densities, coverages = [], []
+  for _ in range(4):
+    result = jg.metrics.density_coverage(rng.normal(size=(1000, 4)), rng.normal(size=(1000, 4)), k=k)
+    densities.append(result["density"])
+    coverages.append(result["coverage"])
+  assert np.mean(densities) == pytest.approx(1.0, abs=0.05)  # Naeem et al. 2020, Lemma 1
+  assert np.mean(coverages) == pytest.approx(1 - 0.5**k, abs=0.02)  # 1 - 2^-k for M = N
+  shifted = jg.metrics.density_coverage(rng.normal(size=(1000, 4)), rng.normal(size=(1000, 4)) + 3.0, k=k)
+  assert shifted["coverage"] < 0.2 and shifted["density"] < 0.2
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: jg.metrics.frechet_distance_from_features(np.ones((5, 3)), np.ones((5, 4))), "same dim"),
+    (lambda: jg.metrics.precision_recall(np.ones((5,)), np.ones((5, 2))), "real_features"),
+    (lambda: jg.metrics.density_coverage(np.ones((5, 2)), np.full((5, 2), np.nan)), "NaN"),
+    (lambda: jg.metrics.density_coverage(np.ones((5, 2)), np.ones((5, 2)), k=5), "`k`"),
+    (lambda: jg.metrics.frechet_distance(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2)), "sigma1"),
+    (lambda: jg.metrics.kernel_inception_distance(np.ones((5, 2)), np.ones((5, 2)), num_subsets=0), "num_subsets"),
+])
+def test_bad_feature_inputs_name_the_argument(call, match):
+  with pytest.raises((ValueError, TypeError), match=match):
+    call()
