@@ -1,5 +1,12 @@
-"""Data: 2-D toy distributions generated in-process and device-ready batch iterators."""
+"""Data: 2-D toy distributions, an offline image dataset, TFDS image sources, and device-ready batch iterators."""
 
+from jaxgan._src.data.images import SHAPE_CLASSES
+from jaxgan._src.data.images import TFDS_DATASETS
+from jaxgan._src.data.images import ImageSource
+from jaxgan._src.data.images import image_batches
+from jaxgan._src.data.images import offline_shapes
+from jaxgan._src.data.images import render_shapes
+from jaxgan._src.data.images import tfds_images
 from jaxgan._src.data.toy import ToyDistribution
 from jaxgan._src.data.toy import available
 from jaxgan._src.data.toy import batches
@@ -9,4 +16,20 @@ from jaxgan._src.data.toy import ring8
 from jaxgan._src.data.toy import swiss_roll
 from jaxgan._src.data.toy import two_moons
 
-__all__ = ["ToyDistribution", "available", "batches", "get", "grid25", "ring8", "swiss_roll", "two_moons"]
+__all__ = [
+    "ImageSource",
+    "SHAPE_CLASSES",
+    "TFDS_DATASETS",
+    "ToyDistribution",
+    "available",
+    "batches",
+    "get",
+    "grid25",
+    "image_batches",
+    "offline_shapes",
+    "render_shapes",
+    "ring8",
+    "swiss_roll",
+    "tfds_images",
+    "two_moons",
+]

@@ -1,0 +1,96 @@
+"""Image data: the offline dataset, the resumable prefetching iterator, and TFDS loading on mock data."""
+
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxgan as jg
+
+
+
+def indexed_source(n=40):
+  """Each image holds its own index, so batches reveal which examples they drew."""
+  def get(indices):
+    indices = np.asarray(indices)
+    return np.broadcast_to(indices[:, None, None, None], (len(indices), 2, 2, 1)).astype(np.float32), indices
+  return jg.data.ImageSource("indexed", n, (2, 2, 1), None, get)
+
+
+def test_offline_shapes_are_deterministic_in_range_and_balanced():
+  a = jg.data.offline_shapes(600, seed=3)
+  b = jg.data.offline_shapes(600, seed=3)
+  images, labels = a.get(np.arange(600))
+  np.testing.assert_array_equal(images, b.get(np.arange(600))[0])
+  assert images.shape == (600, 32, 32, 1) and images.dtype == np.float32
+  assert images.min() >= -1.0 and images.max() <= 1.0
+  assert a.num_classes == 10 and set(labels.tolist()) == set(range(10))
+  # Classes differ: mean foreground area of disks exceeds that of crosses and frames.
+  area = (images + 1).mean(axis=(1, 2, 3)) / 2
+  assert area[labels == 0].mean() > 1.5 * area[labels == 5].mean()
+
+
+def test_stacked_shapes_channels_are_independent_shapes_with_combined_labels():
+  source = jg.data.offline_shapes(300, stacked=True, seed=1)
+  images, labels = source.get(np.arange(300))
+  assert images.shape == (300, 32, 32, 3) and source.num_classes == 1000
+  assert labels.min() >= 0 and labels.max() < 1000
+  digits = np.stack([labels // 100, labels // 10 % 10, labels % 10], 1)
+  assert len({tuple(d) for d in digits}) > 200  # channels drawn independently
+  # A channel's class is recoverable: disks (0) cover more area than crosses (5) in the same channel.
+  area = (images + 1).mean(axis=(1, 2)) / 2
+  assert area[digits[:, 0] == 0, 0].mean() > 1.5 * area[digits[:, 0] == 5, 0].mean()
+
+
+def test_image_batches_cover_each_epoch_once_and_resume_exactly():
+  source = indexed_source(40)
+  it = jg.data.image_batches(source, jax.random.key(0), batch_size=5, num_microbatches=2)
+  batches = [np.asarray(next(it)) for _ in range(8)]  # 80 examples = 2 epochs
+  assert batches[0].shape == (2, 5, 2, 2, 1)
+  ids = np.concatenate([b[:, :, 0, 0, 0].ravel() for b in batches])
+  assert sorted(ids[:40]) == list(range(40)) and sorted(ids[40:]) == list(range(40))
+  assert list(ids[:40]) != list(ids[40:])  # reshuffled every epoch
+  resumed = jg.data.image_batches(source, jax.random.key(0), batch_size=5, num_microbatches=2, start_step=5)
+  for expected in batches[5:]:
+    np.testing.assert_array_equal(np.asarray(next(resumed)), expected)
+
+
+def test_image_batches_shard_over_a_mesh():
+  mesh = jg.train.data_mesh()
+  it = jg.data.image_batches(indexed_source(64), jax.random.key(0), batch_size=8,
+                             sharding=jg.train.batch_sharding(mesh))
+  batch = next(it)
+  assert batch.shape == (1, 8, 2, 2, 1)
+  assert len(batch.sharding.device_set) == len(jax.devices())
+
+
+def test_image_batches_surface_reader_errors():
+  def broken(indices):
+    raise OSError("disk on fire")
+  source = jg.data.ImageSource("broken", 10, (2, 2, 1), None, broken)
+  with pytest.raises(OSError, match="disk on fire"):
+    next(jg.data.image_batches(source, jax.random.key(0), batch_size=2))
+  with pytest.raises(ValueError, match="batch_size"):
+    next(jg.data.image_batches(indexed_source(), jax.random.key(0), batch_size=0))
+
+
+@pytest.mark.parametrize("name,shape", [("mnist", (32, 32, 1)), ("fashion_mnist", (32, 32, 1)),
+                                        ("cifar10", (32, 32, 3)), ("celeb_a", (64, 64, 3))])
+def test_tfds_loading_on_mock_data(name, shape):
+  tfds = pytest.importorskip("tensorflow_datasets")
+  with tfds.testing.mock_data(num_examples=12, policy=tfds.testing.MockPolicy.USE_CODE):
+    source = jg.data.tfds_images(name)
+    assert len(source) == 12 and source.image_shape == shape
+    batch = np.asarray(next(jg.data.image_batches(source, jax.random.key(0), batch_size=4)))
+  assert batch.shape == (1, 4, *shape)
+  assert batch.min() >= -1.0 and batch.max() <= 1.0 and batch.dtype == np.float32
+
+
+def test_tfds_without_the_package_says_how_to_install(monkeypatch):
+  monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)
+  with pytest.raises(ImportError, match=r"pip install 'jaxgan\[tfds\]'"):
+    jg.data.tfds_images("mnist")
+  with pytest.raises(ValueError, match="celeb_a"):
+    jg.data.tfds_images("imagenet")
