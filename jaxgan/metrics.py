@@ -1,5 +1,11 @@
-"""Evaluation metrics: mode coverage on 2-D mixtures; Frechet distance, KID, precision/recall, density/coverage on features."""
+"""Evaluation metrics: mode coverage on 2-D mixtures; Frechet distance, KID, precision/recall, density/coverage on
+features; an in-project classifier for offline features and StackedMNIST-style mode counting."""
 
+from jaxgan._src.metrics.classifier import Classifier
+from jaxgan._src.metrics.classifier import ShapeClassifierNet
+from jaxgan._src.metrics.classifier import classifier_features
+from jaxgan._src.metrics.classifier import stacked_mode_count
+from jaxgan._src.metrics.classifier import train_classifier
 from jaxgan._src.metrics.features import density_coverage
 from jaxgan._src.metrics.features import feature_statistics
 from jaxgan._src.metrics.features import frechet_distance
@@ -9,6 +15,9 @@ from jaxgan._src.metrics.features import precision_recall
 from jaxgan._src.metrics.modes import mode_coverage
 
 __all__ = [
+    "Classifier",
+    "ShapeClassifierNet",
+    "classifier_features",
     "density_coverage",
     "feature_statistics",
     "frechet_distance",
@@ -16,4 +25,6 @@ __all__ = [
     "kernel_inception_distance",
     "mode_coverage",
     "precision_recall",
+    "stacked_mode_count",
+    "train_classifier",
 ]

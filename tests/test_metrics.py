@@ -87,3 +87,26 @@ def test_density_and_coverage_have_their_expected_values_for_identical_distribut
 def test_bad_feature_inputs_name_the_argument(call, match):
   with pytest.raises((ValueError, TypeError), match=match):
     call()
+
+
+@pytest.fixture(scope="module")
+def classifier():
+  return jg.metrics.train_classifier(jg.data.offline_shapes(6000, seed=0), steps=400)
+
+
+def test_in_project_classifier_learns_the_offline_shapes(classifier):
+  assert classifier.test_accuracy > 0.95
+  images, labels = jg.data.offline_shapes(500, seed=7).get(np.arange(500))  # unseen rendering seed
+  assert np.mean(np.argmax(classifier.apply(images)[1], 1) == labels) > 0.95
+
+
+def test_stacked_mode_count_on_real_and_collapsed_samples(classifier):
+  images, labels = jg.data.offline_shapes(5000, stacked=True, seed=5).get(np.arange(5000))
+  real = jg.metrics.stacked_mode_count(classifier, images)
+  assert real["num_modes"] == 1000
+  true_modes = len(np.unique(labels))  # ~993 for 5000 uniform draws over 1000 modes
+  assert abs(real["modes_covered"] - true_modes) <= 0.05 * true_modes
+  collapsed = jg.metrics.stacked_mode_count(classifier, np.repeat(images[:1], 100, axis=0))
+  assert collapsed["modes_covered"] == 1 and collapsed["kl_to_uniform"] == pytest.approx(np.log(1000))
+  features = jg.metrics.classifier_features(classifier, images[:200])
+  assert features.shape == (200, 3 * 128)
