@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 import jaxgan as jg
 from experiments import configs as configs_lib
+from experiments import images
 
 DEFAULT_CONFIG = "ring8_wgan_gp"
 # Keys that do not change the state's trajectory: allowed to differ on resume.
@@ -47,7 +48,15 @@ OVERRIDES = {
 
 def validate_config(config: dict) -> dict:
   """Checks names and values; raises ValueError listing the options."""
-  jg.data.get(config["dataset"])
+  if images.is_image(config):
+    images.validate(config)
+  else:
+    try:
+      jg.data.get(config["dataset"])
+    except ValueError as e:
+      raise ValueError(f"{e} Image datasets: {', '.join(images.IMAGE_DATASETS)}.") from None
+    if config["model"] != "mlp":
+      raise ValueError(f"config['model'] must be 'mlp' for 2-D datasets, got {config['model']!r}.")
   jg.losses.get(config["objective"], **config["objective_kwargs"])
   if config["penalty"] is not None:
     jg.penalties.get(config["penalty"], **config["penalty_kwargs"])
@@ -63,7 +72,7 @@ def validate_config(config: dict) -> dict:
   if not config["entropy_weight"] >= 0:
     raise ValueError(f"config['entropy_weight'] must be >= 0, got {config['entropy_weight']!r}.")
   for key in ("steps", "batch_size", "n_critic", "latent_dim", "penalty_interval", "log_every", "plot_every",
-              "checkpoint_every", "keep_checkpoints", "eval_samples"):
+              "checkpoint_every", "keep_checkpoints", "eval_samples", "dataset_size"):
     if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 1:
       raise ValueError(f"config[{key!r}] must be an integer >= 1, got {config[key]!r}.")
   for key in ("generator_lr", "critic_lr"):
@@ -81,7 +90,7 @@ def _optimizer(lr: float, updates_per_run: int, config: dict) -> optax.GradientT
   return optax.adam(schedule, b1=config["adam_b1"], b2=config["adam_b2"])
 
 
-def _entropy_estimator(config: dict, rng_key):
+def _entropy_estimator(config: dict, rng_key, example):
   """The MEG entropy estimator named by the config (and its params), or `(None, ())`."""
   name = config["entropy_estimator"]
   if name is None:
@@ -91,18 +100,25 @@ def _entropy_estimator(config: dict, rng_key):
   network = (jg.models.MLPGenerator(output_dim=latent_dim, hidden=hidden) if name == "encoder"
              else jg.models.MLPCritic(hidden=hidden))
   estimator = jg.losses.entropy_estimator(name, network)
-  return estimator, estimator.init(rng_key, jnp.zeros((1, 2)), jnp.zeros((1, latent_dim)))
+  return estimator, estimator.init(rng_key, example, jnp.zeros((1, latent_dim)))
 
 
 def build(config: dict) -> dict[str, Any]:
   """Models, objective, optimisers, initial state and the jitted step for `config`."""
-  dataset = jg.data.get(config["dataset"])
   dtype = jnp.dtype(config["compute_dtype"])
-  generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(config["hidden"]), dtype=dtype)
-  if config["critic"] == "autoencoder":
-    critic = jg.models.MLPAutoencoderCritic(hidden=tuple(config["hidden"]), bottleneck=2, dtype=dtype)
+  if images.is_image(config):
+    dataset = images.dataset(config)
+    generator, critic = images.models(config, dataset.image_shape, dtype)
+    example = images.example(dataset)
   else:
-    critic = jg.models.MLPCritic(hidden=tuple(config["hidden"]), spectral_norm=config["spectral_norm"], dtype=dtype)
+    dataset = jg.data.get(config["dataset"])
+    example = jnp.zeros((1, 2))
+    generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(config["hidden"]), dtype=dtype)
+    if config["critic"] == "autoencoder":
+      critic = jg.models.MLPAutoencoderCritic(hidden=tuple(config["hidden"]), bottleneck=2, dtype=dtype)
+    else:
+      critic = jg.models.MLPCritic(hidden=tuple(config["hidden"]), spectral_norm=config["spectral_norm"],
+                                   dtype=dtype)
   objective = jg.losses.get(config["objective"], **config["objective_kwargs"])
   penalty = jg.penalties.get(config["penalty"], **config["penalty_kwargs"]) if config["penalty"] else None
   generator_optimizer = _optimizer(config["generator_lr"], config["steps"], config)
@@ -110,8 +126,8 @@ def build(config: dict) -> dict[str, Any]:
   key = jax.random.key(config["seed"])
   generator_key, critic_key, train_key, data_key, eval_key, estimator_key = jax.random.split(key, 6)
   generator_params, _ = jg.models.init_linen(generator, generator_key, jnp.zeros((1, config["latent_dim"])))
-  critic_params, critic_state = jg.models.init_linen(critic, critic_key, jnp.zeros((1, 2)))
-  estimator, estimator_params = _entropy_estimator(config, estimator_key)
+  critic_params, critic_state = jg.models.init_linen(critic, critic_key, example)
+  estimator, estimator_params = _entropy_estimator(config, estimator_key, example)
   state = jg.train.init_state(
       train_key,
       generator_params=generator_params,
@@ -144,7 +160,11 @@ def build(config: dict) -> dict[str, Any]:
 
 
 def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None:
-  """Scatter of real vs EMA-generated samples over the critic's contour map."""
+  """Scatter of real vs EMA-generated samples over the critic's contour map (a sample grid for images)."""
+  if images.is_image(config):
+    title = f"{config['objective']} + {config['penalty'] or 'no penalty'} on {config['dataset']}, step {step}"
+    images.plot_samples(path, np.asarray(sample_generator(parts, state, config, 64)), title)
+    return
   import matplotlib
 
   matplotlib.use("Agg")
@@ -171,13 +191,15 @@ def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None
 
 
 def sample_generator(parts: dict, state, config: dict, n: int) -> jax.Array:
-  z = jax.random.normal(parts["eval_key"], (n, config["latent_dim"]))
-  return jg.train.generator_apply_fn(parts["generator"])(state.ema_generator_params, z)
+  return images.sample(jg.train.generator_apply_fn(parts["generator"]), state.ema_generator_params,
+                       parts["eval_key"], n, config["latent_dim"])
 
 
 def evaluate(parts: dict, state, config: dict) -> dict:
   dataset = parts["dataset"]
   samples = sample_generator(parts, state, config, config["eval_samples"])
+  if images.is_image(config):
+    return {"step": int(state.step), **images.evaluate(dataset, samples, config)}
   if dataset.modes is None:
     return {"step": int(state.step)}
   return {"step": int(state.step), **jg.metrics.mode_coverage(samples, dataset.modes, dataset.std)}
@@ -207,8 +229,11 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
   _truncate_metrics(metrics_path, start)
 
   sharding = jg.train.batch_sharding(parts["mesh"]) if parts["mesh"] is not None else None
-  batches = jg.data.batches(parts["dataset"], parts["data_key"], batch_size=config["batch_size"],
-                            num_microbatches=config["n_critic"], start_step=start, sharding=sharding)
+  if images.is_image(config):
+    batches = images.batches(parts["dataset"], parts["data_key"], config, start, sharding)
+  else:
+    batches = jg.data.batches(parts["dataset"], parts["data_key"], batch_size=config["batch_size"],
+                              num_microbatches=config["n_critic"], start_step=start, sharding=sharding)
   stop = {"requested": False}
   previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
   try:

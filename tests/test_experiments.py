@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import chex
+import numpy as np
 import jax
 import pytest
 
@@ -55,10 +56,11 @@ def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path):
 
 
 @pytest.mark.parametrize("argv,match", [
-    (["--config", "nope"], "Unknown config 'nope'; available: grid25_meg, grid25_wgan_gp"),
+    (["--config", "nope"], "Unknown config 'nope'; available: cifar10_dcgan_hinge_sn, cifar10_resnet_wgan_gp, grid25_meg"),
     (["--steps", "0"], "steps"),
     (["--objective", "wgna"], "Unknown objective 'wgna'"),
-    (["--dataset", "mnist"], "Unknown toy dataset 'mnist'"),
+    (["--dataset", "mnst"], "Unknown toy dataset 'mnst'"),
+    (["--dataset", "mnist"], "config['model'] must be one of ('dcgan', 'resnet') for image datasets"),
     (["--penalty", "gp"], "Unknown penalty 'gp'"),
 ])
 def test_cli_errors_list_the_options(argv, match, capsys):
@@ -180,3 +182,27 @@ def test_loss_zoo_rejects_unknown_objectives(capsys):
   with pytest.raises(SystemExit):
     loss_zoo.main(["--quick", "--objectives", "wgna"])
   assert "unknown objectives ['wgna']" in capsys.readouterr().err
+
+
+def test_image_smoke_run_on_the_offline_dataset_writes_grids_metrics_and_checkpoints(tmp_path):
+  config = {**configs.get_config("stacked_shapes_dcgan_r1"), "image_features": 8, "latent_dim": 16,
+            "batch_size": 16, "steps": 4, "log_every": 2, "plot_every": 2, "checkpoint_every": 2,
+            "eval_samples": 300, "dataset_size": 600}
+  final = train.train_and_evaluate(config, str(tmp_path), progress=False)
+  assert final["step"] == 4 and final["num_modes"] == 1000 and 1 <= final["modes_covered"] <= 300
+  for key in ("frechet_distance", "kid", "precision", "recall", "density", "coverage"):
+    assert np.isfinite(final[key])
+  assert {"samples_000002.png", "samples_000004.png", "checkpoints"} <= set(os.listdir(tmp_path))
+  state = final_state(str(tmp_path), config)
+  assert int(state.step) == 4
+
+
+@pytest.mark.parametrize("override,match", [
+    ({"model": "mlp"}, "model"),
+    ({"critic": "autoencoder"}, "autoencoder"),
+    ({"model": "resnet", "dataset": "celeb_a"}, "32x32"),
+])
+def test_image_config_errors(override, match):
+  config = {**configs.get_config("shapes_dcgan_wgan_gp"), **override}
+  with pytest.raises(ValueError, match=match):
+    train.validate_config(config)

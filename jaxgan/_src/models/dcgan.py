@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from jaxgan._src.models.layers import maybe_spectral_norm
 
 
 class DCGANCritic(nn.Module):
@@ -14,7 +16,9 @@ class DCGANCritic(nn.Module):
 
   `features=(64, 128, 256)` takes 32x32 inputs to 4x4; add a stage for 64x64.
   No batch norm (samples never interact); `layer_norm=True` normalises each
-  sample's activations, as WGAN-GP's critics do.
+  sample's activations, as WGAN-GP's critics do; `spectral_norm=True` wraps
+  every layer (SN-GAN); `dtype=jnp.bfloat16` computes in bf16 with float32
+  params and float32 scores.
 
   References:
     Radford, Metz & Chintala, Unsupervised Representation Learning with Deep
@@ -23,15 +27,19 @@ class DCGANCritic(nn.Module):
 
   features: Sequence[int] = (64, 128, 256)
   layer_norm: bool = False
+  spectral_norm: bool = False
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     for width in self.features:
-      x = nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME")(x)
+      x = maybe_spectral_norm(self, nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype), x,
+                              self.spectral_norm)
       if self.layer_norm:
-        x = nn.LayerNorm(reduction_axes=(-3, -2, -1))(x)
+        x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
-    return nn.Dense(1)(x.reshape(x.shape[0], -1))[:, 0]
+    head = nn.Dense(1, dtype=self.dtype)
+    return maybe_spectral_norm(self, head, x.reshape(x.shape[0], -1), self.spectral_norm)[:, 0].astype(jnp.float32)
 
 
 class DCGANGenerator(nn.Module):
@@ -49,14 +57,16 @@ class DCGANGenerator(nn.Module):
   features: Sequence[int] = (256, 128, 64)
   channels: int = 3
   layer_norm: bool = True
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jax.Array) -> jax.Array:
-    x = nn.Dense(4 * 4 * self.features[0])(z).reshape(z.shape[0], 4, 4, self.features[0])
+    x = nn.Dense(4 * 4 * self.features[0], dtype=self.dtype)(z).reshape(z.shape[0], 4, 4, self.features[0])
     for width in self.features[1:]:
       if self.layer_norm:
-        x = nn.LayerNorm(reduction_axes=(-3, -2, -1))(x)
-      x = nn.ConvTranspose(width, (4, 4), strides=(2, 2), padding="SAME")(nn.relu(x))
+        x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
+      x = nn.ConvTranspose(width, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(nn.relu(x))
     if self.layer_norm:
-      x = nn.LayerNorm(reduction_axes=(-3, -2, -1))(x)
-    return jnp.tanh(nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME")(nn.relu(x)))
+      x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
+    x = nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(nn.relu(x))
+    return jnp.tanh(x).astype(jnp.float32)

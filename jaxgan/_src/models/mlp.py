@@ -8,6 +8,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan._src.models.layers import maybe_spectral_norm
+
 
 class MLPGenerator(nn.Module):
   """`z (batch, latent_dim) -> x (batch, output_dim)`: ReLU MLP, linear output.
@@ -54,10 +56,7 @@ class MLPCritic(nn.Module):
   dtype: Any = jnp.float32
 
   def _dense(self, features: int, x: jax.Array) -> jax.Array:
-    layer = nn.Dense(features, dtype=self.dtype)
-    if self.spectral_norm:
-      return nn.SpectralNorm(layer)(x, update_stats=self.is_mutable_collection("batch_stats"))
-    return layer(x)
+    return maybe_spectral_norm(self, nn.Dense(features, dtype=self.dtype), x, self.spectral_norm)
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:

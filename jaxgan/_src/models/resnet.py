@@ -6,6 +6,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan._src.models.layers import maybe_spectral_norm
+
 
 def _avg_pool(x: jax.Array) -> jax.Array:
   return nn.avg_pool(x, (2, 2), strides=(2, 2))
@@ -28,10 +30,7 @@ class CriticBlock(nn.Module):
   spectral_norm: bool = False
 
   def _conv(self, features, kernel, x):
-    conv = nn.Conv(features, kernel, padding="SAME")
-    if self.spectral_norm:
-      return nn.SpectralNorm(conv)(x, update_stats=self.is_mutable_collection("batch_stats"))
-    return conv(x)
+    return maybe_spectral_norm(self, nn.Conv(features, kernel, padding="SAME"), x, self.spectral_norm)
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -71,10 +70,7 @@ class ResNetCritic(nn.Module):
     x = CriticBlock(self.features, spectral_norm=self.spectral_norm)(x)
     x = CriticBlock(self.features, spectral_norm=self.spectral_norm)(x)
     x = jnp.sum(nn.relu(x), axis=(1, 2))
-    head = nn.Dense(1)
-    if self.spectral_norm:
-      return nn.SpectralNorm(head)(x, update_stats=self.is_mutable_collection("batch_stats"))[:, 0]
-    return head(x)[:, 0]
+    return maybe_spectral_norm(self, nn.Dense(1), x, self.spectral_norm)[:, 0]
 
 
 class GeneratorBlock(nn.Module):

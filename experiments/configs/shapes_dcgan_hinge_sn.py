@@ -1,0 +1,14 @@
+"""DCGAN with the hinge loss and spectral normalisation (Miyato et al. 2018) on the offline shapes.
+
+Command: python -m experiments.train --config shapes_dcgan_hinge_sn
+Runtime: about 8 minutes on 2 CPU cores.
+"""
+
+from experiments.configs._base import base_config
+
+
+def get_config() -> dict:
+  return {**base_config(), "dataset": "shapes", "model": "dcgan", "image_features": 16, "latent_dim": 64,
+          "objective": "hinge", "penalty": None, "spectral_norm": True, "n_critic": 1, "batch_size": 64,
+          "steps": 5000, "generator_lr": 2e-4, "critic_lr": 2e-4, "ema_decay": 0.999, "eval_samples": 2000,
+          "log_every": 50, "plot_every": 1000, "checkpoint_every": 1000}
