@@ -5,7 +5,7 @@
 
 The target is the latent energy E(z) = U(G(z)) + ||z||^2/2 of an MLP
 generator (latent 64 -> 784 = 28x28, two hidden layers of 256) and MLP critic. Every sampler runs
-`steps` steps on a batch of chains: jaxgan and BlackJAX as `jax.jit(vmap
+`steps` steps on a batch of chains: jaxgan and BlackJAX (timed in interleaved rounds) as `jax.jit(vmap
 over chains of lax.scan over steps)`, PyTorch as an eager loop over steps on
 a tensor of chains (autograd for the gradient, MALA with the energy and
 gradient carried in the state, as jaxgan does). Compile times are reported
@@ -61,17 +61,21 @@ def _chains_runner(init, step, steps):
   return jax.jit(jax.vmap(one_chain))
 
 
-def timed(runner, args, repeats):
-  start = time.perf_counter()
-  compiled = runner.lower(*args).compile()
-  compile_seconds = time.perf_counter() - start
-  jax.block_until_ready(compiled(*args))
-  times = []
-  for _ in range(repeats):
+def timed_interleaved(runners: dict, args, repeats: int) -> dict:
+  """Compiles each runner, then times them in interleaved rounds: `{name: (median seconds, compile seconds)}`."""
+  compiled, compile_seconds = {}, {}
+  for name, runner in runners.items():
     start = time.perf_counter()
-    jax.block_until_ready(compiled(*args))
-    times.append(time.perf_counter() - start)
-  return statistics.median(times), compile_seconds
+    compiled[name] = runner.lower(*args).compile()
+    compile_seconds[name] = time.perf_counter() - start
+    jax.block_until_ready(compiled[name](*args))
+  times = {name: [] for name in runners}
+  for _ in range(repeats):
+    for name, fn in compiled.items():
+      start = time.perf_counter()
+      jax.block_until_ready(fn(*args))
+      times[name].append(time.perf_counter() - start)
+  return {name: (statistics.median(times[name]), compile_seconds[name]) for name in runners}
 
 
 def jax_samplers(energy_fn, chains: int, latent: int, steps: int, repeats: int) -> dict:
@@ -87,8 +91,8 @@ def jax_samplers(energy_fn, chains: int, latent: int, steps: int, repeats: int) 
     kernels["blackjax_mala"] = blackjax.mala(lambda z: -energy_fn(z), STEP_SIZE / 2)
   except ImportError:
     out["blackjax_skipped"] = "blackjax is not installed: pip install -e '.[bench]'"
-  for name, kernel in kernels.items():
-    seconds, compile_seconds = timed(_chains_runner(kernel.init, kernel.step, steps), (keys, z0), repeats)
+  runners = {name: _chains_runner(kernel.init, kernel.step, steps) for name, kernel in kernels.items()}
+  for name, (seconds, compile_seconds) in timed_interleaved(runners, (keys, z0), repeats).items():
     out[name] = {"seconds_per_step": seconds / steps, "compile_seconds": compile_seconds,
                  "chain_steps_per_second": chains * steps / seconds}
   return out

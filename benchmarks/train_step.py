@@ -60,7 +60,8 @@ def jax_side(sizes: dict) -> tuple[dict, dict]:
   c_params, c_state = jg.models.init_linen(critic, jax.random.key(4), real[0])
 
   step, tx = jax_critic_step(critic, jg.penalties.DEFAULT_METHOD)
-  args = ({"params": c_params}, tx.init({"params": c_params}), real[0], fake, jax.random.key(5))
+  own = jax.tree.map(jnp.copy, {"params": c_params})  # the train step below donates c_params
+  args = (own, tx.init(own), real[0], fake, jax.random.key(5))
   start = time.perf_counter()
   compiled_critic = step.lower(*args).compile()
   critic_compile = time.perf_counter() - start

@@ -30,8 +30,8 @@ def is_image(config: dict) -> bool:
 def validate(config: dict) -> None:
   if config["model"] not in MODELS:
     raise ValueError(f"config['model'] must be one of {MODELS} for image datasets, got {config['model']!r}.")
-  if config["critic"] == "autoencoder":
-    raise ValueError("config['critic'] 'autoencoder' is only available for 2-D datasets.")
+  if config["critic"] == "autoencoder" and config["model"] != "dcgan":
+    raise ValueError("config['critic'] 'autoencoder' is available with model 'dcgan' only.")
   size = jg.data.TFDS_DATASETS.get(config["dataset"], 32)
   if config["model"] == "resnet" and size != 32:
     raise ValueError(f"The ResNet models are for 32x32 images; {config['dataset']} is {size}x{size}.")
@@ -53,10 +53,22 @@ def models(config: dict, image_shape: tuple, dtype):
   if config["model"] == "resnet":
     return (jg.models.ResNetGenerator(features=f, channels=channels),
             jg.models.ResNetCritic(features=f, spectral_norm=config["spectral_norm"]))
-  stages = {32: 3, 64: 4}[size]
-  widths = tuple(f * 2**i for i in range(stages))
-  return (jg.models.DCGANGenerator(features=widths[::-1], channels=channels, dtype=dtype),
-          jg.models.DCGANCritic(features=widths, spectral_norm=config["spectral_norm"], dtype=dtype))
+  widths = dcgan_widths(config, size)
+  if config["critic"] == "autoencoder":
+    critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=config["latent_dim"], dtype=dtype)
+  else:
+    critic = jg.models.DCGANCritic(features=widths, spectral_norm=config["spectral_norm"], dtype=dtype)
+  return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, dtype=dtype), critic
+
+
+def dcgan_widths(config: dict, size: int) -> tuple:
+  """Conv widths f, 2f, 4f (, 8f) taking a 32x32 (64x64) image to 4x4."""
+  return tuple(config["image_features"] * 2**i for i in range({32: 3, 64: 4}[size]))
+
+
+def encoder(config: dict, image_shape: tuple):
+  """The conv encoder of the InfoGAN entropy bound for images."""
+  return jg.models.DCGANEncoder(config["latent_dim"], dcgan_widths(config, image_shape[0]))
 
 
 def plot_samples(path: str, samples: np.ndarray, title: str, columns: int = 8) -> None:

@@ -11,7 +11,9 @@ draws the same number of samples five ways from the EMA generator:
 * `hubness`: the latents with the highest k-occurrence in a larger pool;
 * `Langevin` / `MALA`: latent chains on E(z) = U(G(z)) + ||z||^2 / 2 started
   from N(0, I). MALA adapts a step size per chain toward acceptance 0.574
-  during warm-up; ULA runs at the median of MALA's adapted step sizes.
+  during warm-up; ULA, which has no Metropolis correction, runs at a quarter
+  of the median adapted step to keep its discretisation bias down (at MALA's
+  own step it over-weights the outer modes).
 
 Each is scored with the mode-coverage protocol (modes covered, % high
 quality, KL to uniform over modes); writes `samplers/table.md`,
@@ -34,6 +36,7 @@ from experiments import train as train_lib
 
 SAMPLERS = ("N(0, I)", "truncation", "hubness", "Langevin", "MALA")
 FULL = dict(num_samples=2500, num_warmup=300, num_steps=500, pool_size=10000)
+ULA_STEP_FRACTION = 0.25
 QUICK = dict(num_samples=200, num_warmup=20, num_steps=20, pool_size=400)
 
 
@@ -60,13 +63,14 @@ def sample_latents(parts: dict, state, config: dict, *, num_samples: int, num_wa
   mala = jg.samplers.run_chains(jg.samplers.mala(energy_fn, step_size=0.05), mala_key, z0, num_steps,
                                 thin=num_steps, num_warmup=num_warmup)
   step_size = float(jnp.median(mala.step_size))
-  ula = jg.samplers.run_chains(jg.samplers.langevin(energy_fn, step_size=step_size), ula_key, z0,
+  ula_step = ULA_STEP_FRACTION * step_size
+  ula = jg.samplers.run_chains(jg.samplers.langevin(energy_fn, step_size=ula_step), ula_key, z0,
                                num_warmup + num_steps, thin=num_warmup + num_steps)
   latents["MALA"] = mala.final_state.position
   latents["Langevin"] = ula.final_state.position
   info["MALA"] = {"acceptance": mala.diagnostics["mean_acceptance"], "step_size": step_size,
                   "nonfinite": mala.diagnostics["nonfinite_draws"]}
-  info["Langevin"] = {"step_size": step_size, "nonfinite": ula.diagnostics["nonfinite_draws"]}
+  info["Langevin"] = {"step_size": ula_step, "nonfinite": ula.diagnostics["nonfinite_draws"]}
   samples = {name: generator_fn(params, z) for name, z in latents.items()}
   return {"samples": samples, "info": info}
 

@@ -66,7 +66,7 @@ def validate_config(config: dict) -> dict:
   if config["critic"] not in ("mlp", "autoencoder"):
     raise ValueError(f"config['critic'] must be 'mlp' or 'autoencoder', got {config['critic']!r}.")
   if config["critic"] == "autoencoder" and config["spectral_norm"]:
-    raise ValueError("config['spectral_norm'] is only available with critic 'mlp'.")
+    raise ValueError("config['spectral_norm'] is not available with the autoencoder critic.")
   if config["compute_dtype"] not in ("float32", "bfloat16"):
     raise ValueError(f"config['compute_dtype'] must be 'float32' or 'bfloat16', got {config['compute_dtype']!r}.")
   if not config["entropy_weight"] >= 0:
@@ -97,8 +97,12 @@ def _entropy_estimator(config: dict, rng_key, example):
     return None, ()
   hidden = tuple(config["hidden"])
   latent_dim = config["latent_dim"]
-  network = (jg.models.MLPGenerator(output_dim=latent_dim, hidden=hidden) if name == "encoder"
-             else jg.models.MLPCritic(hidden=hidden))
+  if name != "encoder":
+    network = jg.models.MLPCritic(hidden=hidden)  # statistics network on [flatten(x), z]
+  elif images.is_image(config):
+    network = images.encoder(config, example.shape[1:])
+  else:
+    network = jg.models.MLPGenerator(output_dim=latent_dim, hidden=hidden)
   estimator = jg.losses.entropy_estimator(name, network)
   return estimator, estimator.init(rng_key, example, jnp.zeros((1, latent_dim)))
 

@@ -1,6 +1,8 @@
-"""Flax models: MLPs for low-dimensional data, DCGAN and ResNet generators and critics for 32x32 images."""
+"""Flax models: MLPs for low-dimensional data; DCGAN and ResNet generators, critics, encoders and autoencoder critics for images."""
 
+from jaxgan._src.models.dcgan import DCGANAutoencoderCritic
 from jaxgan._src.models.dcgan import DCGANCritic
+from jaxgan._src.models.dcgan import DCGANEncoder
 from jaxgan._src.models.dcgan import DCGANGenerator
 from jaxgan._src.models.mlp import MLPAutoencoderCritic
 from jaxgan._src.models.mlp import MLPCritic
@@ -10,5 +12,5 @@ from jaxgan._src.models.mlp import split_variables
 from jaxgan._src.models.resnet import ResNetCritic
 from jaxgan._src.models.resnet import ResNetGenerator
 
-__all__ = ["DCGANCritic", "DCGANGenerator", "MLPAutoencoderCritic", "MLPCritic", "MLPGenerator", "ResNetCritic", "ResNetGenerator",
+__all__ = ["DCGANAutoencoderCritic", "DCGANCritic", "DCGANEncoder", "DCGANGenerator", "MLPAutoencoderCritic", "MLPCritic", "MLPGenerator", "ResNetCritic", "ResNetGenerator",
            "init_linen", "split_variables"]

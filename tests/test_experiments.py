@@ -110,9 +110,10 @@ def test_meg_sampler_experiment_quick_mode_writes_table_and_figure(tmp_path):
 @pytest.mark.slow
 def test_meg_latent_mcmc_raises_quality_without_losing_modes(tmp_path):
   """The README's MEG table: MALA and Langevin beat N(0, I) on % high quality and keep all 25 modes."""
-  from experiments import meg_samplers
-
-  results = meg_samplers.run(configs.get_config("grid25_meg"), str(tmp_path), progress=False)
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # one CPU device, as the README runs it
+  subprocess.run([sys.executable, "-m", "experiments.meg_samplers", "--workdir", str(tmp_path), "--no-progress"],
+                 check=True, env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), timeout=1200)
+  results = json.loads((tmp_path / "samplers" / "results.json").read_text())["results"]
   prior = results["N(0, I)"]
   assert prior["modes_covered"] == 25
   for name in ("MALA", "Langevin"):
@@ -206,3 +207,16 @@ def test_image_config_errors(override, match):
   config = {**configs.get_config("shapes_dcgan_wgan_gp"), **override}
   with pytest.raises(ValueError, match=match):
     train.validate_config(config)
+
+
+@pytest.mark.parametrize("override", [
+    {"objective": "began", "penalty": None, "critic": "autoencoder"},
+    {"objective": "energy", "penalty": "r1", "entropy_estimator": "encoder"},
+])
+def test_image_autoencoder_critic_and_conv_encoder_entropy_build_and_step(override):
+  config = {**configs.get_config("shapes_dcgan_wgan_gp"), "image_features": 8, "latent_dim": 8, "batch_size": 8,
+            "n_critic": 1, "dataset_size": 64, **override}
+  parts = train.build(train.validate_config(config))
+  batch = next(jg.data.image_batches(parts["dataset"], jax.random.key(0), batch_size=8))
+  state, metrics = parts["step_fn"](parts["state"], batch)
+  assert int(state.step) == 1 and int(metrics["nonfinite"]) == 0

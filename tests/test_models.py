@@ -76,3 +76,19 @@ def test_autoencoder_critic_energy_is_the_per_sample_reconstruction_error():
   expected = np.mean((h - x) ** 2, axis=1)
   np.testing.assert_allclose(critic.apply({"params": params}, x.astype(np.float32)), expected, rtol=1e-4)
   assert len(layers) == 6  # 8, 4, 2 | 4, 8, 3
+
+
+def test_conv_autoencoder_critic_energy_is_reconstruction_error_and_encoder_shape():
+  x = jax.random.uniform(jax.random.key(0), (3, 32, 32, 3), minval=-1, maxval=1)
+  critic = jg.models.DCGANAutoencoderCritic(features=(8, 16, 32), bottleneck=4)
+  variables = critic.init(jax.random.key(1), x)
+  energies = critic.apply(variables, x)
+  assert energies.shape == (3,) and bool(jnp.all(energies >= 0))
+  # Recompute from the submodules: encoder -> code -> decoder, then the per-sample MSE.
+  params = variables["params"]
+  code = jg.models.DCGANEncoder(4, (8, 16, 32)).apply({"params": params["DCGANEncoder_0"]}, x)
+  recon = jg.models.DCGANGenerator(features=(32, 16, 8), channels=3, layer_norm=False).apply(
+      {"params": params["DCGANGenerator_0"]}, code)
+  np.testing.assert_allclose(energies, jnp.mean((recon - x) ** 2, axis=(1, 2, 3)), rtol=1e-5)
+  with pytest.raises(ValueError, match="features"):
+    jg.models.DCGANAutoencoderCritic(features=(8, 16)).init(jax.random.key(1), x)

@@ -70,3 +70,49 @@ class DCGANGenerator(nn.Module):
       x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
     x = nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(nn.relu(x))
     return jnp.tanh(x).astype(jnp.float32)
+
+
+class DCGANEncoder(nn.Module):
+  """`x (batch, H, W, C) -> (batch, output_dim)`: the DCGAN critic's conv stack with a vector head.
+
+  The encoder of the InfoGAN mutual-information bound (`output_dim` =
+  latent size) and the encoder half of :class:`DCGANAutoencoderCritic`.
+  """
+
+  output_dim: int
+  features: Sequence[int] = (64, 128, 256)
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    for width in self.features:
+      x = nn.leaky_relu(nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(x), 0.2)
+    return nn.Dense(self.output_dim, dtype=self.dtype)(x.reshape(x.shape[0], -1)).astype(jnp.float32)
+
+
+class DCGANAutoencoderCritic(nn.Module):
+  """`x (batch, H, W, C) -> energies (batch,)`: per-sample mean squared reconstruction error of a conv autoencoder.
+
+  The energy critic of EBGAN / MAGAN / BEGAN on images: a :class:`DCGANEncoder`
+  to a `bottleneck` code and a :class:`DCGANGenerator`-shaped decoder (no
+  layer norm). `features` must take the image to 4x4 (3 stages for 32x32).
+
+  References:
+    Zhao, Mathieu & LeCun, Energy-based GAN, ICLR 2017, Section 2.3;
+    Berthelot, Schumm & Metz, BEGAN, 2017, Section 3.
+  """
+
+  features: Sequence[int] = (64, 128, 256)
+  bottleneck: int = 64
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    code = DCGANEncoder(self.bottleneck, self.features, self.dtype)(x)
+    decoder = DCGANGenerator(features=tuple(self.features)[::-1], channels=x.shape[-1], layer_norm=False,
+                             dtype=self.dtype)
+    reconstruction = decoder(code)
+    if reconstruction.shape != x.shape:
+      raise ValueError(f"`features` {tuple(self.features)} reconstruct {reconstruction.shape[1:]} images, not"
+                       f" {x.shape[1:]}: use one stage per halving down to 4x4.")
+    return jnp.mean((reconstruction - x.astype(jnp.float32)) ** 2, axis=(1, 2, 3))

@@ -127,7 +127,8 @@ def entropy_estimator(name: str, network: nn.Module) -> EntropyEstimator:
     network: for `jsd` / `donsker_varadhan` a statistics network mapping the
       concatenation `[flatten(x), z]` of shape `(batch, D + d)` to scores
       `(batch,)` (e.g. `jaxgan.models.MLPCritic`); for `encoder` a network
-      mapping `x` to `(batch, d)` (e.g. `jaxgan.models.MLPGenerator(output_dim=d)`).
+      mapping `x (batch, ...)` to `(batch, d)` (e.g. `MLPGenerator(output_dim=d)`
+      for vectors, `DCGANEncoder(d)` for images).
 
   Returns:
     An :class:`EntropyEstimator`.
@@ -137,10 +138,10 @@ def entropy_estimator(name: str, network: nn.Module) -> EntropyEstimator:
   if name == "encoder":
     def init(rng_key, x, z):
       del z
-      return network.init(rng_key, jnp.reshape(x, (x.shape[0], -1))).get("params", {})
+      return network.init(rng_key, x).get("params", {})
 
     def estimate(params, x, z):
-      return encoder_mutual_information(z, network.apply({"params": params}, jnp.reshape(x, (x.shape[0], -1))))
+      return encoder_mutual_information(z, network.apply({"params": params}, x))
 
     return EntropyEstimator(name, init, estimate)
 
