@@ -239,7 +239,7 @@ def build_train_step(
     carry = (state.critic_params, state.critic_opt_state, state.critic_model_state, state.objective_state,
              state.generator_params)
     # Fully unrolled: n_critic is small, and XLA:CPU runs convolutions inside a
-    # while loop ~50x slower than unrolled (benchmarks/RESULTS.md, train step).
+    # while loop ~11x slower than unrolled (benchmarks/RESULTS.md, train step).
     carry, critic_metrics = jax.lax.scan(
         critic_update, carry, (batch, jax.random.split(critic_key, n_critic), critic_steps), unroll=True
     )
