@@ -1,14 +1,18 @@
-"""Latent samplers: Langevin and MALA kernels, chain runner with adaptation and diagnostics, baselines.
+"""Latent samplers: Langevin, MALA, Barker, i-SIR and Ex2MCMC kernels, chain runner with adaptation and diagnostics, baselines.
 
 >>> kernel = jg.samplers.mala(energy_fn, step_size=0.1)
 >>> result = jg.samplers.run_chains(kernel, key, z0, num_steps=500, num_warmup=200)
 """
 
+from jaxgan._src.samplers.barker import barker
+from jaxgan._src.samplers.barker import barker_proposal
 from jaxgan._src.samplers.chains import ChainResult
 from jaxgan._src.samplers.chains import Trace
 from jaxgan._src.samplers.chains import run_chains
 from jaxgan._src.samplers.diagnostics import effective_sample_size
 from jaxgan._src.samplers.diagnostics import split_rhat
+from jaxgan._src.samplers.isir import ex2mcmc
+from jaxgan._src.samplers.isir import isir
 from jaxgan._src.samplers.kernels import Info
 from jaxgan._src.samplers.kernels import Kernel
 from jaxgan._src.samplers.kernels import State
@@ -27,8 +31,12 @@ __all__ = [
     "Kernel",
     "State",
     "Trace",
+    "barker",
+    "barker_proposal",
     "effective_sample_size",
+    "ex2mcmc",
     "hubness_latents",
+    "isir",
     "k_occurrence",
     "langevin",
     "langevin_proposal",
