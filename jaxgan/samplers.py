@@ -24,8 +24,13 @@ from jaxgan._src.samplers.latents import hubness_latents
 from jaxgan._src.samplers.latents import k_occurrence
 from jaxgan._src.samplers.latents import latent_energy
 from jaxgan._src.samplers.latents import truncated_normal_latents
+from jaxgan._src.samplers.rejection import Calibration
+from jaxgan._src.samplers.rejection import calibrate_logits
+from jaxgan._src.samplers.rejection import drs_acceptance
+from jaxgan._src.samplers.rejection import independent_metropolis
 
 __all__ = [
+    "Calibration",
     "ChainResult",
     "Info",
     "Kernel",
@@ -33,9 +38,12 @@ __all__ = [
     "Trace",
     "barker",
     "barker_proposal",
+    "calibrate_logits",
+    "drs_acceptance",
     "effective_sample_size",
     "ex2mcmc",
     "hubness_latents",
+    "independent_metropolis",
     "isir",
     "k_occurrence",
     "langevin",

@@ -105,3 +105,54 @@ def test_bad_menu_arguments():
     jg.samplers.isir(banana_energy, 4, proposal_scale=-1.0)
   with pytest.raises(ValueError, match="mala_steps"):
     jg.samplers.ex2mcmc(banana_energy, 0.1, 4, mala_steps=0)
+
+
+def test_platt_scaling_recovers_the_true_log_density_ratio():
+  # q = N(0, 1) generated, p = N(1, 1) real: log p/q = x - 0.5. A miscalibrated critic outputs 3 * that + 1.
+  kr, kf = jax.random.split(KEY)
+  real, fake = 1.0 + jax.random.normal(kr, (20000,)), jax.random.normal(kf, (20000,))
+  critic = lambda x: 3.0 * (x - 0.5) + 1.0  # noqa: E731
+  calibration = jg.samplers.calibrate_logits(critic(real), critic(fake))
+  np.testing.assert_allclose([float(calibration.scale), float(calibration.offset)], [1 / 3, -1 / 3], atol=0.03)
+  x = jnp.linspace(-2, 3, 5)
+  np.testing.assert_allclose(calibration(critic(x)), x - 0.5, atol=0.08)
+
+
+def test_drs_with_gamma_zero_is_exact_rejection_sampling():
+  # q = N(0, 2^2) proposals, p = N(0, 1): l(x) = log 2 - 3 x^2 / 8, bounded by l_M = log 2.
+  x = 2.0 * jax.random.normal(KEY, (200_000,))
+  logits = jnp.log(2.0) - 3.0 * x**2 / 8.0
+  probability = jg.samplers.drs_acceptance(logits, max_logit=jnp.log(2.0), epsilon=1e-9)
+  np.testing.assert_allclose(probability, jnp.exp(logits - jnp.log(2.0)), rtol=1e-4, atol=1e-6)
+  kept = x[jax.random.uniform(jax.random.key(1), x.shape) < probability]
+  assert abs(float(jnp.mean(kept))) < 0.02 and abs(float(jnp.var(kept)) - 1.0) < 0.03
+  assert float(jnp.mean(jg.samplers.drs_acceptance(logits, max_logit=jnp.log(2.0), gamma=-2.0))) > float(
+      jnp.mean(probability))  # gamma < 0 raises acceptance
+
+
+def test_independent_metropolis_turns_generator_samples_into_target_samples():
+  # q = N(0, 1) candidates, p = N(1, 1) target, exact logit x - 0.5; 2048 chains of 64 candidates.
+  candidates = jax.random.normal(KEY, (2048, 64))
+  index, rate = jax.vmap(lambda k, c: jg.samplers.independent_metropolis(k, c - 0.5))(
+      jax.random.split(jax.random.key(2), 2048), candidates)
+  chosen = np.asarray(candidates)[np.arange(2048), np.asarray(index)]
+  assert abs(chosen.mean() - 1.0) < 4.5 * np.sqrt(1 / 2048) + 0.03  # + mixing bias of a 64-step chain
+  assert abs(chosen.var() - 1.0) < 0.15
+  assert 0.2 < float(jnp.mean(rate)) < 0.8
+  # Started from a real sample with a huge logit, nothing is accepted: index -1.
+  index, _ = jg.samplers.independent_metropolis(KEY, jnp.zeros(8), initial_logit=50.0)
+  assert int(index) == -1
+
+
+def test_latent_energy_temperature_and_calibration():
+  generator = lambda z: 2.0 * z  # noqa: E731
+  critic = lambda x: jnp.sum(x, axis=1)  # noqa: E731 - logit d(x) = sum(x)
+  z = jnp.array([0.5, -1.5])
+  calibration = jg.samplers.Calibration(jnp.asarray(0.5), jnp.asarray(1.0))
+  energy = jg.samplers.latent_energy(generator, critic, temperature=3.0, calibration=calibration)
+  d = float(jnp.sum(2.0 * z))
+  np.testing.assert_allclose(energy(z), -3.0 * (0.5 * d + 1.0) + 0.5 * float(jnp.sum(z**2)), rtol=1e-6)
+  with pytest.raises(ValueError, match="temperature"):
+    jg.samplers.latent_energy(generator, critic, temperature=0.0)
+  with pytest.raises(ValueError, match="calibration"):
+    jg.samplers.latent_energy(generator, critic, critic_is_energy=True, calibration=calibration)

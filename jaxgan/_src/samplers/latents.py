@@ -8,18 +8,23 @@ import jax.numpy as jnp
 from jaxgan._src import validation
 
 
-def latent_energy(generator_fn, critic_fn, *, critic_is_energy: bool = False):
-  r"""Builds :math:`E(z) = U(G(z)) + \|z\|^2/2` on one latent vector.
+def latent_energy(generator_fn, critic_fn, *, critic_is_energy: bool = False, temperature: float = 1.0,
+                  calibration=None):
+  r"""Builds :math:`E(z) = \beta\,U(G(z)) + \|z\|^2/2` on one latent vector.
 
   With a GAN critic (raw logit `d`, high = real), `U = -d`: with a logit
-  critic this is discriminator-driven latent sampling (DDLS). With an energy
-  critic (low = real, e.g. MEG) pass `critic_is_energy=True` and `U` is the
-  critic's output.
+  critic this is discriminator-driven latent sampling (DDLS); a
+  :class:`Calibration` (from :func:`calibrate_logits`) replaces `d` by the
+  calibrated logit first. With an energy critic (low = real, e.g. MEG) pass
+  `critic_is_energy=True` and `U` is the critic's output.
 
   Args:
     generator_fn: `z_batch (batch, latent_dim) -> x_batch`.
     critic_fn: `x_batch -> scores (batch,)`.
     critic_is_energy: the critic already outputs an energy.
+    temperature: the inverse temperature beta > 0 on the critic term
+      (beta > 1 sharpens toward the critic's modes; 1 is the DDLS/MEG target).
+    calibration: optional logit calibration (logit critics only).
 
   Returns:
     `energy_fn(z) -> scalar` for `z` of shape `(latent_dim,)`.
@@ -29,11 +34,16 @@ def latent_energy(generator_fn, critic_fn, *, critic_is_energy: bool = False):
     Discriminator Driven Latent Sampling, NeurIPS 2020, Eq. 6; Kumar et al.,
     Maximum Entropy Generators for Energy-Based Models, 2019, Section 4.
   """
+  validation.check_positive(temperature, "temperature")
+  if calibration is not None and critic_is_energy:
+    raise ValueError("`calibration` applies to logit critics; pass it with critic_is_energy=False.")
   sign = 1.0 if critic_is_energy else -1.0
 
   def energy_fn(z):
     score = critic_fn(generator_fn(z[None]))[0]
-    return sign * score + 0.5 * jnp.sum(z**2)
+    if calibration is not None:
+      score = calibration(score)
+    return temperature * sign * score + 0.5 * jnp.sum(z**2)
 
   return energy_fn
 
