@@ -51,8 +51,8 @@ def models(config: dict, image_shape: tuple, dtype):
   f = config["image_features"]
   size, channels = image_shape[0], image_shape[-1]
   if config["model"] == "resnet":
-    return (jg.models.ResNetGenerator(features=f, channels=channels),
-            jg.models.ResNetCritic(features=f, spectral_norm=config["spectral_norm"]))
+    return (jg.models.ResNetGenerator(features=f, channels=channels, dtype=dtype),
+            jg.models.ResNetCritic(features=f, spectral_norm=config["spectral_norm"], dtype=dtype))
   widths = dcgan_widths(config, size)
   if config["critic"] == "autoencoder":
     critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=config["latent_dim"], dtype=dtype)

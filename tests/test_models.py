@@ -92,3 +92,18 @@ def test_conv_autoencoder_critic_energy_is_reconstruction_error_and_encoder_shap
   np.testing.assert_allclose(energies, jnp.mean((recon - x) ** 2, axis=(1, 2, 3)), rtol=1e-5)
   with pytest.raises(ValueError, match="features"):
     jg.models.DCGANAutoencoderCritic(features=(8, 16)).init(jax.random.key(1), x)
+
+
+@pytest.mark.parametrize("module,example", [
+    (jg.models.ResNetCritic(features=8, dtype=jnp.bfloat16), jnp.ones((2, 32, 32, 3))),
+    (jg.models.DCGANCritic(features=(8, 16, 32), dtype=jnp.bfloat16), jnp.ones((2, 32, 32, 3))),
+    (jg.models.ResNetGenerator(features=8, dtype=jnp.bfloat16), jnp.ones((2, 16))),
+    (jg.models.DCGANGenerator(features=(32, 16, 8), dtype=jnp.bfloat16), jnp.ones((2, 16))),
+])
+def test_bf16_image_models_keep_float32_params_and_outputs_close_to_float32(module, example):
+  variables = module.init(jax.random.key(0), example)
+  assert all(leaf.dtype == jnp.float32 for leaf in jax.tree.leaves(variables))
+  out = module.apply(variables, example)
+  assert out.dtype == jnp.float32
+  reference = module.clone(dtype=jnp.float32).apply(variables, example)
+  np.testing.assert_allclose(out, reference, rtol=0.05, atol=0.05 * float(jnp.max(jnp.abs(reference))))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -28,9 +31,11 @@ class CriticBlock(nn.Module):
   downsample: bool = False
   first: bool = False
   spectral_norm: bool = False
+  dtype: Any = jnp.float32
 
   def _conv(self, features, kernel, x):
-    return maybe_spectral_norm(self, nn.Conv(features, kernel, padding="SAME"), x, self.spectral_norm)
+    return maybe_spectral_norm(self, nn.Conv(features, kernel, padding="SAME", dtype=self.dtype), x,
+                               self.spectral_norm)
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -52,7 +57,8 @@ class ResNetCritic(nn.Module):
   """`x (batch, 32, 32, C) -> scores (batch,)`: four residual blocks (two downsampling), ReLU, global sum pool, linear.
 
   No normalisation, so samples never interact and every penalty method is
-  exact; `spectral_norm=True` wraps each conv and the head (SN-GAN).
+  exact; `spectral_norm=True` wraps each conv and the head (SN-GAN);
+  `dtype=jnp.bfloat16` computes in bf16 (float32 params and scores).
 
   References:
     Gulrajani et al., Improved Training of Wasserstein GANs, 2017, Appendix F
@@ -62,14 +68,16 @@ class ResNetCritic(nn.Module):
 
   features: int = 128
   spectral_norm: bool = False
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    x = CriticBlock(self.features, downsample=True, first=True, spectral_norm=self.spectral_norm)(x)
-    x = CriticBlock(self.features, downsample=True, spectral_norm=self.spectral_norm)(x)
-    x = CriticBlock(self.features, spectral_norm=self.spectral_norm)(x)
-    x = CriticBlock(self.features, spectral_norm=self.spectral_norm)(x)
-    x = jnp.sum(nn.relu(x), axis=(1, 2))
+    block = functools.partial(CriticBlock, self.features, spectral_norm=self.spectral_norm, dtype=self.dtype)
+    x = block(downsample=True, first=True)(x)
+    x = block(downsample=True)(x)
+    x = block()(x)
+    x = block()(x)
+    x = jnp.sum(nn.relu(x).astype(jnp.float32), axis=(1, 2))
     return maybe_spectral_norm(self, nn.Dense(1), x, self.spectral_norm)[:, 0]
 
 
@@ -78,16 +86,17 @@ class GeneratorBlock(nn.Module):
 
   features: int
   layer_norm: bool = True
+  dtype: Any = jnp.float32
 
   def _norm(self, x):
-    return nn.LayerNorm(reduction_axes=(-3, -2, -1))(x) if self.layer_norm else x
+    return nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x) if self.layer_norm else x
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     h = _upsample(nn.relu(self._norm(x)))
-    h = nn.Conv(self.features, (3, 3), padding="SAME")(h)
-    h = nn.Conv(self.features, (3, 3), padding="SAME")(nn.relu(self._norm(h)))
-    return h + nn.Conv(self.features, (1, 1))(_upsample(x))
+    h = nn.Conv(self.features, (3, 3), padding="SAME", dtype=self.dtype)(h)
+    h = nn.Conv(self.features, (3, 3), padding="SAME", dtype=self.dtype)(nn.relu(self._norm(h)))
+    return h + nn.Conv(self.features, (1, 1), dtype=self.dtype)(_upsample(x))
 
 
 class ResNetGenerator(nn.Module):
@@ -95,7 +104,8 @@ class ResNetGenerator(nn.Module):
 
   The papers' batch norm is replaced by per-sample layer norm (`layer_norm`),
   so the generator is a pure function of `(params, z)` with no running
-  statistics to carry.
+  statistics to carry. `dtype=jnp.bfloat16` computes in bf16 (float32 params
+  and images).
 
   References:
     Gulrajani et al. 2017, Appendix F; Miyato et al. 2018, Table 4.
@@ -104,12 +114,13 @@ class ResNetGenerator(nn.Module):
   features: int = 128
   channels: int = 3
   layer_norm: bool = True
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jax.Array) -> jax.Array:
-    x = nn.Dense(4 * 4 * self.features)(z).reshape(z.shape[0], 4, 4, self.features)
+    x = nn.Dense(4 * 4 * self.features, dtype=self.dtype)(z).reshape(z.shape[0], 4, 4, self.features)
     for _ in range(3):
-      x = GeneratorBlock(self.features, self.layer_norm)(x)
+      x = GeneratorBlock(self.features, self.layer_norm, self.dtype)(x)
     if self.layer_norm:
-      x = nn.LayerNorm(reduction_axes=(-3, -2, -1))(x)
-    return jnp.tanh(nn.Conv(self.channels, (3, 3), padding="SAME")(nn.relu(x)))
+      x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
+    return jnp.tanh(nn.Conv(self.channels, (3, 3), padding="SAME", dtype=self.dtype)(nn.relu(x))).astype(jnp.float32)
