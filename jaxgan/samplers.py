@@ -9,8 +9,12 @@ from jaxgan._src.samplers.barker import barker_proposal
 from jaxgan._src.samplers.chains import ChainResult
 from jaxgan._src.samplers.chains import Trace
 from jaxgan._src.samplers.chains import run_chains
+from jaxgan._src.samplers.diagnostics import bulk_effective_sample_size
 from jaxgan._src.samplers.diagnostics import effective_sample_size
+from jaxgan._src.samplers.diagnostics import prior_shell_drift
+from jaxgan._src.samplers.diagnostics import rank_normalized_split_rhat
 from jaxgan._src.samplers.diagnostics import split_rhat
+from jaxgan._src.samplers.diagnostics import tail_effective_sample_size
 from jaxgan._src.samplers.isir import ex2mcmc
 from jaxgan._src.samplers.isir import isir
 from jaxgan._src.samplers.kernels import Info
@@ -38,6 +42,7 @@ __all__ = [
     "Trace",
     "barker",
     "barker_proposal",
+    "bulk_effective_sample_size",
     "calibrate_logits",
     "drs_acceptance",
     "effective_sample_size",
@@ -51,7 +56,10 @@ __all__ = [
     "latent_energy",
     "mala",
     "metropolis_hastings",
+    "prior_shell_drift",
+    "rank_normalized_split_rhat",
     "run_chains",
     "split_rhat",
+    "tail_effective_sample_size",
     "truncated_normal_latents",
 ]

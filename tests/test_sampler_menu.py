@@ -156,3 +156,40 @@ def test_latent_energy_temperature_and_calibration():
     jg.samplers.latent_energy(generator, critic, temperature=0.0)
   with pytest.raises(ValueError, match="calibration"):
     jg.samplers.latent_energy(generator, critic, critic_is_energy=True, calibration=calibration)
+
+
+def ar1(rng, chains, draws, phi, shift=None):
+  x = np.zeros((chains, draws))
+  x[:, 0] = rng.normal(size=chains) / np.sqrt(1 - phi**2)
+  for t in range(1, draws):
+    x[:, t] = phi * x[:, t - 1] + rng.normal(size=chains)
+  return x + (0 if shift is None else shift[:, None])
+
+
+def test_rank_normalized_diagnostics_on_known_processes():
+  rng = np.random.default_rng(0)
+  chains, draws, phi = 8, 2000, 0.5
+  x = ar1(rng, chains, draws, phi)[..., None]
+  # AR(1): ESS = N (1 - phi) / (1 + phi).
+  expected = chains * draws * (1 - phi) / (1 + phi)
+  np.testing.assert_allclose(jg.samplers.bulk_effective_sample_size(x), expected, rtol=0.15)
+  # Quantile indicators of an AR(1) decorrelate faster than the process: between its ESS and the draw count.
+  assert 0.9 * expected < jg.samplers.tail_effective_sample_size(x)[0] < chains * draws
+  assert jg.samplers.rank_normalized_split_rhat(x)[0] < 1.01
+  # Chains with different locations, or the same location and different scales: R-hat flags both.
+  shifted = ar1(rng, chains, draws, phi, shift=np.linspace(-1, 1, chains))[..., None]
+  assert jg.samplers.rank_normalized_split_rhat(shifted)[0] > 1.1
+  scales = x * np.linspace(0.2, 3.0, chains)[:, None, None]
+  assert jg.samplers.split_rhat(scales)[0] < 1.01 < jg.samplers.rank_normalized_split_rhat(scales)[0]
+  # Heavy tails (iid Cauchy): the rank-normalised bulk ESS stays near the draw count.
+  cauchy = rng.standard_cauchy((4, 1000, 1))
+  assert jg.samplers.bulk_effective_sample_size(cauchy)[0] > 0.8 * 4000
+
+
+def test_prior_shell_drift():
+  rng = np.random.default_rng(1)
+  on_shell = rng.normal(size=(4, 200, 256))
+  assert np.all(np.abs(jg.samplers.prior_shell_drift(on_shell)) < 0.01)
+  assert np.all(jg.samplers.prior_shell_drift(1.5 * on_shell) > 0.45)
+  with pytest.raises(ValueError, match="latents"):
+    jg.samplers.prior_shell_drift(on_shell[0])

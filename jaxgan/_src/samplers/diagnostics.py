@@ -75,3 +75,61 @@ def effective_sample_size(samples) -> np.ndarray:
     tau = -1.0 + 2.0 * np.sum(pairs)
     ess[d] = m * n / max(tau, 1.0 / np.log10(m * n + 10))  # capped as in Stan
   return ess.reshape(x.shape[2:])
+
+
+def _rank_normalise(x: np.ndarray) -> np.ndarray:
+  """Pooled ranks mapped through the normal quantile function: z = Phi^-1((r - 3/8) / (S + 1/4))."""
+  from statistics import NormalDist
+
+  flat = x.reshape(-1, *x.shape[2:])
+  ranks = np.argsort(np.argsort(flat, axis=0, kind="stable"), axis=0) + 1.0
+  quantile = np.vectorize(NormalDist().inv_cdf)
+  return quantile((ranks - 0.375) / (flat.shape[0] + 0.25)).reshape(x.shape)
+
+
+def _split(x: np.ndarray) -> np.ndarray:
+  half = x.shape[1] // 2
+  return np.concatenate([x[:, :half], x[:, -half:]], axis=0)
+
+
+def rank_normalized_split_rhat(samples) -> np.ndarray:
+  r"""Rank-normalised split R-hat: the larger of split R-hat on rank-normalised draws and on folded draws.
+
+  Robust to heavy tails and sensitive to chains that differ in scale as well
+  as location; values below 1.01 are the recommended threshold.
+
+  References:
+    Vehtari, Gelman, Simpson, Carpenter & Buerkner, Rank-normalization,
+    folding, and localization: an improved R-hat for assessing convergence of
+    MCMC, Bayesian Analysis 2021, Section 4.3.
+  """
+  x = _as_chains(samples)
+  bulk = split_rhat(_rank_normalise(x))
+  folded = np.abs(x - np.median(x.reshape(-1, *x.shape[2:]), axis=0))
+  return np.maximum(bulk, split_rhat(_rank_normalise(folded)))
+
+
+def bulk_effective_sample_size(samples) -> np.ndarray:
+  """ESS of the rank-normalised split chains: reliability of the centre of the distribution (Vehtari et al. 2021)."""
+  return effective_sample_size(_split(_rank_normalise(_as_chains(samples))))
+
+
+def tail_effective_sample_size(samples) -> np.ndarray:
+  """Minimum ESS of the indicators of the 5% and 95% quantiles: reliability of the tails (Vehtari et al. 2021)."""
+  x = _as_chains(samples)
+  pooled = x.reshape(-1, *x.shape[2:])
+  values = [effective_sample_size(_split((x <= np.quantile(pooled, q, axis=0)).astype(np.float64)))
+            for q in (0.05, 0.95)]
+  return np.minimum(*values)
+
+
+def prior_shell_drift(latents) -> np.ndarray:
+  r"""Mean of :math:`\|z\|/\sqrt{d} - 1` per chain for latents `(chains, draws, d)`: 0 on the N(0, I) shell.
+
+  Latent MCMC that leaves the prior's typical set (where G was trained) shows
+  a drift away from 0 (Che et al. 2020 discuss the prior term's role).
+  """
+  z = np.asarray(latents, np.float64)
+  if z.ndim != 3:
+    raise ValueError(f"`latents` must have shape (chains, draws, latent_dim), got {z.shape}.")
+  return np.mean(np.linalg.norm(z, axis=-1) / np.sqrt(z.shape[-1]) - 1.0, axis=1)
