@@ -193,3 +193,23 @@ def test_prior_shell_drift():
   assert np.all(jg.samplers.prior_shell_drift(1.5 * on_shell) > 0.45)
   with pytest.raises(ValueError, match="latents"):
     jg.samplers.prior_shell_drift(on_shell[0])
+
+
+@pytest.mark.parametrize("adaptation,shared", [("dual_averaging", False), ("dual_averaging", True),
+                                               ("robbins_monro", True)])
+def test_step_size_adaptation_variants_hit_the_target_and_keep_moments(adaptation, shared):
+  kernel = jg.samplers.mala(correlated_energy, step_size=1.0)  # far too large to start with
+  result = jg.samplers.run_chains(kernel, KEY, jnp.zeros((CHAINS, 2)), num_steps=300, thin=300, num_warmup=400,
+                                  adaptation=adaptation, shared_step_size=shared)
+  check_moments(np.asarray(result.final_state.position), np.zeros(2), np.ones(2))
+  if shared:  # the harmonic mean is ruled by the worst chains: the mean acceptance lands above the target
+    assert 0.5 < result.diagnostics["mean_acceptance"] < 0.95
+  else:
+    assert 0.45 < result.diagnostics["mean_acceptance"] < 0.7
+  steps = np.asarray(result.step_size)
+  if shared:
+    np.testing.assert_allclose(steps, steps[0], rtol=1e-5)
+  else:
+    assert np.std(np.log(steps)) > 0  # one step size per chain
+  with pytest.raises(ValueError, match="adaptation"):
+    jg.samplers.run_chains(kernel, KEY, jnp.zeros((2, 2)), 4, num_warmup=2, adaptation="nesterov")

@@ -33,27 +33,55 @@ class ChainResult(NamedTuple):
   diagnostics: dict
 
 
-def _adapt(kernel: Kernel, key, state, log_step, num_warmup, target, rate):
-  """Robbins-Monro on log step size: log eps += t^-rate (acceptance - target), per chain."""
+ADAPTATIONS = ("robbins_monro", "dual_averaging")
+CHAIN_AXIS = "chains"
+# Dual-averaging constants of Hoffman & Gelman 2014, Section 3.2.1.
+DA_GAMMA, DA_T0, DA_KAPPA = 0.05, 10.0, 0.75
+
+
+def _adapt(kernel: Kernel, key, state, log_step, num_warmup, target, rate, adaptation, shared):
+  """Warm-up on log step size, per chain or (shared) on the chains' harmonic-mean acceptance.
+
+  Robbins-Monro: log eps += t^-rate (acceptance - target). Dual averaging
+  (Hoffman & Gelman 2014, Algorithm 5): H_t = (1 - 1/(t + t0)) H_{t-1} +
+  (target - acceptance) / (t + t0), log eps_t = mu - sqrt(t)/gamma H_t with
+  mu = log(10 eps_0), and the returned step is the average
+  log eps_bar_t = t^-kappa log eps_t + (1 - t^-kappa) log eps_bar_{t-1}.
+  """
+
+  def acceptance(info):
+    if not shared:
+      return info.acceptance_rate
+    return 1.0 / jax.lax.pmean(1.0 / jnp.maximum(info.acceptance_rate, 1e-6), CHAIN_AXIS)
+
+  mu = jnp.log(10.0) + log_step
 
   def body(carry, inputs):
-    state, log_step = carry
+    state, log_step, h_bar, log_bar = carry
     key, t = inputs
     state, info = kernel.step(key, state, jnp.exp(log_step))
-    log_step = log_step + (t + 1.0) ** (-rate) * (info.acceptance_rate - target)
-    return (state, log_step), None
+    acc = acceptance(info)
+    if adaptation == "robbins_monro":
+      log_step = log_step + (t + 1.0) ** (-rate) * (acc - target)
+      return (state, log_step, h_bar, log_step), None
+    n = t + 1.0
+    h_bar = (1.0 - 1.0 / (n + DA_T0)) * h_bar + (target - acc) / (n + DA_T0)
+    log_step = mu - jnp.sqrt(n) / DA_GAMMA * h_bar
+    weight = n ** (-DA_KAPPA)
+    return (state, log_step, h_bar, weight * log_step + (1.0 - weight) * log_bar), None
 
   keys = jax.random.split(key, num_warmup)
-  (state, log_step), _ = jax.lax.scan(body, (state, log_step), (keys, jnp.arange(num_warmup, dtype=jnp.float32)))
-  return state, log_step
+  init = (state, log_step, jnp.zeros_like(log_step), log_step)
+  (state, _, _, log_bar), _ = jax.lax.scan(body, init, (keys, jnp.arange(num_warmup, dtype=jnp.float32)))
+  return state, log_bar
 
 
-def _one_chain(kernel, key, position, num_draws, thin, num_warmup, target, rate):
+def _one_chain(kernel, key, position, num_draws, thin, num_warmup, target, rate, adaptation, shared):
   warm_key, sample_key = jax.random.split(key)
   state = kernel.init(position)
   log_step = jnp.log(jnp.asarray(kernel.step_size, jnp.float32))
   if num_warmup:
-    state, log_step = _adapt(kernel, warm_key, state, log_step, num_warmup, target, rate)
+    state, log_step = _adapt(kernel, warm_key, state, log_step, num_warmup, target, rate, adaptation, shared)
   step_size = jnp.exp(log_step)
 
   def thinned(state, key):
@@ -78,6 +106,8 @@ def run_chains(
     num_warmup: int = 0,
     target_acceptance: float = 0.574,
     adaptation_rate: float = 0.6,
+    adaptation: str = "robbins_monro",
+    shared_step_size: bool = False,
     mesh: jax.sharding.Mesh | None = None,
 ) -> ChainResult:
   """Runs independent chains, jit-compiled: `vmap` over chains, `lax.scan` over steps.
@@ -92,6 +122,10 @@ def run_chains(
       `target_acceptance` (Metropolis kernels only), then frozen.
     target_acceptance: in (0, 1); 0.574 is optimal for MALA.
     adaptation_rate: Robbins-Monro gain exponent in (0.5, 1].
+    adaptation: `"robbins_monro"` or `"dual_averaging"` (Hoffman & Gelman
+      2014, Algorithm 5), on the log step size.
+    shared_step_size: adapt one step size for all chains from the harmonic
+      mean of their acceptance rates (default: one step size per chain).
     mesh: optional 1-D mesh; chains are sharded over its axis (results equal
       the unsharded run).
 
@@ -109,6 +143,7 @@ def run_chains(
     raise ValueError(f"`num_warmup` must be an integer >= 0, got {num_warmup!r}.")
   if num_warmup and not kernel.metropolis:
     raise ValueError("Step-size adaptation needs a Metropolis kernel (mala); ULA has no acceptance rate.")
+  validation.check_choice(adaptation, "adaptation", ADAPTATIONS)
   if not 0.0 < target_acceptance < 1.0:
     raise ValueError(f"`target_acceptance` must lie in (0, 1), got {target_acceptance}.")
   leaves = jax.tree.leaves(initial_positions)
@@ -124,8 +159,9 @@ def run_chains(
   keys = jax.random.split(rng_key, num_chains)
 
   def run(keys, positions):
-    return jax.vmap(lambda k, p: _one_chain(kernel, k, p, num_steps // thin, thin, num_warmup,
-                                            target_acceptance, adaptation_rate))(keys, positions)
+    return jax.vmap(lambda k, p: _one_chain(kernel, k, p, num_steps // thin, thin, num_warmup, target_acceptance,
+                                            adaptation_rate, adaptation, shared_step_size),
+                    axis_name=CHAIN_AXIS)(keys, positions)
 
   if mesh is not None:
     sharding = NamedSharding(mesh, P(mesh.axis_names[0]))
