@@ -69,20 +69,24 @@ def langevin_proposal(rng_key, state: State, step_size) -> object:
                       state.position, state.energy_grad, noise)
 
 
-def _log_proposal_density(to, frm: State, step_size) -> jax.Array:
-  """log q(to | frm) up to a constant, q = N(frm - eps/2 grad E(frm), eps I)."""
+def _log_proposal_density(to, frm: State, step_size, meg_parity: bool = False) -> jax.Array:
+  """log q(to | frm) up to a constant, q = N(frm - eps/2 grad E(frm), eps I).
+
+  `meg_parity` uses the unsquared norm of the MEG code instead (wrong: biased).
+  """
   diff = jax.tree.map(lambda a, b, g: a - b + 0.5 * step_size * g, to, frm.position, frm.energy_grad)
-  return -_tree_sq_norm(diff) / (2.0 * step_size)
+  distance = jnp.sqrt(_tree_sq_norm(diff)) if meg_parity else _tree_sq_norm(diff)
+  return -distance / (2.0 * step_size)
 
 
-def metropolis_hastings(rng_key, current: State, proposed: State, step_size):
+def metropolis_hastings(rng_key, current: State, proposed: State, step_size, *, meg_parity: bool = False):
   r"""MALA's accept/reject: log alpha = E(z) - E(z') + log q(z|z') - log q(z'|z).
 
   A proposal with a non-finite energy, gradient or acceptance ratio is rejected.
   """
   log_ratio = (current.energy - proposed.energy
-               + _log_proposal_density(current.position, proposed, step_size)
-               - _log_proposal_density(proposed.position, current, step_size))
+               + _log_proposal_density(current.position, proposed, step_size, meg_parity)
+               - _log_proposal_density(proposed.position, current, step_size, meg_parity))
   finite = jnp.isfinite(log_ratio) & jnp.isfinite(_tree_sq_norm(proposed.energy_grad))
   log_ratio = jnp.where(finite, log_ratio, -jnp.inf)
   acceptance = jnp.minimum(1.0, jnp.exp(log_ratio))
@@ -136,7 +140,7 @@ def langevin(energy_fn: Callable, step_size: float) -> Kernel:
   return Kernel(init, step, step_size, metropolis=False)
 
 
-def mala(energy_fn: Callable, step_size: float) -> Kernel:
+def mala(energy_fn: Callable, step_size: float, *, meg_parity: bool = False) -> Kernel:
   r"""Metropolis-adjusted Langevin algorithm.
 
   Proposes the Langevin move and accepts with probability
@@ -148,6 +152,9 @@ def mala(energy_fn: Callable, step_size: float) -> Kernel:
   Args:
     energy_fn: `position -> scalar` energy.
     step_size: epsilon > 0.
+    meg_parity: reproduce the MEG reference code's acceptance test, which uses
+      the unsquared norm in the proposal density. It is **biased** (the chain
+      no longer targets exp(-E)); for comparisons with published MEG numbers only.
 
   Returns:
     A :class:`Kernel`.
@@ -162,6 +169,6 @@ def mala(energy_fn: Callable, step_size: float) -> Kernel:
     eps = step_size if step_size_override is None else step_size_override
     proposal_key, accept_key = jax.random.split(rng_key)
     proposed = move(proposal_key, state, eps)
-    return metropolis_hastings(accept_key, state, proposed, eps)
+    return metropolis_hastings(accept_key, state, proposed, eps, meg_parity=meg_parity)
 
   return Kernel(init, step, step_size, metropolis=True)

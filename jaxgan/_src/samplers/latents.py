@@ -9,7 +9,7 @@ from jaxgan._src import validation
 
 
 def latent_energy(generator_fn, critic_fn, *, critic_is_energy: bool = False, temperature: float = 1.0,
-                  calibration=None):
+                  calibration=None, meg_parity: bool = False):
   r"""Builds :math:`E(z) = \beta\,U(G(z)) + \|z\|^2/2` on one latent vector.
 
   With a GAN critic (raw logit `d`, high = real), `U = -d`: with a logit
@@ -25,6 +25,9 @@ def latent_energy(generator_fn, critic_fn, *, critic_is_energy: bool = False, te
     temperature: the inverse temperature beta > 0 on the critic term
       (beta > 1 sharpens toward the critic's modes; 1 is the DDLS/MEG target).
     calibration: optional logit calibration (logit critics only).
+    meg_parity: drop the prior term `||z||^2/2`, as the MEG reference code
+      does. **Biased**: the chain then ignores the latent prior; for
+      comparisons with published MEG numbers only.
 
   Returns:
     `energy_fn(z) -> scalar` for `z` of shape `(latent_dim,)`.
@@ -43,7 +46,8 @@ def latent_energy(generator_fn, critic_fn, *, critic_is_energy: bool = False, te
     score = critic_fn(generator_fn(z[None]))[0]
     if calibration is not None:
       score = calibration(score)
-    return temperature * sign * score + 0.5 * jnp.sum(z**2)
+    prior = 0.0 if meg_parity else 0.5 * jnp.sum(z**2)
+    return temperature * sign * score + prior
 
   return energy_fn
 
