@@ -231,3 +231,36 @@ def test_meg_parity_reproduces_the_reference_code_bias():
   z = jnp.array([1.0, 2.0])
   assert float(jg.samplers.latent_energy(generator, critic, meg_parity=True)(z)) == -3.0
   assert float(jg.samplers.latent_energy(generator, critic)(z)) == -3.0 + 2.5
+
+
+@pytest.mark.parametrize("make", [lambda e: jg.samplers.mala(e, 0.1), lambda e: jg.samplers.langevin(e, 0.1),
+                                  lambda e: jg.samplers.barker(e, 0.1)], ids=["mala", "ula", "barker"])
+def test_reported_gradient_counts_equal_counted_energy_calls(make):
+  calls = []
+
+  def energy(z):
+    jax.debug.callback(lambda: calls.append(1))
+    return 0.5 * jnp.sum(z**2)
+
+  kernel = make(energy)
+  state = kernel.init(jnp.zeros(3))
+  steps = 20
+
+  @jax.jit
+  def run(state):
+    return jax.lax.scan(lambda s, k: kernel.step(k, s), state, jax.random.split(KEY, steps))
+
+  _, infos = jax.block_until_ready(run(state))
+  jax.effects_barrier()
+  assert len(calls) == 1 + int(jnp.sum(infos.num_grads)) == 1 + steps  # init + one value_and_grad per step
+  assert int(jnp.sum(infos.num_evals)) == 0
+
+
+def test_global_kernels_report_their_cost():
+  particles, steps, mala_steps = 8, 30, 2
+  kernel = jg.samplers.ex2mcmc(banana_energy, 0.1, particles, mala_steps=mala_steps)
+  result = jg.samplers.run_chains(kernel, KEY, jnp.zeros((64, 2)), steps, thin=steps)
+  assert result.diagnostics["evals_per_chain"] == steps * (particles - 1)
+  assert steps * mala_steps <= result.diagnostics["grads_per_chain"] <= steps * (mala_steps + 1)
+  _, info = jg.samplers.isir(banana_energy, particles).step(KEY, kernel.init(jnp.zeros(2)))
+  assert int(info.num_evals) == particles - 1 and int(info.num_grads) == int(info.is_accepted)

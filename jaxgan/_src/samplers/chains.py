@@ -16,12 +16,18 @@ from jaxgan._src.samplers.kernels import Kernel, State
 
 
 class Trace(NamedTuple):
-  """Saved every `thin` steps: positions `(chains, draws, ...)`, energies and acceptance `(chains, draws)`."""
+  """Saved every `thin` steps: positions `(chains, draws, ...)`, energies, acceptance and cost `(chains, draws)`.
+
+  `num_grads` / `num_evals` count the energy gradients / gradient-free
+  evaluations spent since the previous saved draw.
+  """
 
   position: object
   energy: jax.Array
   acceptance_rate: jax.Array
   is_finite: jax.Array
+  num_grads: jax.Array
+  num_evals: jax.Array
 
 
 class ChainResult(NamedTuple):
@@ -87,10 +93,12 @@ def _one_chain(kernel, key, position, num_draws, thin, num_warmup, target, rate,
   def thinned(state, key):
     def inner(state, key):
       state, info = kernel.step(key, state, step_size)
-      return state, (info.acceptance_rate, info.is_finite)
+      return state, (info.acceptance_rate, info.is_finite, jnp.asarray(info.num_grads, jnp.int32),
+                     jnp.asarray(info.num_evals, jnp.int32))
 
-    state, (acc, finite) = jax.lax.scan(inner, state, jax.random.split(key, thin))
-    return state, Trace(state.position, state.energy, jnp.mean(acc), jnp.all(finite))
+    state, (acc, finite, grads, evals) = jax.lax.scan(inner, state, jax.random.split(key, thin))
+    return state, Trace(state.position, state.energy, jnp.mean(acc), jnp.all(finite), jnp.sum(grads),
+                        jnp.sum(evals))
 
   state, trace = jax.lax.scan(thinned, state, jax.random.split(sample_key, num_draws))
   return state, trace, step_size
@@ -179,5 +187,8 @@ def run_chains(
           "ess": diagnostics.effective_sample_size(flat) if draws >= 4 else None,
           "split_rhat": diagnostics.split_rhat(flat) if draws >= 4 and num_chains >= 1 else None,
           "nonfinite_draws": int(jnp.sum(~trace.is_finite)),
+          # Sampling phase, per chain (warm-up costs num_warmup more steps of the same kernel).
+          "grads_per_chain": float(jnp.mean(jnp.sum(trace.num_grads, axis=1))),
+          "evals_per_chain": float(jnp.mean(jnp.sum(trace.num_evals, axis=1))),
       },
   )

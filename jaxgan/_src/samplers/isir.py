@@ -74,14 +74,17 @@ def isir(energy_fn: Callable, num_particles: int, *, proposal_scale: float = 1.0
     moved = index > 0
     new_state = jax.lax.cond(moved, init, lambda _: state, chosen)
     leave_probability = 1.0 - jax.nn.softmax(log_w)[0]
-    return new_state, Info(leave_probability, moved, jnp.all(finite[1:]))
+    return new_state, Info(leave_probability, moved, jnp.all(finite[1:]), moved.astype(jnp.int32),
+                           num_particles - 1)
 
   return Kernel(init, step, 0.0, metropolis=False)
 
 
 def ex2mcmc(energy_fn: Callable, step_size: float, num_particles: int, *, proposal_scale: float = 1.0,
             mala_steps: int = 1) -> Kernel:
-  """Ex2MCMC: one i-SIR global move, then `mala_steps` MALA steps; the Info is the last MALA step's.
+  """Ex2MCMC: one i-SIR global move, then `mala_steps` MALA steps.
+
+  The Info is the last MALA step's, with the costs of the whole step.
 
   Adapting the step size (`run_chains(num_warmup=...)`) tunes MALA's step.
 
@@ -94,12 +97,13 @@ def ex2mcmc(energy_fn: Callable, step_size: float, num_particles: int, *, propos
 
   def step(rng_key, state: State, step_size_override=None):
     global_key, local_key = jax.random.split(rng_key)
-    state, _ = global_kernel.step(global_key, state)
+    state, global_info = global_kernel.step(global_key, state)
 
     def body(state, key):
       return local.step(key, state, step_size_override)
 
     state, infos = jax.lax.scan(body, state, jax.random.split(local_key, mala_steps))
-    return state, jax.tree.map(lambda x: x[-1], infos)
+    last = jax.tree.map(lambda x: x[-1], infos)
+    return state, last._replace(num_grads=global_info.num_grads + mala_steps, num_evals=global_info.num_evals)
 
   return Kernel(local.init, step, step_size, metropolis=True)

@@ -30,11 +30,21 @@ class State(NamedTuple):
 
 
 class Info(NamedTuple):
-  """Per-step diagnostics: MH acceptance probability (1 for ULA) and the decision."""
+  """Per-step diagnostics and cost.
+
+  Attributes:
+    acceptance_rate: MH acceptance probability (1 for ULA).
+    is_accepted: the decision.
+    is_finite: whether the proposal's energy (and gradient) were finite.
+    num_grads: energy `value_and_grad` evaluations this step.
+    num_evals: energy evaluations without gradient this step.
+  """
 
   acceptance_rate: jax.Array
   is_accepted: jax.Array
   is_finite: jax.Array
+  num_grads: jax.Array | int = 1
+  num_evals: jax.Array | int = 0
 
 
 class Kernel(NamedTuple):
