@@ -1,4 +1,4 @@
-"""Latent samplers: Langevin, MALA, Barker, i-SIR and Ex2MCMC kernels, chain runner with adaptation and diagnostics, baselines.
+"""Latent samplers: Langevin, MALA, Barker, i-SIR and Ex2MCMC kernels, DOT and DGflow refinements, chain runner with adaptation and diagnostics, baselines.
 
 >>> kernel = jg.samplers.mala(energy_fn, step_size=0.1)
 >>> result = jg.samplers.run_chains(kernel, key, z0, num_steps=500, num_warmup=200)
@@ -24,6 +24,9 @@ from jaxgan._src.samplers.kernels import langevin
 from jaxgan._src.samplers.kernels import langevin_proposal
 from jaxgan._src.samplers.kernels import mala
 from jaxgan._src.samplers.kernels import metropolis_hastings
+from jaxgan._src.samplers.latent_flows import dgflow
+from jaxgan._src.samplers.latent_flows import dot_transport
+from jaxgan._src.samplers.latent_flows import effective_lipschitz
 from jaxgan._src.samplers.latents import hubness_latents
 from jaxgan._src.samplers.latents import k_occurrence
 from jaxgan._src.samplers.latents import latent_energy
@@ -44,7 +47,10 @@ __all__ = [
     "barker_proposal",
     "bulk_effective_sample_size",
     "calibrate_logits",
+    "dgflow",
+    "dot_transport",
     "drs_acceptance",
+    "effective_lipschitz",
     "effective_sample_size",
     "ex2mcmc",
     "hubness_latents",

@@ -264,3 +264,36 @@ def test_global_kernels_report_their_cost():
   assert steps * mala_steps <= result.diagnostics["grads_per_chain"] <= steps * (mala_steps + 1)
   _, info = jg.samplers.isir(banana_energy, particles).step(KEY, kernel.init(jnp.zeros(2)))
   assert int(info.num_evals) == particles - 1 and int(info.num_grads) == int(info.is_accepted)
+
+
+def test_effective_lipschitz_of_a_linear_score_is_its_slope():
+  a = jnp.array([3.0, -4.0])
+  k = float(jg.samplers.effective_lipschitz(lambda z: z @ a, KEY, 2, num_pairs=4096))
+  assert 0.97 * 5.0 < k <= 5.0 + 1e-4
+
+
+def test_dot_transport_reaches_its_closed_form_optimum():
+  # score(z) = -|z - c|^2 / 2: argmin |x - y| + |x - c|^2 / (2K) lies at distance K from c toward y
+  # when |y - c| > K, and is y itself when |y - c| <= K.
+  c = jnp.array([1.0, 0.0])
+  score = lambda z: -0.5 * jnp.sum((z - c) ** 2, axis=1)  # noqa: E731
+  y = jnp.array([[4.0, 0.0], [1.0, 0.5]])
+  x = jg.samplers.dot_transport(score, y, k_eff=1.0, num_steps=600, learning_rate=0.02)
+  np.testing.assert_allclose(x[0], [2.0, 0.0], atol=0.05)
+  np.testing.assert_allclose(x[1], y[1], atol=0.05)
+
+
+def test_dgflow_kl_is_a_discretised_ou_process_toward_the_critic_maximum():
+  c = jnp.array([2.0, -1.0])
+  score = lambda z: -0.5 * jnp.sum((z - c) ** 2, axis=1)  # noqa: E731 - logit d, maximal at c
+  z0 = jnp.zeros((1, 2))
+  eta, steps = 0.1, 15
+  flowed = jg.samplers.dgflow(score, KEY, z0, num_steps=steps, step_size=eta, noise=0.0)
+  np.testing.assert_allclose(flowed[0], c + (1 - eta) ** steps * (z0[0] - c), rtol=1e-5)  # exact recursion
+  gamma = 0.3  # stationary variance of z' = z - eta (z - c) + sqrt(2 gamma eta) xi is gamma / (1 - eta / 2)
+  samples = jg.samplers.dgflow(score, KEY, jnp.zeros((20000, 2)), num_steps=200, step_size=eta, noise=gamma)
+  np.testing.assert_allclose(np.var(np.asarray(samples), axis=0), gamma / (1 - eta / 2), rtol=0.04)
+  js = jg.samplers.dgflow(score, KEY, z0, num_steps=200, step_size=0.5, noise=0.0, divergence="js")
+  assert float(jnp.linalg.norm(js[0] - c)) < 0.1 * float(jnp.linalg.norm(z0[0] - c))
+  with pytest.raises(ValueError, match="divergence"):
+    jg.samplers.dgflow(score, KEY, z0, divergence="tv")
