@@ -200,7 +200,7 @@ def test_image_smoke_run_on_the_offline_dataset_writes_grids_metrics_and_checkpo
 
 @pytest.mark.parametrize("override,match", [
     ({"model": "mlp"}, "model"),
-    ({"critic": "autoencoder"}, "autoencoder"),
+    ({"critic": "autoencoder", "model": "resnet"}, "autoencoder"),
     ({"model": "resnet", "dataset": "celeb_a"}, "32x32"),
 ])
 def test_image_config_errors(override, match):
