@@ -15,10 +15,6 @@ backend) and the device's peak memory where the backend reports it. Writes JSON 
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import statistics
 import time
 
@@ -27,6 +23,7 @@ import jax.numpy as jnp
 import optax
 
 import jaxgan as jg
+from benchmarks import report as report_lib
 
 TARGET_DCGAN_RATIO = 1.6
 
@@ -101,19 +98,11 @@ def main(argv=None):
   rows = [measure(name, critic, shape, b, repeats if args.quick or not name.startswith("resnet") else 5)
           for name, (critic, shape) in critics.items() for b in batches]
   report = {
-      "benchmark": "penalty_cost",
-      "date": datetime.date.today().isoformat(),
-      "backend": jax.default_backend(),
-      "device": str(jax.devices()[0].device_kind),
-      "jax": jax.__version__,
-      "python": platform.python_version(),
-      "quick": args.quick,
+      **report_lib.run_facts("penalty_cost", args.quick),
       "target": f"WGAN-GP critic step / plain critic step <= {TARGET_DCGAN_RATIO} on the DCGAN critic",
       "rows": rows,
   }
-  os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-  with open(args.out, "w") as f:
-    json.dump(report, f, indent=2)
+  report_lib.write(args.out, report)
   print(f"{'critic':<16}{'batch':>6}  " + "  ".join(f"{m:>22}" for m in jg.penalties.METHODS) + "  target")
   for row in rows:
     target = f"<= {TARGET_DCGAN_RATIO}" if row["critic"].startswith("dcgan") else "-"

@@ -24,10 +24,6 @@ rows are skipped with a message. Writes JSON to `--out`
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import statistics
 import time
 
@@ -35,6 +31,7 @@ import jax
 import jax.numpy as jnp
 
 import jaxgan as jg
+from benchmarks import report as report_lib
 
 TARGET_MALA_OVER_LANGEVIN = 1.1
 TARGET_JAXGAN_OVER_BLACKJAX = 1.0
@@ -179,13 +176,7 @@ def main(argv=None):
                                        if "skipped" not in torch_row else None),
   }
   report = {
-      "benchmark": "sampler_cost",
-      "date": datetime.date.today().isoformat(),
-      "backend": jax.default_backend(),
-      "device": str(jax.devices()[0].device_kind),
-      "jax": jax.__version__,
-      "python": platform.python_version(),
-      "quick": args.quick,
+      **report_lib.run_facts("sampler_cost", args.quick),
       "sizes": sizes,
       "steps": steps,
       "targets": {"mala_over_langevin_seconds": f"<= {TARGET_MALA_OVER_LANGEVIN}",
@@ -194,9 +185,7 @@ def main(argv=None):
       "pytorch": torch_row,
       "summary": summary,
   }
-  os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-  with open(args.out, "w") as f:
-    json.dump(report, f, indent=2)
+  report_lib.write(args.out, report)
   print(f"{'chains':>7} {'MALA chain-steps/s':>20} {'Langevin':>12} {'BlackJAX MALA':>14} {'MALA compile s':>15}")
   for row in scaling:
     bj = row.get("blackjax_mala", {}).get("chain_steps_per_second")

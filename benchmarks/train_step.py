@@ -19,10 +19,6 @@ message. Writes JSON to `--out` (default `benchmarks/results/train_step.json`).
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import statistics
 import time
 
@@ -31,6 +27,7 @@ import jax.numpy as jnp
 import optax
 
 import jaxgan as jg
+from benchmarks import report as report_lib
 from benchmarks.penalty_cost import critic_step as jax_critic_step
 
 TARGET_TORCH_RATIO = 0.8
@@ -169,23 +166,15 @@ def main(argv=None):
   if "skipped" not in torch_row:
     ratios = {k: jax_row[k] / torch_row[k] for k in ("critic_step_seconds", "train_step_seconds")}
   report = {
-      "benchmark": "train_step",
-      "date": datetime.date.today().isoformat(),
-      "backend": jax.default_backend(),
-      "device": str(jax.devices()[0].device_kind),
-      "jax": jax.__version__,
+      **report_lib.run_facts("train_step", args.quick),
       "optax": optax.__version__,
-      "python": platform.python_version(),
-      "quick": args.quick,
       "sizes": sizes,
       "target": f"jaxgan WGAN-GP critic step <= {TARGET_TORCH_RATIO}x PyTorch eager",
       "jaxgan": jax_row,
       "pytorch": torch_row,
       "jaxgan_over_pytorch": ratios,
   }
-  os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-  with open(args.out, "w") as f:
-    json.dump(report, f, indent=2)
+  report_lib.write(args.out, report)
   print(f"jaxgan: critic step {jax_row['critic_step_seconds'] * 1e3:.1f} ms (compile"
         f" {jax_row['critic_step_compile_seconds']:.1f} s), train step {jax_row['train_step_seconds'] * 1e3:.1f} ms"
         f" (compile {jax_row['train_step_compile_seconds']:.1f} s)")
