@@ -1,5 +1,6 @@
 """Flax models: MLPs for low-dimensional data; DCGAN and ResNet generators, critics, encoders and autoencoder critics for images."""
 
+from jaxgan._src.models.dcgan import DCGANAutoencoder
 from jaxgan._src.models.dcgan import DCGANAutoencoderCritic
 from jaxgan._src.models.dcgan import DCGANCritic
 from jaxgan._src.models.dcgan import DCGANEncoder
@@ -12,5 +13,5 @@ from jaxgan._src.models.mlp import split_variables
 from jaxgan._src.models.resnet import ResNetCritic
 from jaxgan._src.models.resnet import ResNetGenerator
 
-__all__ = ["DCGANAutoencoderCritic", "DCGANCritic", "DCGANEncoder", "DCGANGenerator", "MLPAutoencoderCritic", "MLPCritic", "MLPGenerator", "ResNetCritic", "ResNetGenerator",
+__all__ = ["DCGANAutoencoder", "DCGANAutoencoderCritic", "DCGANCritic", "DCGANEncoder", "DCGANGenerator", "MLPAutoencoderCritic", "MLPCritic", "MLPGenerator", "ResNetCritic", "ResNetGenerator",
            "init_linen", "split_variables"]

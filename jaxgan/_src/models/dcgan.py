@@ -90,12 +90,38 @@ class DCGANEncoder(nn.Module):
     return nn.Dense(self.output_dim, dtype=self.dtype)(x.reshape(x.shape[0], -1)).astype(jnp.float32)
 
 
+class DCGANAutoencoder(nn.Module):
+  """`x (batch, H, W, C) -> x' (same shape)` in [-1, 1]: a :class:`DCGANEncoder` to a `bottleneck` code, then a
+  :class:`DCGANGenerator`-shaped decoder.
+
+  The energy critic's autoencoder (:class:`DCGANAutoencoderCritic`) and the
+  network of an idempotent generative network (`jg.idempotent`; Shocher et
+  al. 2023 use this DCGAN encoder-decoder). `features` must take the image to
+  4x4 (3 stages for 32x32).
+  """
+
+  features: Sequence[int] = (64, 128, 256)
+  bottleneck: int = 64
+  layer_norm: bool = False
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    code = DCGANEncoder(self.bottleneck, self.features, self.dtype)(x)
+    decoder = DCGANGenerator(features=tuple(self.features)[::-1], channels=x.shape[-1], layer_norm=self.layer_norm,
+                             dtype=self.dtype)
+    reconstruction = decoder(code)
+    if reconstruction.shape != x.shape:
+      raise ValueError(f"`features` {tuple(self.features)} reconstruct {reconstruction.shape[1:]} images, not"
+                       f" {x.shape[1:]}: use one stage per halving down to 4x4.")
+    return reconstruction
+
+
 class DCGANAutoencoderCritic(nn.Module):
   """`x (batch, H, W, C) -> energies (batch,)`: per-sample mean squared reconstruction error of a conv autoencoder.
 
-  The energy critic of EBGAN / MAGAN / BEGAN on images: a :class:`DCGANEncoder`
-  to a `bottleneck` code and a :class:`DCGANGenerator`-shaped decoder (no
-  layer norm). `features` must take the image to 4x4 (3 stages for 32x32).
+  The energy critic of EBGAN / MAGAN / BEGAN on images: a
+  :class:`DCGANAutoencoder` without layer norm.
 
   References:
     Zhao, Mathieu & LeCun, Energy-based GAN, ICLR 2017, Section 2.3;
@@ -108,11 +134,5 @@ class DCGANAutoencoderCritic(nn.Module):
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    code = DCGANEncoder(self.bottleneck, self.features, self.dtype)(x)
-    decoder = DCGANGenerator(features=tuple(self.features)[::-1], channels=x.shape[-1], layer_norm=False,
-                             dtype=self.dtype)
-    reconstruction = decoder(code)
-    if reconstruction.shape != x.shape:
-      raise ValueError(f"`features` {tuple(self.features)} reconstruct {reconstruction.shape[1:]} images, not"
-                       f" {x.shape[1:]}: use one stage per halving down to 4x4.")
+    reconstruction = DCGANAutoencoder(self.features, self.bottleneck, dtype=self.dtype)(x)
     return jnp.mean((reconstruction - x.astype(jnp.float32)) ** 2, axis=(1, 2, 3))
