@@ -5,14 +5,16 @@ Submodules:
   penalties   gradient penalties, spectral/gradient normalisation, clipping.
   data        2-D toy distributions and device-ready batch iterators.
   models      Flax generators and critics.
-  metrics     mode coverage on mixtures.
+  metrics     mode coverage on mixtures; Frechet distance, KID, precision/recall for images.
   train       GANState and the jitted, data-parallel train step.
-  samplers    Langevin and MALA latent samplers, diagnostics, truncation and hubness baselines.
+  samplers    latent samplers (Langevin, MALA, Barker, i-SIR, Ex2MCMC, DOT, DGflow), MH-GAN/DRS, diagnostics.
+  idempotent  the idempotent generative network's losses and train step.
   checkpoint  Orbax checkpoints with the config beside the state.
 """
 
 from jaxgan import checkpoint
 from jaxgan import data
+from jaxgan import idempotent
 from jaxgan import losses
 from jaxgan import metrics
 from jaxgan import models
@@ -22,4 +24,4 @@ from jaxgan import train
 
 __version__ = "0.1.0"
 
-__all__ = ["checkpoint", "data", "losses", "metrics", "models", "penalties", "samplers", "train"]
+__all__ = ["checkpoint", "data", "idempotent", "losses", "metrics", "models", "penalties", "samplers", "train"]
