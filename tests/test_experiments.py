@@ -9,6 +9,7 @@ import sys
 import chex
 import numpy as np
 import jax
+import jax.numpy as jnp
 import pytest
 
 import jaxgan as jg
@@ -220,3 +221,61 @@ def test_image_autoencoder_critic_and_conv_encoder_entropy_build_and_step(overri
   batch = next(jg.data.image_batches(parts["dataset"], jax.random.key(0), batch_size=8))
   state, metrics = parts["step_fn"](parts["state"], batch)
   assert int(state.step) == 1 and int(metrics["nonfinite"]) == 0
+
+
+def test_sampler_budget_quick_runs_every_method_within_its_budget(tmp_path):
+  from experiments import sampler_budget
+
+  sampler_budget.main(["--quick", "--setups", "grid25_meg", "--workdir", str(tmp_path), "--no-progress"])
+  results = json.loads((tmp_path / "grid25_meg_quick" / "results.json").read_text())
+  assert set(results["methods"]) == set(sampler_budget.KERNELS)
+  for method, info in results["methods"].items():
+    for budget, spent in info["spent"].items():
+      assert spent <= float(budget) + 1e-9, (method, budget, spent)
+    assert set(info["quality"]) == {str(b) for b in sampler_budget.QUICK["budgets"]}
+  table = (tmp_path / "grid25_meg_quick" / "table.md").read_text()
+  assert all(f"| {m} |" in table for m in sampler_budget.KERNELS)
+  assert (tmp_path / "budget.png").stat().st_size > 10_000
+
+
+def test_chain_budget_picks_the_last_state_whose_cumulative_cost_fits():
+  """i-SIR's cost per step is random (a gradient only when it moves): recount it from the trace by hand."""
+  from experiments import sampler_budget
+
+  energy = lambda z: 0.5 * jnp.sum(z**2)
+  kernel = jg.samplers.isir(energy, 4)  # 3 evaluations (1 gradient equivalent) + 1 gradient if it moves
+  z0 = jax.random.normal(jax.random.key(0), (16, 2))
+  latents, info = sampler_budget.chain_at_budgets(kernel, jax.random.key(1), z0, (0, 1, 5, 12), 8)
+  trace = jg.samplers.run_chains(kernel, jax.random.key(1), z0, 8).trace
+  for c in range(16):
+    cost, expected = {0: 0.0, 1: 1.0, 5: 1.0, 12: 1.0}, {b: np.asarray(z0[c]) for b in (0, 1, 5, 12)}
+    total = 1.0
+    for t in range(8):
+      total += float(trace.num_grads[c, t]) + float(trace.num_evals[c, t]) / 3.0
+      for b in (5, 12):
+        if total <= b:
+          cost[b], expected[b] = total, np.asarray(trace.position[c, t])
+    for b in (0, 1, 5, 12):
+      np.testing.assert_allclose(latents[b][c], expected[b])
+  assert info["spent"][12] <= 12 and info["spent"][5] <= 5 and info["spent"][5] > 1
+
+
+def test_sampler_budget_cifar10_mirror_needs_image_features(capsys):
+  from experiments import sampler_budget
+
+  with pytest.raises(SystemExit):
+    sampler_budget.main(["--setups", "cifar10_dcgan"])
+  assert "--features module:function" in capsys.readouterr().err
+  assert sampler_budget.SETUPS["cifar10_dcgan"]["kernels"] == ("MALA", "i-SIR", "Ex2MCMC")
+  assert sampler_budget.SETUPS["cifar10_dcgan"]["fixed_steps"] == 1000
+
+
+def test_idempotent_quick_trains_and_scores_one_and_two_steps(tmp_path):
+  from experiments import idempotent
+
+  idempotent.main(["--quick", "--datasets", "ring8", "--workdir", str(tmp_path), "--no-progress"])
+  results = json.loads((tmp_path / "results.json").read_text())["results"]["ring8"]
+  assert set(results) == {"IGN f(z)", "IGN f(f(z))"}
+  assert results["IGN f(z)"]["num_modes"] == 8
+  assert "| ring8 | IGN f(z) |" in (tmp_path / "table.md").read_text()
+  assert (tmp_path / "samples.png").exists()

@@ -1,0 +1,339 @@
+"""Every latent sampler of `jg.samplers` at equal cost, on a trained energy model and a trained image GAN.
+
+    python -m experiments.sampler_budget                       # grid25_meg and shapes_dcgan (trains them if needed)
+    python -m experiments.sampler_budget --setups grid25_meg   # one model
+    python -m experiments.sampler_budget --quick --workdir /tmp/budget_quick
+    python -m experiments.sampler_budget --setups cifar10_dcgan --features my_inception:features  # see below
+
+All methods target the same distribution, p_g(x) e^{d(x)} with d the critic's
+"realness" (d = -U for an energy critic; the Platt-calibrated logit for a GAN
+critic, so that d ~ log p_data / p_g), i.e. the latent energy
+E(z) = -d(G(z)) + ||z||^2 / 2:
+
+* chains, `jg.samplers.run_chains`: ULA, MALA, Barker, i-SIR (N = 10
+  particles from the prior) and Ex2MCMC (i-SIR then MALA);
+* latent refinements: DOT (Adam on ||z - y|| - d/K_eff) and DGflow (KL);
+* sample-space selection over generator proposals: MH-GAN (independence
+  Metropolis over K candidates) and DRS (the first accepted of K candidates,
+  else the K-th).
+
+Cost is counted per output sample in *gradient equivalents*: one energy
+`value_and_grad` (generator and critic, forward and backward) counts 1, one
+gradient-free evaluation counts 1/3 (reverse mode costs about three forward
+passes). Chains are charged their initial `value_and_grad` and every step's
+`Info.num_grads` / `num_evals`, per chain; at budget B each chain reports its
+last state whose cumulative cost is <= B. Step sizes are tuned once on
+separate pilot chains (MALA and Ex2MCMC to acceptance 0.574, Barker to 0.40;
+ULA runs at a quarter of MALA's step, DGflow at MALA's drift eta = eps/2);
+that one-off cost, and DOT's K_eff estimate, are reported and not charged to
+the samples. Quality: the mode-coverage protocol on the grid (% high quality,
+modes, KL) and classifier-feature Frechet distance to held-out real images on
+the shapes. Writes `<workdir>/<setup>/{results.json, table.md}` and
+`<workdir>/budget.png`.
+
+`cifar10_dcgan` mirrors the DCGAN CIFAR-10 comparison of Samsonov et al.
+(2022, Table 3): no sampler, MALA, i-SIR and Ex2MCMC at 1,000 steps, scored
+by FID. It needs the prepared TFDS `cifar10` and an image-feature function
+(e.g. Inception pool3) given as `--features module:function`, mapping
+images (n, 32, 32, 3) in [-1, 1] to features (n, k); neither ships here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxgan as jg
+from experiments import configs as configs_lib
+from experiments import images
+from experiments import train as train_lib
+
+FORWARD_PER_GRAD = 3.0
+CHAIN_KERNELS = ("ULA", "MALA", "Barker", "i-SIR", "Ex2MCMC")
+KERNELS = CHAIN_KERNELS + ("DOT", "DGflow", "MH-GAN", "DRS")
+ISIR_PARTICLES = 10
+ULA_STEP_FRACTION = 0.25
+BARKER_TARGET = 0.40
+SETUPS = {
+    # name: (training config, chains per method, budgets, kernels, fixed steps for every chain kernel)
+    "grid25_meg": dict(config="grid25_meg", num_chains=2500, budgets=(0, 10, 30, 100, 300), kernels=KERNELS),
+    "shapes_dcgan": dict(config="shapes_dcgan_hinge_sn", num_chains=1000, budgets=(0, 10, 30, 100, 300),
+                         kernels=KERNELS),
+    "cifar10_dcgan": dict(config="cifar10_dcgan_hinge_sn", num_chains=10000, budgets=None,
+                          kernels=("MALA", "i-SIR", "Ex2MCMC"), fixed_steps=1000),
+}
+QUICK = dict(num_chains=64, budgets=(0, 3, 9), pilot_warmup=10, pool_chains=16)
+PILOT = dict(pilot_warmup=200, pool_chains=256)
+
+
+class Target:
+  """A trained model seen as the latent target: generator, realness score d, energy, quality."""
+
+  def __init__(self, config: dict, workdir: str, features_fn=None, progress: bool = True):
+    train_lib.train_and_evaluate(config, workdir, progress=progress)
+    state, parts = train_lib.load_trained(config, workdir)
+    self.config, self.parts = config, parts
+    self.latent_dim = config["latent_dim"]
+    generator_fn = jg.train.generator_apply_fn(parts["generator"])
+    critic_fn = jg.train.critic_apply_fn(parts["critic"])
+    params = state.ema_generator_params
+    self.generate = jax.jit(lambda z: generator_fn(params, z))
+    raw_critic = lambda x: critic_fn(state.critic_params, state.critic_model_state, x)[0]
+    is_energy = jg.losses.get(config["objective"], **config["objective_kwargs"]).scores == "energies"
+    self.image = images.is_image(config)
+    self.features_fn = features_fn
+    if self.image:
+      self.real = np.asarray(parts["dataset"].get(np.arange(len(parts["dataset"])))[0])
+    self.calibration = None
+    if not is_energy:  # Platt-calibrate the logit on real vs generated samples (MH-GAN, Section 3.3)
+      n = min(1000, len(self.real)) if self.image else 1000
+      real = self.real[-n:] if self.image else parts["dataset"].sample(jax.random.key(7), n)
+      fake = self.generate(jax.random.normal(jax.random.key(8), (n, self.latent_dim)))
+      self.calibration = jg.samplers.calibrate_logits(raw_critic(real), raw_critic(fake))
+    calibrate = self.calibration or (lambda d: d)
+    self.score = lambda z: calibrate(raw_critic(generator_fn(params, z))) if not is_energy else -raw_critic(
+        generator_fn(params, z))
+    self.energy = jg.samplers.latent_energy(lambda z: generator_fn(params, z), raw_critic,
+                                            critic_is_energy=is_energy, calibration=self.calibration)
+
+  def samples(self, z, batch: int = 1000) -> np.ndarray:
+    return np.concatenate([np.asarray(self.generate(z[i:i + batch])) for i in range(0, z.shape[0], batch)])
+
+  def quality(self, z) -> dict:
+    x = self.samples(z)
+    if not self.image:
+      dataset = self.parts["dataset"]
+      return jg.metrics.mode_coverage(x, dataset.modes, dataset.std)
+    real = self.real[:x.shape[0]]  # disjoint from the calibration set while n <= len / 2
+    if self.features_fn is not None:
+      real_f, fake_f = np.asarray(self.features_fn(real)), np.asarray(self.features_fn(x))
+    else:
+      classifier = images.shape_classifier()
+      real_f = jg.metrics.classifier_features(classifier, real)
+      fake_f = jg.metrics.classifier_features(classifier, x)
+    return {"frechet_distance": float(jg.metrics.frechet_distance_from_features(real_f, fake_f)),
+            **jg.metrics.precision_recall(real_f, fake_f)}
+
+
+def tune_step_sizes(target: Target, rng_key, *, pilot_warmup: int, pool_chains: int) -> dict:
+  """Median adapted step sizes from pilot chains (MALA -> 0.574, Barker -> 0.40); their cost is one-off."""
+  z = jax.random.normal(rng_key, (pool_chains, target.latent_dim))
+  mala_key, barker_key = jax.random.split(jax.random.fold_in(rng_key, 1))
+  mala = jg.samplers.run_chains(jg.samplers.mala(target.energy, 0.05), mala_key, z, 1, num_warmup=pilot_warmup)
+  barker = jg.samplers.run_chains(jg.samplers.barker(target.energy, 0.05), barker_key, z, 1,
+                                  num_warmup=pilot_warmup, target_acceptance=BARKER_TARGET)
+  return {"mala": float(jnp.median(mala.step_size)), "barker": float(jnp.median(barker.step_size)),
+          "pilot_gradients": 2 * pool_chains * (pilot_warmup + 2)}
+
+
+def chain_kernel(name: str, target: Target, steps: dict):
+  return {
+      "ULA": lambda: jg.samplers.langevin(target.energy, ULA_STEP_FRACTION * steps["mala"]),
+      "MALA": lambda: jg.samplers.mala(target.energy, steps["mala"]),
+      "Barker": lambda: jg.samplers.barker(target.energy, steps["barker"]),
+      "i-SIR": lambda: jg.samplers.isir(target.energy, ISIR_PARTICLES),
+      "Ex2MCMC": lambda: jg.samplers.ex2mcmc(target.energy, steps["mala"], ISIR_PARTICLES),
+  }[name]()
+
+
+def min_cost_per_step(name: str) -> float:
+  """The least a step of the chain kernel `name` can cost, to size a run for the largest budget."""
+  isir = (ISIR_PARTICLES - 1) / FORWARD_PER_GRAD
+  return {"i-SIR": isir, "Ex2MCMC": isir + 1.0}.get(name, 1.0)
+
+
+def chain_at_budgets(kernel, rng_key, z0, budgets, num_steps: int) -> tuple[dict, dict]:
+  """Per budget B: each chain's last state with cumulative cost <= B, and the mean cost actually spent."""
+  result = jg.samplers.run_chains(kernel, rng_key, z0, num_steps)
+  step_cost = np.asarray(result.trace.num_grads) + np.asarray(result.trace.num_evals) / FORWARD_PER_GRAD
+  cost = 1.0 + np.cumsum(step_cost, axis=1)  # the initial value_and_grad, then each step's
+  positions = np.asarray(result.trace.position)
+  rows = np.arange(positions.shape[0])
+  latents, spent = {}, {}
+  for budget in budgets:
+    last = (cost <= budget).sum(axis=1) - 1  # -1: not even one step fits; the chain reports z0
+    latents[budget] = jnp.asarray(np.where(last[:, None] >= 0, positions[rows, np.maximum(last, 0)], np.asarray(z0)))
+    spent[budget] = float(np.mean(np.where(last >= 0, cost[rows, np.maximum(last, 0)], min(budget, 1.0))))
+  return latents, {"spent": spent, "acceptance": float(np.mean(np.asarray(result.trace.acceptance_rate))),
+                   "nonfinite": result.diagnostics["nonfinite_draws"]}
+
+
+def selection_at_budgets(target: Target, rng_key, z0, budgets, method: str) -> tuple[dict, dict]:
+  """MH-GAN / DRS with K = B * FORWARD_PER_GRAD generator proposals per output; candidate 0 is the chain's z0."""
+  n, d = z0.shape
+  k_max = int(round(max(budgets) * FORWARD_PER_GRAD))
+  pool_key, pick_key, burn_key = jax.random.split(rng_key, 3)
+  pool = jnp.concatenate([z0[:, None], jax.random.normal(pool_key, (n, max(k_max - 1, 0), d))], axis=1)
+  logits = jnp.stack([jax.jit(target.score)(pool[:, j]) for j in range(k_max)], axis=1) if k_max else None
+  latents, info = {}, {}
+  if method == "DRS":  # l_M from a burn-in set of 10,000 generator samples (Azadi et al. 2019, Section 3.2)
+    burn = jax.random.normal(burn_key, (10000, d))
+    max_logit = jnp.max(jnp.concatenate([jax.jit(target.score)(burn[i:i + 1000]) for i in range(0, 10000, 1000)]))
+    info["max_logit"] = float(max_logit)
+  for budget in budgets:
+    k = int(round(budget * FORWARD_PER_GRAD))
+    if k <= 1:
+      latents[budget] = z0
+      continue
+    keys = jax.random.split(jax.random.fold_in(pick_key, budget), n)
+    if method == "MH-GAN":
+      index, _ = jax.vmap(lambda key, l: jg.samplers.independent_metropolis(key, l))(keys, logits[:, :k])
+    else:
+      accept = jg.samplers.drs_acceptance(logits[:, :k].reshape(-1), max_logit=max_logit).reshape(n, k)
+      accepted = jax.vmap(lambda key, p: jax.random.uniform(key, p.shape) < p)(keys, accept)
+      index = jnp.where(accepted.any(axis=1), jnp.argmax(accepted, axis=1), k - 1)
+      info.setdefault("acceptance", {})[budget] = float(jnp.mean(accept))
+    latents[budget] = pool[jnp.arange(n), index]
+  info["spent"] = {b: (round(b * FORWARD_PER_GRAD) / FORWARD_PER_GRAD if round(b * FORWARD_PER_GRAD) > 1 else 0.0)
+                   for b in budgets}
+  return latents, info
+
+
+def refinement_at_budgets(target: Target, rng_key, z0, budgets, method: str, steps: dict) -> tuple[dict, dict]:
+  """DOT / DGflow run B gradient steps for budget B (one score gradient per step)."""
+  latents, info = {0: z0}, {"spent": {b: float(b) for b in budgets}}
+  if method == "DOT":
+    lipschitz_key, _ = jax.random.split(rng_key)
+    k_eff = jg.samplers.effective_lipschitz(jax.jit(target.score), lipschitz_key, target.latent_dim)
+    info["k_eff"] = float(k_eff)
+    run = jax.jit(lambda z, b: jg.samplers.dot_transport(target.score, z, k_eff=k_eff, num_steps=b),
+                  static_argnums=1)
+  else:
+    eta = steps["mala"] / 2.0
+    info["step_size"] = eta
+    run = jax.jit(lambda z, b: jg.samplers.dgflow(target.score, jax.random.fold_in(rng_key, b), z, num_steps=b,
+                                                  step_size=eta, divergence="kl"), static_argnums=1)
+  for budget in budgets:
+    if budget > 0:
+      latents[budget] = run(z0, budget)
+  return latents, info
+
+
+def run_setup(name: str, workdir: str, *, quick: bool, features_fn=None, progress: bool = True) -> dict:
+  setup = SETUPS[name]
+  config = configs_lib.get_config(setup["config"])
+  if quick:
+    config = {**config, **{k: configs_lib.get_config("tiny")[k] for k in
+                           ("batch_size", "n_critic", "steps", "log_every", "plot_every", "checkpoint_every",
+                            "eval_samples")}, **({} if images.is_image(config) else {"hidden": [32, 32]})}
+  config = train_lib.validate_config(config)
+  target = Target(config, os.path.join(workdir, setup["config"] + ("_quick" if quick else "")), features_fn,
+                  progress)
+  sizes = QUICK if quick else {**PILOT, "num_chains": setup["num_chains"], "budgets": setup["budgets"]}
+  key = jax.random.key(config["seed"] + 11)
+  tune_key, z_key, run_key = jax.random.split(key, 3)
+  steps = tune_step_sizes(target, tune_key, pilot_warmup=sizes["pilot_warmup"], pool_chains=sizes["pool_chains"])
+  z0 = jax.random.normal(z_key, (sizes["num_chains"], target.latent_dim))
+  fixed_steps = None if quick else setup.get("fixed_steps")
+  # The published comparison runs every chain a fixed number of steps; its "budget" is then all of them.
+  budgets = (0, math.inf) if fixed_steps else sizes["budgets"]
+  results = {"setup": name, "config": setup["config"], "num_chains": int(z0.shape[0]),
+             "budgets": [float(b) for b in budgets], "fixed_steps": fixed_steps,
+             "forward_per_grad": FORWARD_PER_GRAD, "step_sizes": steps, "methods": {}}
+  for i, method in enumerate(setup["kernels"]):
+    method_key = jax.random.fold_in(run_key, i)
+    if method in CHAIN_KERNELS:
+      num_steps = fixed_steps or int(math.ceil(max(budgets) / min_cost_per_step(method)))
+      latents, info = chain_at_budgets(chain_kernel(method, target, steps), method_key, z0, budgets, num_steps)
+    elif method in ("MH-GAN", "DRS"):
+      latents, info = selection_at_budgets(target, method_key, z0, budgets, method)
+    else:
+      latents, info = refinement_at_budgets(target, method_key, z0, budgets, method, steps)
+    info["quality"] = {b: target.quality(latents[b]) for b in budgets}
+    results["methods"][method] = info
+  out = os.path.join(workdir, name + ("_quick" if quick else ""))
+  os.makedirs(out, exist_ok=True)
+  with open(os.path.join(out, "results.json"), "w") as f:
+    json.dump(results, f, indent=2, default=str)
+  with open(os.path.join(out, "table.md"), "w") as f:
+    f.write(markdown_table(results))
+  return results
+
+
+def primary(results: dict) -> tuple[str, str, float]:
+  """(metric key, label, scale) of the setup's headline quality."""
+  first = next(iter(results["methods"].values()))["quality"]
+  if "high_quality" in next(iter(first.values())):
+    return "high_quality", "% high quality", 100.0
+  return "frechet_distance", "Frechet distance (classifier features)", 1.0
+
+
+def markdown_table(results: dict) -> str:
+  key, label, scale = primary(results)
+  budgets = results["budgets"]
+  columns = [f"all {results['fixed_steps']} steps" if math.isinf(b) else f"B = {b:g}" for b in budgets]
+  lines = [f"{label} at a budget of B gradient equivalents per sample ({results['setup']},"
+           f" {results['num_chains']} samples):", "",
+           "| method | " + " | ".join(columns) + " | spent at max B | note |",
+           "|---|" + "---|" * (len(budgets) + 2)]
+  for method, info in results["methods"].items():
+    cells = [f"{scale * info['quality'][b][key]:.1f}" for b in budgets]
+    if key == "high_quality":
+      cells = [f"{c} ({info['quality'][b]['modes_covered']})" for c, b in zip(cells, budgets)]
+    note = (f"acceptance {info['acceptance']:.2f}" if "acceptance" in info and not isinstance(info["acceptance"], dict)
+            else f"K_eff {info['k_eff']:.3g}" if "k_eff" in info else "")
+    lines.append(f"| {method} | " + " | ".join(cells) + f" | {info['spent'][budgets[-1]]:.1f} | {note} |")
+  if key == "high_quality":
+    lines += ["", "(in brackets: modes covered of 25)"]
+  return "\n".join(lines) + "\n"
+
+
+def plot(path: str, all_results: list[dict]) -> None:
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  fig, axes = plt.subplots(1, len(all_results), figsize=(5.2 * len(all_results), 4), squeeze=False)
+  for ax, results in zip(axes[0], all_results):
+    key, label, scale = primary(results)
+    for method, info in results["methods"].items():
+      budgets = list(info["quality"])
+      ax.plot([max(info["spent"][b], 0.5) for b in budgets], [scale * info["quality"][b][key] for b in budgets],
+              marker="o", ms=3, label=method, ls="--" if method in ("MH-GAN", "DRS", "i-SIR") else "-")
+    ax.set(xscale="log", xlabel="gradient equivalents per sample (0 plotted at 0.5)", ylabel=label,
+           title=results["setup"])
+    ax.grid(alpha=0.3)
+  axes[0, -1].legend(fontsize=7, ncol=2)
+  fig.tight_layout()
+  fig.savefig(path, dpi=90)
+  plt.close(fig)
+
+
+def load_features(spec: str):
+  module, _, attr = spec.partition(":")
+  if not attr:
+    raise ValueError(f"--features must be 'module:function', got {spec!r}.")
+  return getattr(importlib.import_module(module), attr)
+
+
+def main(argv=None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--setups", nargs="*", default=["grid25_meg", "shapes_dcgan"], choices=list(SETUPS))
+  parser.add_argument("--workdir", default="runs/sampler_budget")
+  parser.add_argument("--quick", action="store_true", help="tiny models, 64 chains, budgets up to 9 (CI)")
+  parser.add_argument("--features", default=None, help="module:function image features (required for cifar10)")
+  parser.add_argument("--no-progress", action="store_true")
+  args = parser.parse_args(argv)
+  if "cifar10_dcgan" in args.setups and args.features is None:
+    parser.error("setup cifar10_dcgan is scored by FID: pass --features module:function (e.g. Inception pool3"
+                 " features of images in [-1, 1]); the prepared TFDS cifar10 is needed too.")
+  features_fn = load_features(args.features) if args.features else None
+  all_results = []
+  for name in args.setups:
+    results = run_setup(name, args.workdir, quick=args.quick, features_fn=features_fn, progress=not args.no_progress)
+    print(markdown_table(results))
+    all_results.append(results)
+  plot(os.path.join(args.workdir, "budget.png"), all_results)
+  print(f"Outputs in {args.workdir}/")
+
+
+if __name__ == "__main__":
+  main()
