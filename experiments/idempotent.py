@@ -12,7 +12,7 @@ f(f(z)), from the EMA params. They are scored by the same protocol as the
 GANs (mode coverage on the mixtures; classifier-feature Frechet distance,
 precision and recall on the shapes) and put beside the GAN configs of the
 same data, `ring8_wgan_gp`, `grid25_wgan_gp` and `shapes_dcgan_hinge_sn`
-(trained, or read, in `runs/<config>`). Writes `<workdir>/table.md`,
+(and `grid25_meg`, the energy model; trained, or read, in `runs/<config>`). Writes `<workdir>/table.md`,
 `results.json` and `samples.png`.
 """
 
@@ -34,9 +34,9 @@ from experiments import images
 from experiments import train as train_lib
 
 SETUPS = {
-    "ring8": dict(gan_config="ring8_wgan_gp", steps=3000, batch_size=256, lr=1e-3, hidden=(256, 256, 256)),
-    "grid25": dict(gan_config="grid25_wgan_gp", steps=3000, batch_size=256, lr=1e-3, hidden=(256, 256, 256)),
-    "shapes": dict(gan_config="shapes_dcgan_hinge_sn", steps=2000, batch_size=64, lr=2e-4, features=(32, 64, 128),
+    "ring8": dict(gan_configs=("ring8_wgan_gp",), steps=3000, batch_size=256, lr=1e-3, hidden=(256, 256, 256)),
+    "grid25": dict(gan_configs=("grid25_wgan_gp", "grid25_meg"), steps=3000, batch_size=256, lr=1e-3, hidden=(256, 256, 256)),
+    "shapes": dict(gan_configs=("shapes_dcgan_hinge_sn",), steps=2000, batch_size=64, lr=2e-4, features=(16, 32, 64),
                    bottleneck=64),
 }
 QUICK = dict(steps=40, hidden=(32, 32), features=(8, 16, 32))
@@ -90,9 +90,9 @@ def score(name: str, x: np.ndarray, data) -> dict:
   return jg.metrics.mode_coverage(x, data.modes, data.std)
 
 
-def gan_reference(name: str, progress: bool) -> dict:
-  config = train_lib.validate_config(configs_lib.get_config(SETUPS[name]["gan_config"]))
-  workdir = os.path.join("runs", SETUPS[name]["gan_config"])
+def gan_reference(config_name: str, progress: bool) -> dict:
+  config = train_lib.validate_config(configs_lib.get_config(config_name))
+  workdir = os.path.join("runs", config_name)
   metrics = train_lib.train_and_evaluate(config, workdir, progress=progress)
   state, parts = train_lib.load_trained(config, workdir)
   return {"metrics": metrics, "samples": np.asarray(train_lib.sample_generator(parts, state, config, 256))}
@@ -110,13 +110,15 @@ def plot(path: str, panels: list) -> None:
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
 
-  fig, axes = plt.subplots(len(panels), 3, figsize=(9.6, 3.3 * len(panels)), squeeze=False)
+  width = max(len(columns) for _, _, columns in panels)
+  fig, axes = plt.subplots(len(panels), width, figsize=(3.2 * width, 3.3 * len(panels)), squeeze=False)
   for row, (name, data, columns) in enumerate(panels):
     for ax, (title, x) in zip(axes[row], columns):
       x = np.asarray(x)
       if name == "shapes":
         tiles = np.clip((x[:36] + 1) / 2, 0, 1).reshape(6, 6, *x.shape[1:]).transpose(0, 2, 1, 3, 4)
-        ax.imshow(tiles.reshape(6 * x.shape[1], 6 * x.shape[2], x.shape[3]))
+        grid = tiles.reshape(6 * x.shape[1], 6 * x.shape[2], x.shape[3])
+        ax.imshow(grid[..., 0] if x.shape[3] == 1 else grid, cmap="gray", vmin=0, vmax=1)
         ax.axis("off")
       else:
         lim = float(np.max(np.abs(data.modes))) * 1.4
@@ -124,6 +126,8 @@ def plot(path: str, panels: list) -> None:
         ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.3, c="tab:green")
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
       ax.set_title(title, fontsize=8)
+    for ax in axes[row, len(columns):]:
+      ax.axis("off")
   fig.tight_layout()
   fig.savefig(path, dpi=80)
   plt.close(fig)
@@ -141,11 +145,10 @@ def run(workdir: str, *, datasets, quick: bool, seed: int = 0, progress: bool = 
     two = jnp.concatenate([apply_fn(params, one[i:i + 500]) for i in range(0, n, 500)])
     results[name] = {"IGN f(z)": score(name, np.asarray(one), data), "IGN f(f(z))": score(name, np.asarray(two), data)}
     columns = [("IGN f(z)", one), ("IGN f(f(z))", two)]
-    if not quick:
-      reference = gan_reference(name, progress)
-      gan = f"GAN ({SETUPS[name]['gan_config']})"
-      results[name][gan] = {k: v for k, v in reference["metrics"].items() if k != "step"}
-      columns.append((gan, reference["samples"]))
+    for config_name in () if quick else SETUPS[name]["gan_configs"]:
+      reference = gan_reference(config_name, progress)
+      results[name][f"GAN ({config_name})"] = {k: v for k, v in reference["metrics"].items() if k != "step"}
+      columns.append((f"GAN ({config_name})", reference["samples"]))
     panels.append((name, data, [(f"{name}: {t}", x[:256]) for t, x in columns]))
   with open(os.path.join(workdir, "results.json"), "w") as f:
     json.dump({"quick": quick, "seed": seed, "results": results}, f, indent=2)

@@ -1,6 +1,6 @@
 """Every latent sampler of `jg.samplers` at equal cost, on a trained energy model and a trained image GAN.
 
-    python -m experiments.sampler_budget                       # grid25_meg and shapes_dcgan (trains them if needed)
+    python -m experiments.sampler_budget                       # grid25_meg and shapes_dcgan (trains runs/<config> if needed)
     python -m experiments.sampler_budget --setups grid25_meg   # one model
     python -m experiments.sampler_budget --quick --workdir /tmp/budget_quick
     python -m experiments.sampler_budget --setups cifar10_dcgan --features my_inception:features  # see below
@@ -224,8 +224,9 @@ def run_setup(name: str, workdir: str, *, quick: bool, features_fn=None, progres
                            ("batch_size", "n_critic", "steps", "log_every", "plot_every", "checkpoint_every",
                             "eval_samples")}, **({} if images.is_image(config) else {"hidden": [32, 32]})}
   config = train_lib.validate_config(config)
-  target = Target(config, os.path.join(workdir, setup["config"] + ("_quick" if quick else "")), features_fn,
-                  progress)
+  # The trained model lives where `python -m experiments.train --config <config>` puts it (quick: in workdir).
+  model_dir = os.path.join(workdir, setup["config"] + "_quick") if quick else os.path.join("runs", setup["config"])
+  target = Target(config, model_dir, features_fn, progress)
   sizes = QUICK if quick else {**PILOT, "num_chains": setup["num_chains"], "budgets": setup["budgets"]}
   key = jax.random.key(config["seed"] + 11)
   tune_key, z_key, run_key = jax.random.split(key, 3)
@@ -276,12 +277,13 @@ def markdown_table(results: dict) -> str:
   for method, info in results["methods"].items():
     cells = [f"{scale * info['quality'][b][key]:.1f}" for b in budgets]
     if key == "high_quality":
-      cells = [f"{c} ({info['quality'][b]['modes_covered']})" for c, b in zip(cells, budgets)]
+      cells = [f"{c} ({info['quality'][b]['modes_covered']}, {info['quality'][b]['kl_to_uniform']:.2f})"
+               for c, b in zip(cells, budgets)]
     note = (f"acceptance {info['acceptance']:.2f}" if "acceptance" in info and not isinstance(info["acceptance"], dict)
             else f"K_eff {info['k_eff']:.3g}" if "k_eff" in info else "")
     lines.append(f"| {method} | " + " | ".join(cells) + f" | {info['spent'][budgets[-1]]:.1f} | {note} |")
   if key == "high_quality":
-    lines += ["", "(in brackets: modes covered of 25)"]
+    lines += ["", "(in brackets: modes covered of 25, KL to uniform over modes)"]
   return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,8 @@
 """DCGAN with the hinge loss and spectral normalisation (Miyato et al. 2018) on the offline shapes.
 
 Command: python -m experiments.train --config shapes_dcgan_hinge_sn
-Runtime: about 8 minutes on 2 CPU cores.
+Runtime: about 30 minutes on 2 CPU cores (2.6 steps/s). Result (seed 0): Frechet distance 561 on the
+in-project classifier features, precision 0.14, recall 0.43.
 """
 
 from experiments.configs._base import base_config
