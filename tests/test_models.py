@@ -85,7 +85,7 @@ def test_conv_autoencoder_critic_energy_is_reconstruction_error_and_encoder_shap
   energies = critic.apply(variables, x)
   assert energies.shape == (3,) and bool(jnp.all(energies >= 0))
   # Recompute from the submodules: encoder -> code -> decoder, then the per-sample MSE.
-  params = variables["params"]
+  params = variables["params"]["DCGANAutoencoder_0"]
   code = jg.models.DCGANEncoder(4, (8, 16, 32)).apply({"params": params["DCGANEncoder_0"]}, x)
   recon = jg.models.DCGANGenerator(features=(32, 16, 8), channels=3, layer_norm=False).apply(
       {"params": params["DCGANGenerator_0"]}, code)
