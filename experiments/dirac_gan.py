@@ -19,7 +19,6 @@ Writes `dirac_gan.png` (vector field and trajectories per setting),
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import jax
@@ -27,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxgan as jg
+from experiments import outputs
 
 # name: (objective, penalty name, penalty kwargs, consensus gamma)
 SETTINGS = {
@@ -98,11 +98,8 @@ def run(workdir: str, *, steps: int, learning_rate: float = 0.1) -> dict:
       distance = float(np.linalg.norm(path[-1]))
       results.setdefault(name, {})[scheme] = {"final_distance": distance if np.isfinite(distance) else None,
                                               "converged": bool(distance < TOLERANCE)}
-  with open(os.path.join(workdir, "results.json"), "w") as f:
-    json.dump({"steps": steps, "learning_rate": learning_rate, "start": START, "tolerance": TOLERANCE,
-               "results": results}, f, indent=2)
-  with open(os.path.join(workdir, "table.md"), "w") as f:
-    f.write(markdown_table(results))
+  outputs.write_results(workdir, {"steps": steps, "learning_rate": learning_rate, "start": START,
+                                  "tolerance": TOLERANCE, "results": results}, markdown_table(results))
   plot(os.path.join(workdir, "dirac_gan.png"), paths)
   return results
 

@@ -19,7 +19,6 @@ same data, `ring8_wgan_gp`, `grid25_wgan_gp` and `shapes_dcgan_hinge_sn`
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import jax
@@ -31,6 +30,7 @@ from tqdm import tqdm
 import jaxgan as jg
 from experiments import configs as configs_lib
 from experiments import images
+from experiments import outputs
 from experiments import train as train_lib
 
 SETUPS = {
@@ -93,8 +93,7 @@ def score(name: str, x: np.ndarray, data) -> dict:
 def gan_reference(config_name: str, progress: bool) -> dict:
   config = train_lib.validate_config(configs_lib.get_config(config_name))
   workdir = os.path.join("runs", config_name)
-  metrics = train_lib.train_and_evaluate(config, workdir, progress=progress)
-  state, parts = train_lib.load_trained(config, workdir)
+  metrics, state, parts = train_lib.train_and_load(config, workdir, progress=progress)
   return {"metrics": metrics, "samples": np.asarray(train_lib.sample_generator(parts, state, config, 256))}
 
 
@@ -150,10 +149,7 @@ def run(workdir: str, *, datasets, quick: bool, seed: int = 0, progress: bool = 
       results[name][f"GAN ({config_name})"] = {k: v for k, v in reference["metrics"].items() if k != "step"}
       columns.append((f"GAN ({config_name})", reference["samples"]))
     panels.append((name, data, [(f"{name}: {t}", x[:256]) for t, x in columns]))
-  with open(os.path.join(workdir, "results.json"), "w") as f:
-    json.dump({"quick": quick, "seed": seed, "results": results}, f, indent=2)
-  with open(os.path.join(workdir, "table.md"), "w") as f:
-    f.write(markdown_table(results))
+  outputs.write_results(workdir, {"quick": quick, "seed": seed, "results": results}, markdown_table(results))
   plot(os.path.join(workdir, "samples.png"), panels)
   return results
 

@@ -20,11 +20,11 @@ import argparse
 import json
 import os
 
-import jax
 import numpy as np
 from tqdm import tqdm
 
 import jaxgan as jg
+from experiments import outputs
 from experiments import train as train_lib
 from experiments.configs._base import base_config
 
@@ -155,12 +155,10 @@ def run(workdir: str, *, objectives, datasets, seeds: int, steps: int, hidden: l
       state, parts = train_lib.load_trained(config, cell_dir)
       samples[objective, variant, dataset] = np.asarray(train_lib.sample_generator(parts, state, config, 1000))
   summary = {key: {d: summarise(per[d]) for d in datasets} for key, per in raw.items()}
-  with open(os.path.join(workdir, "results.json"), "w") as f:
-    json.dump({"steps": steps, "hidden": hidden, "seeds": seeds, "datasets": list(datasets),
-               "cells": [{"objective": o, "variant": v, **{d: s[d] for d in datasets}}
-                         for (o, v), s in summary.items()]}, f, indent=2)
-  with open(os.path.join(workdir, "table.md"), "w") as f:
-    f.write(markdown_table(summary, datasets))
+  outputs.write_results(workdir, {"steps": steps, "hidden": hidden, "seeds": seeds, "datasets": list(datasets),
+                                  "cells": [{"objective": o, "variant": v, **{d: s[d] for d in datasets}}
+                                            for (o, v), s in summary.items()]},
+                        markdown_table(summary, datasets))
   plot(os.path.join(workdir, "samples.png"), samples, datasets)
   return summary
 

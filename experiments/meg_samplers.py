@@ -23,7 +23,6 @@ quality, KL to uniform over modes); writes `samplers/table.md`,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import jax
@@ -32,6 +31,7 @@ import numpy as np
 
 import jaxgan as jg
 from experiments import configs as configs_lib
+from experiments import outputs
 from experiments import train as train_lib
 
 SAMPLERS = ("N(0, I)", "truncation", "hubness", "Langevin", "MALA")
@@ -116,17 +116,12 @@ def plot(path: str, samples: dict, dataset, results: dict) -> None:
 
 def run(config: dict, workdir: str, *, quick: bool = False, progress: bool = True) -> dict:
   """Trains (or resumes) `config` in `workdir`, samples five ways, writes the table and figure."""
-  train_lib.train_and_evaluate(config, workdir, progress=progress)
-  state, parts = train_lib.load_trained(config, workdir)
+  _, state, parts = train_lib.train_and_load(config, workdir, progress=progress)
   budget = QUICK if quick else FULL
   drawn = sample_latents(parts, state, config, rng_key=jax.random.key(config["seed"] + 1), **budget)
   results = score(drawn["samples"], parts["dataset"], drawn["info"])
   out = os.path.join(workdir, "samplers")
-  os.makedirs(out, exist_ok=True)
-  with open(os.path.join(out, "results.json"), "w") as f:
-    json.dump({"config": config, "budget": budget, "results": results}, f, indent=2)
-  with open(os.path.join(out, "table.md"), "w") as f:
-    f.write(markdown_table(results))
+  outputs.write_results(out, {"config": config, "budget": budget, "results": results}, markdown_table(results))
   plot(os.path.join(out, "samplers.png"), drawn["samples"], parts["dataset"], results)
   return results
 
@@ -143,9 +138,7 @@ def main(argv=None) -> None:
   except ValueError as e:
     parser.error(str(e))
   if args.quick:
-    config = {**config, **{k: configs_lib.get_config("tiny")[k] for k in
-                           ("hidden", "batch_size", "n_critic", "steps", "log_every", "plot_every",
-                            "checkpoint_every", "eval_samples")}}
+    config = configs_lib.shrink_to_tiny(config)
   workdir = args.workdir or os.path.join("runs", args.config)
   results = run(train_lib.validate_config(config), workdir, quick=args.quick, progress=not args.no_progress)
   print(markdown_table(results))

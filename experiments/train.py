@@ -268,6 +268,11 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
 
 def train_and_evaluate(config: dict, workdir: str, *, progress: bool = True) -> dict:
   """Trains (resuming from `workdir` if it holds checkpoints) and returns the final metrics."""
+  return train_and_load(config, workdir, progress=progress)[0]
+
+
+def train_and_load(config: dict, workdir: str, *, progress: bool = True):
+  """Like :func:`train_and_evaluate`, also returning the final state and the built parts (no second restore)."""
   config = validate_config(config)
   os.makedirs(workdir, exist_ok=True)
   checkpointer = jg.checkpoint.Checkpointer(
@@ -284,7 +289,7 @@ def train_and_evaluate(config: dict, workdir: str, *, progress: bool = True) -> 
   final = evaluate(parts, state, config)
   with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
     json.dump(final, f, indent=2)
-  return final
+  return final, state, parts
 
 
 def load_trained(config: dict, workdir: str, step: int | None = None):
