@@ -48,9 +48,7 @@ def test_registry_lists_all_penalties():
   assert PENALTIES == ["dragan", "r1", "r2", "wgan_div", "wgan_gp", "wgan_lp", "zero_centered_gp"]
 
 
-@pytest.mark.parametrize("name", PENALTIES)
-@pytest.mark.parametrize("method", ["batch_sum", "forward_over_reverse"])
-def test_methods_agree_on_value_and_parameter_gradient(name, method):
+def assert_methods_agree(name, method, rtol):
   critic, params, real, fake = make_problem(shape=(BATCH, 2, 3))
 
   def loss(p, m):
@@ -58,14 +56,28 @@ def test_methods_agree_on_value_and_parameter_gradient(name, method):
 
   ref_value, ref_grad = jax.jit(jax.value_and_grad(loss), static_argnums=1)(params, "vmap")
   value, grad = jax.jit(jax.value_and_grad(loss), static_argnums=1)(params, method)
-  np.testing.assert_allclose(value, ref_value, rtol=1e-4)
+  np.testing.assert_allclose(value, ref_value, rtol=rtol)
   flat_ref, flat = jax.flatten_util.ravel_pytree(ref_grad)[0], jax.flatten_util.ravel_pytree(grad)[0]
   assert float(jnp.linalg.norm(flat_ref)) > 1e-3
-  assert float(jnp.linalg.norm(flat - flat_ref) / jnp.linalg.norm(flat_ref)) < 1e-4
+  assert float(jnp.linalg.norm(flat - flat_ref) / jnp.linalg.norm(flat_ref)) < rtol
   # The points' gradient too (penalties that flow into a generator through `fake`).
   gx_ref = jax.grad(lambda f: call(name, lambda x: critic.apply(params, x), real, f, KEY, "vmap"))(fake)
   gx = jax.grad(lambda f: call(name, lambda x: critic.apply(params, x), real, f, KEY, method))(fake)
-  np.testing.assert_allclose(gx, gx_ref, rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(gx, gx_ref, rtol=rtol, atol=1e-2 * rtol * float(jnp.max(jnp.abs(gx_ref))))
+
+
+@pytest.mark.parametrize("name", PENALTIES)
+@pytest.mark.parametrize("method", ["batch_sum", "forward_over_reverse"])
+def test_methods_agree_on_value_and_parameter_gradient(name, method):
+  # The same maths: equal to float32 rounding when products run in full float32.
+  with jax.default_matmul_precision("highest"):
+    assert_methods_agree(name, method, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["wgan_gp", "r1"])
+def test_methods_agree_within_tf32_rounding_at_default_precision(name):
+  # A GPU's default float32 products are TF32 (10-bit mantissa); seen on an H100: up to 1e-3 apart.
+  assert_methods_agree(name, "forward_over_reverse", rtol=5e-3)
 
 
 @pytest.mark.parametrize("name", PENALTIES)

@@ -131,6 +131,20 @@ def test_latent_energy_and_baselines():
   np.testing.assert_array_equal(occ, [1, 2, 1, 0])
 
 
+def test_k_occurrence_matches_float64_neighbours_of_close_points():
+  # Points far from the origin: |a|^2 + |b|^2 - 2ab cancels. Geometric spacing on a line keeps every 5th/6th
+  # neighbour margin >= 5e-4, ~17x float32's rounding of these sums but ~1/80 of a TF32 product's (GPU default).
+  t = 0.05 * 1.15 ** np.arange(30)
+  points = np.array([5.0, 5.0]) + t[:, None] * np.array([0.6, 0.8])
+  d = np.sum((points[:, None] - points[None]) ** 2, axis=-1)
+  np.fill_diagonal(d, np.inf)
+  sorted_d = np.sort(d, axis=1)
+  assert np.min(sorted_d[:, 5] - sorted_d[:, 4]) > 5e-4
+  expected = np.bincount(np.argsort(d, axis=1)[:, :5].ravel(), minlength=30)
+  occurrence = jax.jit(jg.samplers.k_occurrence, static_argnums=1)(jnp.asarray(points, jnp.float32), 5)
+  np.testing.assert_array_equal(occurrence, expected)
+
+
 def test_bad_arguments():
   energy = lambda z: jnp.sum(z**2)
   with pytest.raises(ValueError, match="step_size"):

@@ -8,6 +8,8 @@ to correct them toward :math:`p_{data}`. Neither needs a gradient.
 
 from __future__ import annotations
 
+import functools
+
 from typing import NamedTuple
 
 import jax
@@ -42,10 +44,12 @@ def calibrate_logits(real_logits, fake_logits, *, iterations: int = 50) -> Calib
   y = jnp.concatenate([jnp.ones_like(real_logits), jnp.zeros_like(fake_logits)]).astype(jnp.float32)
   features = jnp.stack([d, jnp.ones_like(d)], axis=1)
 
+  dot = functools.partial(jnp.matmul, precision=jax.lax.Precision.HIGHEST)  # not TF32: the gradient cancels
+
   def newton(theta, _):
-    p = jax.nn.sigmoid(features @ theta)
-    grad = features.T @ (p - y)
-    hessian = (features * (p * (1 - p))[:, None]).T @ features + 1e-6 * jnp.eye(2)
+    p = jax.nn.sigmoid(dot(features, theta))
+    grad = dot(features.T, p - y)
+    hessian = dot((features * (p * (1 - p))[:, None]).T, features) + 1e-6 * jnp.eye(2)
     return theta - jnp.linalg.solve(hessian, grad), None
 
   theta, _ = jax.lax.scan(newton, jnp.zeros(2), None, length=iterations)  # from p = 1/2: no overshoot
