@@ -110,3 +110,15 @@ def test_stacked_mode_count_on_real_and_collapsed_samples(classifier):
   assert collapsed["modes_covered"] == 1 and collapsed["kl_to_uniform"] == pytest.approx(np.log(1000))
   features = jg.metrics.classifier_features(classifier, images[:200])
   assert features.shape == (200, 3 * 128)
+
+
+def test_single_channel_mode_count_is_the_class_histogram(classifier):
+  images, labels = jg.data.offline_shapes(2000, seed=9).get(np.arange(2000))
+  real = jg.metrics.stacked_mode_count(classifier, images)
+  p = np.bincount(labels, minlength=10) / labels.size
+  assert real["num_modes"] == 10 and real["modes_covered"] == 10
+  assert real["kl_to_uniform"] == pytest.approx(np.sum(p * np.log(10 * p)), abs=0.01)
+  half = images[labels < 5]  # half the classes, near-uniformly: KL = log 2
+  shifted = jg.metrics.stacked_mode_count(classifier, half)
+  assert shifted["modes_covered"] == 5
+  assert shifted["kl_to_uniform"] == pytest.approx(np.log(2), abs=0.02)
