@@ -46,6 +46,22 @@ def dataset(config: dict) -> jg.data.ImageSource:
   return jg.data.tfds_images(name, data_dir=config.get("tfds_data_dir"))
 
 
+# Offline held-out images are rendered with the training seed plus this: never seen in training.
+HELD_OUT_SEED_OFFSET = 10_000
+
+
+def held_out(config: dict, num: int) -> np.ndarray:
+  """`num` real images the model never trained on: a fresh rendering (offline) or the TFDS `test` split."""
+  name = config["dataset"]
+  if name in OFFLINE:
+    source = jg.data.offline_shapes(num, stacked=name == "stacked_shapes", seed=config["seed"] + HELD_OUT_SEED_OFFSET)
+  else:
+    source = jg.data.tfds_images(name, split="test", data_dir=config.get("tfds_data_dir"))
+    if len(source) < num:
+      raise ValueError(f"{name}'s test split has {len(source)} images; {num} held-out images were asked for.")
+  return np.asarray(source.get(np.arange(num))[0])
+
+
 def models(config: dict, image_shape: tuple, dtype):
   """Generator and critic for `image_shape` (32x32 or 64x64)."""
   f = config["image_features"]

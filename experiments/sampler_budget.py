@@ -27,8 +27,9 @@ separate pilot chains (MALA and Ex2MCMC to acceptance 0.574, Barker to 0.40;
 ULA runs at a quarter of MALA's step, DGflow at MALA's drift eta = eps/2);
 that one-off cost, and DOT's K_eff estimate, are reported and not charged to
 the samples. Quality: the mode-coverage protocol on the grid (% high quality,
-modes, KL) and classifier-feature Frechet distance to held-out real images on
-the shapes. Writes `<workdir>/<setup>/{results.json, table.md}` and
+modes, KL) and classifier-feature Frechet distance, precision/recall and class mix
+against held-out real images on the shapes (never-seen renderings; the GAN
+critic is calibrated on another held-out set). Writes `<workdir>/<setup>/{results.json, table.md}` and
 `<workdir>/budget.png`.
 
 `cifar10_dcgan` mirrors the DCGAN CIFAR-10 comparison of Samsonov et al.
@@ -42,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import math
 import os
 
@@ -53,6 +53,7 @@ import numpy as np
 import jaxgan as jg
 from experiments import configs as configs_lib
 from experiments import images
+from experiments import outputs
 from experiments import train as train_lib
 
 FORWARD_PER_GRAD = 3.0
@@ -62,7 +63,7 @@ ISIR_PARTICLES = 10
 ULA_STEP_FRACTION = 0.25
 BARKER_TARGET = 0.40
 SETUPS = {
-    # name: (training config, chains per method, budgets, kernels, fixed steps for every chain kernel)
+    # training config, samples per method, budgets, methods, and (the published mirror) fixed chain steps
     "grid25_meg": dict(config="grid25_meg", num_chains=2500, budgets=(0, 10, 30, 100, 300), kernels=KERNELS),
     "shapes_dcgan": dict(config="shapes_dcgan_hinge_sn", num_chains=1000, budgets=(0, 10, 30, 100, 300),
                          kernels=KERNELS),
@@ -71,55 +72,63 @@ SETUPS = {
 }
 QUICK = dict(num_chains=64, budgets=(0, 3, 9), pilot_warmup=10, pool_chains=16)
 PILOT = dict(pilot_warmup=200, pool_chains=256)
+CALIBRATION_SAMPLES = 1000
 
 
 class Target:
   """A trained model seen as the latent target: generator, realness score d, energy, quality."""
 
-  def __init__(self, config: dict, workdir: str, features_fn=None, progress: bool = True):
-    train_lib.train_and_evaluate(config, workdir, progress=progress)
-    state, parts = train_lib.load_trained(config, workdir)
-    self.config, self.parts = config, parts
+  def __init__(self, config: dict, workdir: str, num_chains: int, features_fn=None, progress: bool = True):
+    _, state, parts = train_lib.train_and_load(config, workdir, progress=progress)
+    self.parts, self.features_fn = parts, features_fn
     self.latent_dim = config["latent_dim"]
+    self.image = images.is_image(config)
     generator_fn = jg.train.generator_apply_fn(parts["generator"])
     critic_fn = jg.train.critic_apply_fn(parts["critic"])
-    params = state.ema_generator_params
-    self.generate = jax.jit(lambda z: generator_fn(params, z))
+    generate = lambda z: generator_fn(state.ema_generator_params, z)
     raw_critic = lambda x: critic_fn(state.critic_params, state.critic_model_state, x)[0]
+    self.generate = jax.jit(generate)
     is_energy = jg.losses.get(config["objective"], **config["objective_kwargs"]).scores == "energies"
-    self.image = images.is_image(config)
-    self.features_fn = features_fn
     if self.image:
-      self.real = np.asarray(parts["dataset"].get(np.arange(len(parts["dataset"])))[0])
+      # Calibration reals are held out (training reals make the calibrated logit overconfident). The quality
+      # reference: more held-out reals for the offline data, the training split for TFDS (the FID convention).
+      offline = config["dataset"] in images.OFFLINE
+      fresh = images.held_out(config, CALIBRATION_SAMPLES + (num_chains if offline else 0))
+      self.calibration_reals = fresh[:CALIBRATION_SAMPLES]
+      self.reference = fresh[CALIBRATION_SAMPLES:] if offline else parts["dataset"].get(np.arange(num_chains))[0]
     self.calibration = None
-    if not is_energy:  # Platt-calibrate the logit on real vs generated samples (MH-GAN, Section 3.3)
-      n = min(1000, len(self.real)) if self.image else 1000
-      real = self.real[-n:] if self.image else parts["dataset"].sample(jax.random.key(7), n)
+    if not is_energy:  # Platt-calibrate the logit on held-out real vs generated samples (MH-GAN, Section 3.3)
+      n = CALIBRATION_SAMPLES
+      real = self.calibration_reals if self.image else parts["dataset"].sample(jax.random.key(7), n)
       fake = self.generate(jax.random.normal(jax.random.key(8), (n, self.latent_dim)))
       self.calibration = jg.samplers.calibrate_logits(raw_critic(real), raw_critic(fake))
-    calibrate = self.calibration or (lambda d: d)
-    self.score = lambda z: calibrate(raw_critic(generator_fn(params, z))) if not is_energy else -raw_critic(
-        generator_fn(params, z))
-    self.energy = jg.samplers.latent_energy(lambda z: generator_fn(params, z), raw_critic,
-                                            critic_is_energy=is_energy, calibration=self.calibration)
+    realness = (lambda x: -raw_critic(x)) if is_energy else (lambda x: self.calibration(raw_critic(x)))
+    self.score = jax.jit(lambda z: realness(generate(z)))
+    self.energy = jg.samplers.latent_energy(generate, raw_critic, critic_is_energy=is_energy,
+                                            calibration=self.calibration)
+    self._real_features = None
 
   def samples(self, z, batch: int = 1000) -> np.ndarray:
     return np.concatenate([np.asarray(self.generate(z[i:i + batch])) for i in range(0, z.shape[0], batch)])
+
+  def _features(self, x) -> np.ndarray:
+    if self.features_fn is not None:
+      return np.asarray(self.features_fn(x))
+    return jg.metrics.classifier_features(images.shape_classifier(), x)
 
   def quality(self, z) -> dict:
     x = self.samples(z)
     if not self.image:
       dataset = self.parts["dataset"]
       return jg.metrics.mode_coverage(x, dataset.modes, dataset.std)
-    real = self.real[:x.shape[0]]  # disjoint from the calibration set while n <= len / 2
-    if self.features_fn is not None:
-      real_f, fake_f = np.asarray(self.features_fn(real)), np.asarray(self.features_fn(x))
-    else:
-      classifier = images.shape_classifier()
-      real_f = jg.metrics.classifier_features(classifier, real)
-      fake_f = jg.metrics.classifier_features(classifier, x)
-    return {"frechet_distance": float(jg.metrics.frechet_distance_from_features(real_f, fake_f)),
-            **jg.metrics.precision_recall(real_f, fake_f)}
+    if self._real_features is None:  # featurised once for every method and budget
+      self._real_features = self._features(self.reference[:x.shape[0]])
+    real_f, fake_f = self._real_features, self._features(x)
+    metrics = {"frechet_distance": float(jg.metrics.frechet_distance_from_features(real_f, fake_f)),
+               **jg.metrics.precision_recall(real_f, fake_f)}
+    if self.features_fn is None:  # the in-project classifier also gives the class mix
+      metrics.update(jg.metrics.stacked_mode_count(images.shape_classifier(), x))
+    return metrics
 
 
 def tune_step_sizes(target: Target, rng_key, *, pilot_warmup: int, pool_chains: int) -> dict:
@@ -171,14 +180,16 @@ def selection_at_budgets(target: Target, rng_key, z0, budgets, method: str) -> t
   k_max = int(round(max(budgets) * FORWARD_PER_GRAD))
   pool_key, pick_key, burn_key = jax.random.split(rng_key, 3)
   pool = jnp.concatenate([z0[:, None], jax.random.normal(pool_key, (n, max(k_max - 1, 0), d))], axis=1)
-  logits = jnp.stack([jax.jit(target.score)(pool[:, j]) for j in range(k_max)], axis=1) if k_max else None
+  logits = jnp.stack([target.score(pool[:, j]) for j in range(k_max)], axis=1) if k_max else None
   latents, info = {}, {}
   if method == "DRS":  # l_M from a burn-in set of 10,000 generator samples (Azadi et al. 2019, Section 3.2)
     burn = jax.random.normal(burn_key, (10000, d))
-    max_logit = jnp.max(jnp.concatenate([jax.jit(target.score)(burn[i:i + 1000]) for i in range(0, 10000, 1000)]))
+    max_logit = jnp.max(jnp.concatenate([target.score(burn[i:i + 1000]) for i in range(0, 10000, 1000)]))
     info["max_logit"] = float(max_logit)
+  info["spent"] = {}
   for budget in budgets:
     k = int(round(budget * FORWARD_PER_GRAD))
+    info["spent"][budget] = k / FORWARD_PER_GRAD if k > 1 else 0.0
     if k <= 1:
       latents[budget] = z0
       continue
@@ -191,8 +202,6 @@ def selection_at_budgets(target: Target, rng_key, z0, budgets, method: str) -> t
       index = jnp.where(accepted.any(axis=1), jnp.argmax(accepted, axis=1), k - 1)
       info.setdefault("acceptance", {})[budget] = float(jnp.mean(accept))
     latents[budget] = pool[jnp.arange(n), index]
-  info["spent"] = {b: (round(b * FORWARD_PER_GRAD) / FORWARD_PER_GRAD if round(b * FORWARD_PER_GRAD) > 1 else 0.0)
-                   for b in budgets}
   return latents, info
 
 
@@ -200,8 +209,7 @@ def refinement_at_budgets(target: Target, rng_key, z0, budgets, method: str, ste
   """DOT / DGflow run B gradient steps for budget B (one score gradient per step)."""
   latents, info = {0: z0}, {"spent": {b: float(b) for b in budgets}}
   if method == "DOT":
-    lipschitz_key, _ = jax.random.split(rng_key)
-    k_eff = jg.samplers.effective_lipschitz(jax.jit(target.score), lipschitz_key, target.latent_dim)
+    k_eff = jg.samplers.effective_lipschitz(target.score, jax.random.split(rng_key)[0], target.latent_dim)
     info["k_eff"] = float(k_eff)
     run = jax.jit(lambda z, b: jg.samplers.dot_transport(target.score, z, k_eff=k_eff, num_steps=b),
                   static_argnums=1)
@@ -219,15 +227,11 @@ def refinement_at_budgets(target: Target, rng_key, z0, budgets, method: str, ste
 def run_setup(name: str, workdir: str, *, quick: bool, features_fn=None, progress: bool = True) -> dict:
   setup = SETUPS[name]
   config = configs_lib.get_config(setup["config"])
-  if quick:
-    config = {**config, **{k: configs_lib.get_config("tiny")[k] for k in
-                           ("batch_size", "n_critic", "steps", "log_every", "plot_every", "checkpoint_every",
-                            "eval_samples")}, **({} if images.is_image(config) else {"hidden": [32, 32]})}
-  config = train_lib.validate_config(config)
+  config = train_lib.validate_config(configs_lib.shrink_to_tiny(config) if quick else config)
   # The trained model lives where `python -m experiments.train --config <config>` puts it (quick: in workdir).
   model_dir = os.path.join(workdir, setup["config"] + "_quick") if quick else os.path.join("runs", setup["config"])
-  target = Target(config, model_dir, features_fn, progress)
   sizes = QUICK if quick else {**PILOT, "num_chains": setup["num_chains"], "budgets": setup["budgets"]}
+  target = Target(config, model_dir, sizes["num_chains"], features_fn, progress)
   key = jax.random.key(config["seed"] + 11)
   tune_key, z_key, run_key = jax.random.split(key, 3)
   steps = tune_step_sizes(target, tune_key, pilot_warmup=sizes["pilot_warmup"], pool_chains=sizes["pool_chains"])
@@ -237,7 +241,8 @@ def run_setup(name: str, workdir: str, *, quick: bool, features_fn=None, progres
   budgets = (0, math.inf) if fixed_steps else sizes["budgets"]
   results = {"setup": name, "config": setup["config"], "num_chains": int(z0.shape[0]),
              "budgets": [float(b) for b in budgets], "fixed_steps": fixed_steps,
-             "forward_per_grad": FORWARD_PER_GRAD, "step_sizes": steps, "methods": {}}
+             "forward_per_grad": FORWARD_PER_GRAD, "step_sizes": steps, "methods": {},
+             "calibration": target.calibration and {k: float(v) for k, v in target.calibration._asdict().items()}}
   for i, method in enumerate(setup["kernels"]):
     method_key = jax.random.fold_in(run_key, i)
     if method in CHAIN_KERNELS:
@@ -250,18 +255,18 @@ def run_setup(name: str, workdir: str, *, quick: bool, features_fn=None, progres
     info["quality"] = {b: target.quality(latents[b]) for b in budgets}
     results["methods"][method] = info
   out = os.path.join(workdir, name + ("_quick" if quick else ""))
-  os.makedirs(out, exist_ok=True)
-  with open(os.path.join(out, "results.json"), "w") as f:
-    json.dump(results, f, indent=2, default=str)
-  with open(os.path.join(out, "table.md"), "w") as f:
-    f.write(markdown_table(results))
+  outputs.write_results(out, results, markdown_table(results))
   return results
+
+
+def first_quality(results: dict) -> dict:
+  """The quality metrics of the first method at its first budget (to see which metrics a setup has)."""
+  return next(iter(next(iter(results["methods"].values()))["quality"].values()))
 
 
 def primary(results: dict) -> tuple[str, str, float]:
   """(metric key, label, scale) of the setup's headline quality."""
-  first = next(iter(results["methods"].values()))["quality"]
-  if "high_quality" in next(iter(first.values())):
+  if "high_quality" in first_quality(results):
     return "high_quality", "% high quality", 100.0
   return "frechet_distance", "Frechet distance (classifier features)", 1.0
 
@@ -276,14 +281,17 @@ def markdown_table(results: dict) -> str:
            "|---|" + "---|" * (len(budgets) + 2)]
   for method, info in results["methods"].items():
     cells = [f"{scale * info['quality'][b][key]:.1f}" for b in budgets]
-    if key == "high_quality":
-      cells = [f"{c} ({info['quality'][b]['modes_covered']}, {info['quality'][b]['kl_to_uniform']:.2f})"
+    if "kl_to_uniform" in info["quality"][budgets[0]]:
+      second = "modes_covered" if key == "high_quality" else "precision"
+      cells = [f"{c} ({info['quality'][b][second]:.3g}, {info['quality'][b]['kl_to_uniform']:.2f})"
                for c, b in zip(cells, budgets)]
     note = (f"acceptance {info['acceptance']:.2f}" if "acceptance" in info and not isinstance(info["acceptance"], dict)
             else f"K_eff {info['k_eff']:.3g}" if "k_eff" in info else "")
     lines.append(f"| {method} | " + " | ".join(cells) + f" | {info['spent'][budgets[-1]]:.1f} | {note} |")
   if key == "high_quality":
     lines += ["", "(in brackets: modes covered of 25, KL to uniform over modes)"]
+  elif "kl_to_uniform" in first_quality(results):
+    lines += ["", "(in brackets: precision, KL of the classifier's class histogram to uniform)"]
   return "\n".join(lines) + "\n"
 
 

@@ -279,3 +279,28 @@ def test_idempotent_quick_trains_and_scores_one_and_two_steps(tmp_path):
   assert results["IGN f(z)"]["num_modes"] == 8
   assert "| ring8 | IGN f(z) |" in (tmp_path / "table.md").read_text()
   assert (tmp_path / "samples.png").exists()
+
+
+def test_held_out_images_are_fresh_renderings_not_training_images():
+  from experiments import images
+
+  config = configs.get_config("shapes_dcgan_hinge_sn")
+  held_out = images.held_out(config, 64)
+  assert held_out.shape == (64, 32, 32, 1)
+  np.testing.assert_array_equal(held_out, images.held_out(config, 64))  # deterministic
+  training = images.dataset({**config, "dataset_size": 2000}).get(np.arange(2000))[0]
+  distances = np.min(np.sum((held_out[:, None] - training[None]) ** 2, axis=(2, 3, 4)), axis=1)
+  assert np.all(distances > 0)  # no held-out image is a training image
+
+
+def test_sampler_budget_image_table_shows_precision_and_class_mix():
+  from experiments import sampler_budget
+
+  quality = {"frechet_distance": 450.0, "precision": 0.2, "recall": 0.5, "modes_covered": 10, "num_modes": 10,
+             "kl_to_uniform": 0.17}
+  results = {"setup": "shapes_dcgan", "num_chains": 8, "budgets": [0.0, 10.0], "fixed_steps": None,
+             "methods": {"MALA": {"quality": {0.0: quality, 10.0: {**quality, "frechet_distance": 400.0}},
+                                  "spent": {0.0: 0.0, 10.0: 10.0}, "acceptance": 0.57}}}
+  table = sampler_budget.markdown_table(results)
+  assert "| MALA | 450.0 (0.2, 0.17) | 400.0 (0.2, 0.17) | 10.0 | acceptance 0.57 |" in table
+  assert "precision, KL of the classifier's class histogram" in table
