@@ -19,7 +19,6 @@ import statistics
 import time
 
 import jax
-import jax.numpy as jnp
 import optax
 
 import jaxgan as jg
@@ -86,6 +85,8 @@ def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (CI)")
   parser.add_argument("--out", default="benchmarks/results/penalty_cost.json")
+  parser.add_argument("--repeats", type=int, default=None,
+                      help="timed rounds (default 3 quick / 15, 5 for the CPU ResNet; x10 on a GPU)")
   args = parser.parse_args(argv)
   critics = {
       "mlp_2d": (jg.models.MLPCritic(), (2,)),
@@ -93,9 +94,10 @@ def main(argv=None):
       "resnet_32x32x3": (jg.models.ResNetCritic(features=32 if args.quick else 128), (32, 32, 3)),
   }
   batches = (16,) if args.quick else (64, 256)
-  repeats = 3 if args.quick else 15
+  repeats = report_lib.repeats(args.repeats, 3 if args.quick else 15)
   # The full-size ResNet critic takes seconds per vmap step on a CPU: fewer repeats there.
-  rows = [measure(name, critic, shape, b, repeats if args.quick or not name.startswith("resnet") else 5)
+  resnet_repeats = report_lib.repeats(args.repeats, 3 if args.quick else 5)
+  rows = [measure(name, critic, shape, b, resnet_repeats if name.startswith("resnet") else repeats)
           for name, (critic, shape) in critics.items() for b in batches]
   report = {
       **report_lib.run_facts("penalty_cost", args.quick),

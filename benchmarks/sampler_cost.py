@@ -7,7 +7,7 @@ The target is the latent energy E(z) = U(G(z)) + ||z||^2/2 of an MLP
 generator (latent 64 -> 784 = 28x28, two hidden layers of 256) and MLP critic. Every sampler runs
 `steps` steps on a batch of chains: jaxgan and BlackJAX (timed in interleaved rounds) as `jax.jit(vmap
 over chains of lax.scan over steps)`, PyTorch as an eager loop over steps on
-a tensor of chains (autograd for the gradient, MALA with the energy and
+a tensor of chains (on CUDA when JAX runs on a GPU, synchronised before the clock stops) (autograd for the gradient, MALA with the energy and
 gradient carried in the state, as jaxgan does). Compile times are reported
 separately; run times are medians of repeated calls with `block_until_ready`.
 Measures:
@@ -100,6 +100,8 @@ def torch_mala(sizes: dict, chains: int, steps: int, repeats: int) -> dict:
   try:
     import torch
     from torch import nn
+
+    device, synchronize, facts = report_lib.torch_device()
   except ImportError:
     return {"skipped": "torch is not installed: pip install -e '.[bench]'"}
   torch.manual_seed(0)
@@ -111,8 +113,8 @@ def torch_mala(sizes: dict, chains: int, steps: int, repeats: int) -> dict:
       width = h
     return nn.Sequential(*layers, nn.Linear(width, out))
 
-  generator = mlp(sizes["latent"], sizes["data_dim"], nn.ReLU).requires_grad_(False)
-  critic = mlp(sizes["data_dim"], 1, lambda: nn.LeakyReLU(0.2)).requires_grad_(False)
+  generator = mlp(sizes["latent"], sizes["data_dim"], nn.ReLU).requires_grad_(False).to(device)
+  critic = mlp(sizes["data_dim"], 1, lambda: nn.LeakyReLU(0.2)).requires_grad_(False).to(device)
   eps = STEP_SIZE
 
   def energy_and_grad(z):
@@ -125,15 +127,16 @@ def torch_mala(sizes: dict, chains: int, steps: int, repeats: int) -> dict:
     return -((to - frm + 0.5 * eps * grad_frm) ** 2).sum(1) / (2 * eps)
 
   def run():
-    z = torch.randn(chains, sizes["latent"])
+    z = torch.randn(chains, sizes["latent"], device=device)
     energy, grad = energy_and_grad(z)
     for _ in range(steps):
       proposal = z - 0.5 * eps * grad + eps**0.5 * torch.randn_like(z)
       p_energy, p_grad = energy_and_grad(proposal)
       log_alpha = energy - p_energy + log_q(z, proposal, p_grad) - log_q(proposal, z, grad)
-      accept = (torch.log(torch.rand(chains)) < log_alpha)[:, None]
+      accept = (torch.log(torch.rand(chains, device=device)) < log_alpha)[:, None]
       z, grad = torch.where(accept, proposal, z), torch.where(accept, p_grad, grad)
       energy = torch.where(accept[:, 0], p_energy, energy)
+    synchronize()
     return z
 
   run()
@@ -143,7 +146,7 @@ def torch_mala(sizes: dict, chains: int, steps: int, repeats: int) -> dict:
     run()
     times.append(time.perf_counter() - start)
   seconds = statistics.median(times)
-  return {"torch": torch.__version__, "threads": torch.get_num_threads(), "seconds_per_step": seconds / steps,
+  return {**facts, "seconds_per_step": seconds / steps,
           "chain_steps_per_second": chains * steps / seconds}
 
 
@@ -151,13 +154,15 @@ def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--quick", action="store_true", help="small model, few chains and repeats (CI)")
   parser.add_argument("--out", default="benchmarks/results/sampler_cost.json")
+  parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 3, x10 on a GPU)")
   args = parser.parse_args(argv)
   if args.quick:
     sizes = dict(latent=16, data_dim=64, hidden=(64, 64))
-    chain_counts, steps, repeats, compare_chains = (1, 16, 128), 20, 3, 128
+    chain_counts, steps, compare_chains = (1, 16, 128), 20, 128
   else:
     sizes = dict(latent=64, data_dim=784, hidden=(256, 256))
-    chain_counts, steps, repeats, compare_chains = (1, 16, 256, 4096), 20, 3, 256
+    chain_counts, steps, compare_chains = (1, 16, 256, 4096), 20, 256
+  repeats = report_lib.repeats(args.repeats, 3)
   energy_fn = latent_energy_fn(sizes)
   scaling = []
   for chains in chain_counts:
@@ -179,6 +184,7 @@ def main(argv=None):
       **report_lib.run_facts("sampler_cost", args.quick),
       "sizes": sizes,
       "steps": steps,
+      "repeats": repeats,
       "targets": {"mala_over_langevin_seconds": f"<= {TARGET_MALA_OVER_LANGEVIN}",
                   "jaxgan_over_blackjax_throughput": f">= {TARGET_JAXGAN_OVER_BLACKJAX}"},
       "scaling": scaling,

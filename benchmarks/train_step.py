@@ -2,6 +2,7 @@
 
     python -m benchmarks.train_step --quick     # < 1 minute on 2 CPU cores (CI runs this)
     python -m benchmarks.train_step             # DCGAN 32x32x3, batch 64
+    python -m benchmarks.train_step --batch 256 # a batch that fills a GPU better
 
 Both sides use the same DCGAN generator and critic (same layer shapes), the
 same batch, Adam(1e-4, 0.5, 0.9) and the WGAN-GP loss (lambda = 10):
@@ -10,7 +11,8 @@ same batch, Adam(1e-4, 0.5, 0.9) and the WGAN-GP loss (lambda = 10):
 * `train_step`: `n_critic = 5` critic updates and one generator update.
 
 jaxgan's steps are jitted (compile time reported separately); PyTorch runs
-eagerly. `torch.compile` is also tried on the critic step and its error is
+eagerly, on CUDA when JAX runs on a GPU (TF32 and cuDNN autotuning on, as XLA
+does; each timed call ends with `torch.cuda.synchronize()`). `torch.compile` is also tried on the critic step and its error is
 recorded: AOTAutograd refuses the double backward a gradient penalty needs.
 Without torch (the optional `bench` extra) the comparison is skipped with a
 message. Writes JSON to `--out` (default `benchmarks/results/train_step.json`).
@@ -92,6 +94,8 @@ def torch_side(sizes: dict) -> tuple[dict, dict]:
   try:
     import torch
     from torch import nn
+
+    device, synchronize, facts = report_lib.torch_device()
   except ImportError:
     return {}, {"skipped": "torch is not installed: pip install -e '.[bench]' to compare against PyTorch"}
   torch.manual_seed(0)
@@ -107,13 +111,14 @@ def torch_side(sizes: dict) -> tuple[dict, dict]:
     c_layers += [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
     channels = width
   critic = nn.Sequential(*c_layers, nn.Flatten(), nn.Linear(channels * 4 * 4, 1))
+  generator, critic = generator.to(device), critic.to(device)
   g_opt = torch.optim.Adam(generator.parameters(), lr=1e-4, betas=(0.5, 0.9))
   c_opt = torch.optim.Adam(critic.parameters(), lr=1e-4, betas=(0.5, 0.9))
-  real = torch.randn(N_CRITIC, batch, 3, 32, 32)
-  fake = torch.randn(batch, 3, 32, 32)
+  real = torch.randn(N_CRITIC, batch, 3, 32, 32, device=device)
+  fake = torch.randn(batch, 3, 32, 32, device=device)
 
   def critic_update(real, fake):
-    alpha = torch.rand(batch, 1, 1, 1)
+    alpha = torch.rand(batch, 1, 1, 1, device=device)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     grads, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     penalty = GP_WEIGHT * ((grads.flatten(1).norm(dim=1) - 1) ** 2).mean()
@@ -126,9 +131,9 @@ def torch_side(sizes: dict) -> tuple[dict, dict]:
   def train_step():
     for i in range(N_CRITIC):
       with torch.no_grad():
-        fake_i = generator(torch.randn(batch, latent))
+        fake_i = generator(torch.randn(batch, latent, device=device))
       critic_update(real[i], fake_i)
-    loss = -critic(generator(torch.randn(batch, latent))).mean()
+    loss = -critic(generator(torch.randn(batch, latent, device=device))).mean()
     g_opt.zero_grad(set_to_none=True)
     loss.backward()
     g_opt.step()
@@ -141,20 +146,25 @@ def torch_side(sizes: dict) -> tuple[dict, dict]:
     compiled(real[0], fake)
   except Exception as e:  # noqa: BLE001 - the error text is the measurement
     compile_error = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300]}"
-  steps = {"critic_step": lambda: critic_update(real[0], fake), "train_step": train_step}
-  return steps, {"torch": torch.__version__, "threads": torch.get_num_threads(), "torch_compile_error": compile_error}
+  steps = {"critic_step": lambda: (critic_update(real[0], fake), synchronize()),
+           "train_step": lambda: (train_step(), synchronize())}
+  return steps, {**facts, "torch_compile_error": compile_error}
 
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--quick", action="store_true", help="small models and batch, few repeats (CI)")
   parser.add_argument("--out", default="benchmarks/results/train_step.json")
+  parser.add_argument("--batch", type=int, default=64, help="batch size of the full mode")
+  parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 3 quick / 10, x10 on a GPU)")
   args = parser.parse_args(argv)
   if args.quick:
     sizes = dict(batch=16, latent=64, generator=(64, 32, 16), critic=(16, 32, 64))
   else:
-    sizes = dict(batch=64, latent=128, generator=(256, 128, 64), critic=(64, 128, 256))
-  repeats = 3 if args.quick else 10
+    if args.batch < 1:
+      parser.error(f"--batch must be >= 1, got {args.batch}")
+    sizes = dict(batch=args.batch, latent=128, generator=(256, 128, 64), critic=(64, 128, 256))
+  repeats = report_lib.repeats(args.repeats, 3 if args.quick else 10)
   jax_steps, jax_row = jax_side(sizes)
   torch_steps, torch_row = torch_side(sizes)
   medians = interleaved_medians({**{f"jaxgan/{k}": v for k, v in jax_steps.items()},
@@ -169,6 +179,7 @@ def main(argv=None):
       **report_lib.run_facts("train_step", args.quick),
       "optax": optax.__version__,
       "sizes": sizes,
+      "repeats": repeats,
       "target": f"jaxgan WGAN-GP critic step <= {TARGET_TORCH_RATIO}x PyTorch eager",
       "jaxgan": jax_row,
       "pytorch": torch_row,

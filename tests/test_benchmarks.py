@@ -3,6 +3,7 @@
 import json
 import sys
 
+import jax
 import pytest
 
 import jaxgan as jg
@@ -73,3 +74,14 @@ def test_blackjax_mala_sees_the_same_chain_as_jaxgan_mala():
   noise = (proposal - z + 0.5 * sampler_cost.STEP_SIZE * a.energy_grad) / np.sqrt(sampler_cost.STEP_SIZE)
   bj_proposal = z + sampler_cost.STEP_SIZE / 2 * b.logdensity_grad + np.sqrt(sampler_cost.STEP_SIZE) * noise
   np.testing.assert_allclose(proposal, bj_proposal, rtol=1e-5, atol=1e-6)
+
+
+def test_repeats_scale_on_accelerators_and_refuse_nonpositive(monkeypatch):
+  from benchmarks import report
+
+  assert report.repeats(7, 15) == 7
+  assert report.repeats(None, 15) == (15 if jax.default_backend() == "cpu" else 150)
+  monkeypatch.setattr(report.jax, "default_backend", lambda: "gpu")
+  assert report.repeats(None, 15) == 150
+  with pytest.raises(ValueError, match="--repeats"):
+    report.repeats(0, 15)
