@@ -72,7 +72,7 @@ def run_cell(config: dict, workdir: str) -> dict:
       return json.load(f)
   try:
     return train_lib.train_and_evaluate(config, workdir, progress=False)
-  except RuntimeError as e:  # a run that diverges is a result, not a crash of the zoo
+  except jg.train.NonFiniteError as e:  # a run that diverges is a result; any other error is a bug and raises
     result = {"step": None, "diverged": str(e).splitlines()[0]}
     with open(done, "w") as f:
       json.dump(result, f)

@@ -5,6 +5,7 @@ from jaxgan._src.training.linen import generator_apply_fn
 from jaxgan._src.training.step import NONFINITE_QUANTITIES
 from jaxgan._src.training.step import GANState
 from jaxgan._src.training.step import Health
+from jaxgan._src.training.step import NonFiniteError
 from jaxgan._src.training.step import batch_sharding
 from jaxgan._src.training.step import build_train_step
 from jaxgan._src.training.step import check_health
@@ -17,6 +18,7 @@ __all__ = [
     "GANState",
     "Health",
     "NONFINITE_QUANTITIES",
+    "NonFiniteError",
     "batch_sharding",
     "build_train_step",
     "check_health",

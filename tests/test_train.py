@@ -118,7 +118,7 @@ def test_nonfinite_raise_mode_rejects_update_and_names_step_and_quantity():
   chex.assert_trees_all_equal(state.critic_params, kept.critic_params)
   chex.assert_trees_all_equal(state.generator_params, kept.generator_params)
   assert int(state.step) == 1
-  with pytest.raises(RuntimeError, match=r"Non-finite critic_loss at train step 1"):
+  with pytest.raises(jg.train.NonFiniteError, match=r"Non-finite critic_loss at train step 1"):
     jg.train.check_health(state)
   state, _ = step(state, good[0])  # frozen after the first failure
   chex.assert_trees_all_equal(state.critic_params, kept.critic_params)
@@ -153,6 +153,30 @@ def test_objective_state_is_carried_in_the_state():
   state, metrics = step(state, data()[0])
   assert "k" in metrics and "convergence" in metrics
   assert float(state.objective_state) == pytest.approx(float(metrics["k"]), abs=0.2)
+
+
+@pytest.mark.parametrize("objective", jg.losses.available())
+def test_objective_state_leaves_are_distinct_fresh_arrays(objective):
+  # The train step donates its state: a buffer in two leaves, or shared by two states, cannot be donated.
+  obj = jg.losses.get(objective)
+  first, second = jax.tree.leaves(obj.init()), jax.tree.leaves(obj.init())
+  assert len({id(x) for x in first}) == len(first)
+  assert not {id(x) for x in first} & {id(x) for x in second}
+
+
+STATEFUL = [name for name in jg.losses.available() if jax.tree.leaves(jg.losses.get(name).init())]
+
+
+@pytest.mark.parametrize("objective", STATEFUL)
+def test_stateful_objectives_survive_donated_steps(objective):
+  assert set(STATEFUL) >= {"began", "magan"}
+  state, step, _ = setup(objective=objective, penalty=None)
+  other, _, _ = setup(objective=objective, penalty=None)  # a second state from the same objective
+  for batch in data(steps=2):
+    state, metrics = step(state, batch)
+  other, _ = step(other, data(steps=1)[0])
+  assert int(state.step) == 2 and int(other.step) == 1
+  assert np.isfinite(float(metrics["critic_loss"])) and np.isfinite(float(metrics["generator_loss"]))
 
 
 def test_lazy_penalty_interval():

@@ -102,8 +102,9 @@ class MaganState(NamedTuple):
 def magan_init(margin: float) -> MaganState:
   """Initial MAGAN state; `margin` is the mean real energy after AE pre-training."""
   validation.check_positive(margin, "margin")
-  zero = jnp.zeros((), jnp.float32)
-  return MaganState(jnp.asarray(margin, jnp.float32), zero, zero, jnp.asarray(jnp.inf), jnp.zeros((), jnp.int32))
+  # One array per leaf: a train step donates its state, and a buffer shared by two leaves cannot be donated.
+  return MaganState(jnp.asarray(margin, jnp.float32), jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32),
+                    jnp.asarray(jnp.inf, jnp.float32), jnp.zeros((), jnp.int32))
 
 
 def magan_update(state: MaganState, real_energy, fake_energy, *, epoch_steps: int) -> MaganState:

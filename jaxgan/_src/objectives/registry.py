@@ -154,18 +154,20 @@ def _ebgan(*, margin: float = 1.0, pulling_away_weight: float = 0.0):
 
 
 def _magan(*, margin: float = 1.0, epoch_steps: int = 100, pulling_away_weight: float = 0.0):
-  init_state = energy_based.magan_init(margin)
+  energy_based.magan_init(margin)  # validates `margin`
   validation.check_positive_int(epoch_steps, "epoch_steps")
 
   def critic(real_scores, fake_scores, *, state=None):
-    m = init_state.margin if state is None else state.margin
+    m = margin if state is None else state.margin
     return energy_based.ebgan_critic(real_scores, fake_scores, margin=m)
 
   def update(state, real_scores, fake_scores):
     state = energy_based.magan_update(state, real_scores, fake_scores, epoch_steps=epoch_steps)
     return state, {"margin": state.margin}
 
-  return Objective("magan", critic, _energy_generator(pulling_away_weight=pulling_away_weight), lambda: init_state, update, "energies")
+  # A fresh state per call: train states donate theirs, so two of them must not share buffers.
+  return Objective("magan", critic, _energy_generator(pulling_away_weight=pulling_away_weight),
+                   lambda: energy_based.magan_init(margin), update, "energies")
 
 
 def _began(*, gamma: float = 0.5, lambda_k: float = 1e-3, k_init: float = 0.0):

@@ -350,12 +350,16 @@ def make_train_step(*, mesh: jax.sharding.Mesh | None = None, **kwargs):
   )
 
 
+class NonFiniteError(RuntimeError):
+  """Training met a non-finite loss or gradient norm; the state holds the last finite step."""
+
+
 def check_health(state: GANState) -> None:
-  """Raises `RuntimeError` naming the step and quantity if training met a non-finite value."""
+  """Raises :class:`NonFiniteError` naming the step and quantity if training met a non-finite value."""
   step = int(state.health.nonfinite_step)
   if step >= 0:
     quantity = NONFINITE_QUANTITIES[int(state.health.nonfinite_quantity)]
-    raise RuntimeError(
+    raise NonFiniteError(
         f"Non-finite {quantity} at train step {step}; the update was rejected and training stopped."
         " The state (and any checkpoint) holds the last finite step. Lower the learning rate, check"
         " the data for NaNs, or pass on_nonfinite='skip' to drop such updates."
