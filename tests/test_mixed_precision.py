@@ -56,15 +56,21 @@ def test_bf16_training_reaches_the_same_modes_as_float32(tmp_path):
 
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
   root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  results = {}
-  for dtype in ("float32", "bfloat16"):
-    overrides = {"steps": 2500, "compute_dtype": dtype, "plot_every": 100_000, "checkpoint_every": 100_000}
+  runs = {}
+  for dtype in ("float32", "bfloat16"):  # the config's full 5,000 steps, both runs at once
+    overrides = {"compute_dtype": dtype, "plot_every": 100_000, "checkpoint_every": 100_000}
     code = ("import json; from experiments import configs, train; "
             f"config = {{**configs.get_config('ring8_wgan_gp'), **{overrides!r}}}; "
             f"print(json.dumps(train.train_and_evaluate(config, {str(tmp_path / dtype)!r}, progress=False)))")
-    out = subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root, capture_output=True,
-                         text=True, timeout=900).stdout
+    runs[dtype] = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=root, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+  results = {}
+  for dtype, run in runs.items():
+    out, err = run.communicate(timeout=1200)
+    assert run.returncode == 0, err[-2000:]
     results[dtype] = json.loads(out.strip().splitlines()[-1])
-  # Measured 2026-11-21: float32 8/8 modes, 63.4% HQ; bfloat16 8/8, 63.6%.
+  # Measured 2026-11-22 on the 2-core CPU machine: float32 8/8 modes, 89.5% HQ; bfloat16 8/8, 86.4%.
+  # Mid-training (2,500 steps) the two trajectories were 23 points apart: compare converged runs.
   assert results["float32"]["modes_covered"] == results["bfloat16"]["modes_covered"] == 8
+  assert min(results["float32"]["high_quality"], results["bfloat16"]["high_quality"]) > 0.8
   assert abs(results["float32"]["high_quality"] - results["bfloat16"]["high_quality"]) < 0.1
