@@ -1,6 +1,6 @@
 """The loss zoo: every objective of `jg.losses`, with its natural regulariser and with R1, on the ring and the grid.
 
-    python -m experiments.loss_zoo                  # full table (about 2 hours on 2 CPU cores)
+    python -m experiments.loss_zoo                  # full table (about 75 min on 2 CPU cores, 2 processes)
     python -m experiments.loss_zoo --quick          # 2 objectives x 2 variants x 1 dataset x 1 seed, seconds
 
 Every run uses the same MLPs, steps, batch and optimiser (the main job's
@@ -90,6 +90,14 @@ def summarise(results: list[dict]) -> dict:
   return out
 
 
+def natural_label(objective: str) -> str:
+  """The table's name for an objective's natural regulariser, e.g. `wgan_gp`, `SN`, `r1 (gamma 0.2)`."""
+  penalty, kwargs, spectral_norm = NATURAL.get(objective, (None, {}, False))
+  parts = [penalty + "".join(f" ({k} {v})" for k, v in kwargs.items()) if penalty else None,
+           "SN" if spectral_norm else None]
+  return "+".join(p for p in parts if p) or "none"
+
+
 def markdown_table(summary: dict, datasets) -> str:
   header = "| objective | regulariser | " + " | ".join(
       f"{d}: modes | {d}: % HQ | {d}: KL" for d in datasets) + " |"
@@ -103,9 +111,7 @@ def markdown_table(summary: dict, datasets) -> str:
     return f"{scale * stat[0]:.{digits}f} ± {scale * stat[1]:.{digits}f}"
 
   for (objective, variant), per_dataset in summary.items():
-    label = "R1" if variant == "r1" else ("+".join(
-        p for p in (NATURAL.get(objective, (None,))[0], "SN" if NATURAL.get(objective, (0, 0, False))[2] else None)
-        if p) or "none")
+    label = "R1" if variant == "r1" else natural_label(objective)
     cells = []
     for d in datasets:
       s = per_dataset[d]
@@ -116,27 +122,31 @@ def markdown_table(summary: dict, datasets) -> str:
   return "\n".join(lines) + "\n"
 
 
-def plot(path: str, samples: dict, datasets) -> None:
+def plot(path: str, samples: dict, datasets, columns: int = 8) -> None:
+  """Final samples of seed 0, `columns` runs a row, one block of rows per dataset."""
   import matplotlib
 
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
 
   cells = sorted({key[:2] for key in samples})
-  fig, axes = plt.subplots(len(datasets), len(cells), figsize=(1.6 * len(cells), 1.7 * len(datasets)),
+  block = max(1, -(-len(cells) // columns))  # rows per dataset
+  fig, axes = plt.subplots(block * len(datasets), columns, figsize=(1.5 * columns, 1.6 * block * len(datasets)),
                            squeeze=False)
-  for row, dataset in enumerate(datasets):
+  for ax in axes.flat:
+    ax.axis("off")
+  for d, dataset in enumerate(datasets):
     modes = jg.data.get(dataset).modes
     lim = float(np.max(np.abs(modes))) * 1.4
-    for col, (objective, variant) in enumerate(cells):
-      ax = axes[row, col]
+    for i, (objective, variant) in enumerate(cells):
+      ax = axes[d * block + i // columns, i % columns]
+      ax.axis("on")
       x = samples.get((objective, variant, dataset))
       ax.scatter(modes[:, 0], modes[:, 1], s=6, marker="x", c="k", linewidths=0.5)
       if x is not None:
         ax.scatter(x[:, 0], x[:, 1], s=0.5, alpha=0.3, c="tab:green")
       ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[], aspect="equal")
-      if row == 0:
-        ax.set_title(f"{objective}\n{variant}", fontsize=6)
+      ax.set_title(f"{dataset}: {objective}\n{variant}", fontsize=6)
   fig.tight_layout()
   fig.savefig(path, dpi=80)
   plt.close(fig)
