@@ -7,8 +7,9 @@ The target is the latent energy E(z) = U(G(z)) + ||z||^2/2 of an MLP
 generator (latent 64 -> 784 = 28x28, two hidden layers of 256) and MLP critic. Every sampler runs
 `steps` steps on a batch of chains: jaxgan and BlackJAX (timed in interleaved rounds) as `jax.jit(vmap
 over chains of lax.scan over steps)`, PyTorch as an eager loop over steps on
-a tensor of chains (on CUDA when JAX runs on a GPU, synchronised before the clock stops) (autograd for the gradient, MALA with the energy and
-gradient carried in the state, as jaxgan does). Compile times are reported
+a tensor of chains (autograd for the gradient, MALA with the energy and
+gradient carried in the state, as jaxgan; on CUDA when JAX runs on a GPU,
+synchronised before the clock stops). Compile times are reported
 separately; run times are medians of repeated calls with `block_until_ready`.
 Measures:
 

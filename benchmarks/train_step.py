@@ -12,8 +12,8 @@ same batch, Adam(1e-4, 0.5, 0.9) and the WGAN-GP loss (lambda = 10):
 
 jaxgan's steps are jitted (compile time reported separately); PyTorch runs
 eagerly, on CUDA when JAX runs on a GPU (TF32 and cuDNN autotuning on, as XLA
-does; each timed call ends with `torch.cuda.synchronize()`). `torch.compile` is also tried on the critic step and its error is
-recorded: AOTAutograd refuses the double backward a gradient penalty needs.
+does; each timed call ends with `torch.cuda.synchronize()`). `torch.compile` is
+also tried on the critic step and its error is recorded: AOTAutograd refuses the double backward a gradient penalty needs.
 Without torch (the optional `bench` extra) the comparison is skipped with a
 message. Writes JSON to `--out` (default `benchmarks/results/train_step.json`).
 """

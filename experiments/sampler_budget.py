@@ -27,10 +27,10 @@ separate pilot chains (MALA and Ex2MCMC to acceptance 0.574, Barker to 0.40;
 ULA runs at a quarter of MALA's step, DGflow at MALA's drift eta = eps/2);
 that one-off cost, and DOT's K_eff estimate, are reported and not charged to
 the samples. Quality: the mode-coverage protocol on the grid (% high quality,
-modes, KL) and classifier-feature Frechet distance, precision/recall and class mix
-against held-out real images on the shapes (never-seen renderings; the GAN
-critic is calibrated on another held-out set). Writes `<workdir>/<setup>/{results.json, table.md}` and
-`<workdir>/budget.png`.
+modes, KL) and classifier-feature Frechet distance, precision/recall and class
+mix against held-out real images on the shapes (never-seen renderings; the GAN
+critic is calibrated on another held-out set). Writes
+`<workdir>/<setup>/{results.json, table.md}` and `<workdir>/budget.png`.
 
 `cifar10_dcgan` mirrors the DCGAN CIFAR-10 comparison of Samsonov et al.
 (2022, Table 3): no sampler, MALA, i-SIR and Ex2MCMC at 1,000 steps, scored
@@ -94,12 +94,12 @@ class Target:
       # reference: more held-out reals for the offline data, the training split for TFDS (the FID convention).
       offline = config["dataset"] in images.OFFLINE
       fresh = images.held_out(config, CALIBRATION_SAMPLES + (num_chains if offline else 0))
-      self.calibration_reals = fresh[:CALIBRATION_SAMPLES]
+      calibration_reals = fresh[:CALIBRATION_SAMPLES]
       self.reference = fresh[CALIBRATION_SAMPLES:] if offline else parts["dataset"].get(np.arange(num_chains))[0]
     self.calibration = None
     if not is_energy:  # Platt-calibrate the logit on held-out real vs generated samples (MH-GAN, Section 3.3)
       n = CALIBRATION_SAMPLES
-      real = self.calibration_reals if self.image else parts["dataset"].sample(jax.random.key(7), n)
+      real = calibration_reals if self.image else parts["dataset"].sample(jax.random.key(7), n)
       fake = self.generate(jax.random.normal(jax.random.key(8), (n, self.latent_dim)))
       self.calibration = jg.samplers.calibrate_logits(raw_critic(real), raw_critic(fake))
     realness = (lambda x: -raw_critic(x)) if is_energy else (lambda x: self.calibration(raw_critic(x)))

@@ -154,7 +154,7 @@ def _ebgan(*, margin: float = 1.0, pulling_away_weight: float = 0.0):
 
 
 def _magan(*, margin: float = 1.0, epoch_steps: int = 100, pulling_away_weight: float = 0.0):
-  energy_based.magan_init(margin)  # validates `margin`
+  validation.check_positive(margin, "margin")
   validation.check_positive_int(epoch_steps, "epoch_steps")
 
   def critic(real_scores, fake_scores, *, state=None):
