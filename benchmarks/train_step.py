@@ -55,30 +55,26 @@ def jax_side(sizes: dict) -> tuple[dict, dict]:
   critic = jg.models.DCGANCritic(features=sizes["critic"])
   real = jax.random.normal(jax.random.key(1), (N_CRITIC, batch, 32, 32, 3))
   fake = jax.random.normal(jax.random.key(2), (batch, 32, 32, 3))
-  g_params, _ = jg.models.init_linen(generator, jax.random.key(3), jnp.zeros((1, latent)))
-  c_params, c_state = jg.models.init_linen(critic, jax.random.key(4), real[0])
+  c_params, _ = jg.models.init_linen(critic, jax.random.key(4), real[0])
 
   step, tx = jax_critic_step(critic, jg.penalties.DEFAULT_METHOD)
-  own = jax.tree.map(jnp.copy, {"params": c_params})  # the train step below donates c_params
+  own = {"params": c_params}
   args = (own, tx.init(own), real[0], fake, jax.random.key(5))
   start = time.perf_counter()
   compiled_critic = step.lower(*args).compile()
   critic_compile = time.perf_counter() - start
   jax.block_until_ready(compiled_critic(*args))
 
-  objective = jg.losses.get("wgan")
-  g_opt, c_opt = jg.train.default_optimizer(1e-4), jg.train.default_optimizer(1e-4)
-  state = jg.train.init_state(jax.random.key(6), generator_params=g_params, critic_params=c_params,
-                              critic_model_state=c_state, objective=objective, generator_optimizer=g_opt,
-                              critic_optimizer=c_opt)
-  train_step = jg.train.make_train_step(
-      generator_fn=jg.train.generator_apply_fn(generator), critic_fn=jg.train.critic_apply_fn(critic),
-      objective=objective, penalty=jg.penalties.get("wgan_gp", weight=GP_WEIGHT), latent_dim=latent,
-      generator_optimizer=g_opt, critic_optimizer=c_opt, n_critic=N_CRITIC)
+  gan = jg.train.GAN(generator=generator, critic=critic, objective="wgan",
+                     penalty=jg.penalties.get("wgan_gp", weight=GP_WEIGHT), latent_dim=latent, n_critic=N_CRITIC,
+                     generator_optimizer=jg.train.default_optimizer(1e-4),
+                     critic_optimizer=jg.train.default_optimizer(1e-4))
+  state = gan.init(jax.random.key(6), real[0])
+  train_step = gan.step
   start = time.perf_counter()
   compiled_train = train_step.lower(state, real).compile()
   train_compile = time.perf_counter() - start
-  holder = {"state": state}  # the step donates its state (and with it c_params, g_params)
+  holder = {"state": state}  # the step donates its state
 
   def run_train():
     holder["state"], metrics = compiled_train(holder["state"], real)

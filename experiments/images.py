@@ -62,8 +62,8 @@ def held_out(config: dict, num: int) -> np.ndarray:
   return np.asarray(source.get(np.arange(num))[0])
 
 
-def models(config: dict, image_shape: tuple, dtype):
-  """Generator and critic for `image_shape` (32x32 or 64x64)."""
+def models(config: dict, image_shape: tuple, dtype, return_embeddings: bool = False):
+  """Generator and critic for `image_shape` (32x32 or 64x64); `return_embeddings` for the autoencoder critic's codes."""
   f = config["image_features"]
   size, channels = image_shape[0], image_shape[-1]
   if config["model"] == "resnet":
@@ -71,7 +71,8 @@ def models(config: dict, image_shape: tuple, dtype):
             jg.models.ResNetCritic(features=f, spectral_norm=config["spectral_norm"], dtype=dtype))
   widths = dcgan_widths(config, size)
   if config["critic"] == "autoencoder":
-    critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=config["latent_dim"], dtype=dtype)
+    critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=config["latent_dim"],
+                                              return_embeddings=return_embeddings, dtype=dtype)
   else:
     critic = jg.models.DCGANCritic(features=widths, spectral_norm=config["spectral_norm"], dtype=dtype)
   return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, dtype=dtype), critic
@@ -143,9 +144,10 @@ def batches(source, rng_key, config: dict, start: int, sharding):
                                start_step=start, sharding=sharding)
 
 
-def sample(generator_fn, params, rng_key, num: int, latent_dim: int, batch_size: int = 500) -> np.ndarray:
+def sample(generator_fn, rng_key, num: int, latent_dim: int, batch_size: int = 500) -> np.ndarray:
+  """`num` samples of `generator_fn(z)`, `z ~ N(0, I)` from `rng_key`, generated `batch_size` at a time."""
   z = jax.random.normal(rng_key, (num, latent_dim))
-  return np.concatenate([np.asarray(generator_fn(params, z[i:i + batch_size])) for i in range(0, num, batch_size)])
+  return np.concatenate([np.asarray(generator_fn(z[i:i + batch_size])) for i in range(0, num, batch_size)])
 
 
 def example(source) -> jax.Array:

@@ -43,14 +43,10 @@ QUICK = dict(num_samples=200, num_warmup=20, num_steps=20, pool_size=400)
 def sample_latents(parts: dict, state, config: dict, *, num_samples: int, num_warmup: int, num_steps: int,
                    pool_size: int, rng_key) -> dict:
   """Latents from each sampler and per-sampler info (acceptance, step size)."""
-  generator_fn = jg.train.generator_apply_fn(parts["generator"])
-  critic_fn = jg.train.critic_apply_fn(parts["critic"])
-  params = state.ema_generator_params
-  energy_fn = jg.samplers.latent_energy(
-      lambda z: generator_fn(params, z),
-      lambda x: critic_fn(state.critic_params, state.critic_model_state, x)[0],
-      critic_is_energy=jg.losses.get(config["objective"], **config["objective_kwargs"]).scores == "energies",
-  )
+  gan = parts["gan"]
+  generator_fn = gan.generator_fn(state)
+  energy_fn = jg.samplers.latent_energy(generator_fn, gan.critic_fn(state),
+                                        critic_is_energy=gan.objective.scores == "energies")
   latent_dim = config["latent_dim"]
   prior_key, trunc_key, hub_key, mala_key, ula_key = jax.random.split(rng_key, 5)
   z0 = jax.random.normal(prior_key, (num_samples, latent_dim))
@@ -71,7 +67,7 @@ def sample_latents(parts: dict, state, config: dict, *, num_samples: int, num_wa
   info["MALA"] = {"acceptance": mala.diagnostics["mean_acceptance"], "step_size": step_size,
                   "nonfinite": mala.diagnostics["nonfinite_draws"]}
   info["Langevin"] = {"step_size": ula_step, "nonfinite": ula.diagnostics["nonfinite_draws"]}
-  samples = {name: generator_fn(params, z) for name, z in latents.items()}
+  samples = {name: generator_fn(z) for name, z in latents.items()}
   return {"samples": samples, "info": info}
 
 

@@ -83,12 +83,10 @@ class Target:
     self.parts, self.features_fn = parts, features_fn
     self.latent_dim = config["latent_dim"]
     self.image = images.is_image(config)
-    generator_fn = jg.train.generator_apply_fn(parts["generator"])
-    critic_fn = jg.train.critic_apply_fn(parts["critic"])
-    generate = lambda z: generator_fn(state.ema_generator_params, z)
-    raw_critic = lambda x: critic_fn(state.critic_params, state.critic_model_state, x)[0]
+    gan = parts["gan"]
+    raw_critic, generate = gan.critic_fn(state), gan.generator_fn(state)
     self.generate = jax.jit(generate)
-    is_energy = jg.losses.get(config["objective"], **config["objective_kwargs"]).scores == "energies"
+    is_energy = gan.objective.scores == "energies"
     if self.image:
       # Calibration reals are held out (training reals make the calibrated logit overconfident). The quality
       # reference: more held-out reals for the offline data, the training split for TFDS (the FID convention).

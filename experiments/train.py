@@ -90,77 +90,58 @@ def _optimizer(lr: float, updates_per_run: int, config: dict) -> optax.GradientT
   return optax.adam(schedule, b1=config["adam_b1"], b2=config["adam_b2"])
 
 
-def _entropy_estimator(config: dict, rng_key, example):
-  """The MEG entropy estimator named by the config (and its params), or `(None, ())`."""
+def _entropy_estimator(config: dict, data_shape: tuple):
+  """The MEG entropy estimator named by the config, or None."""
   name = config["entropy_estimator"]
   if name is None:
-    return None, ()
+    return None
   hidden = tuple(config["hidden"])
-  latent_dim = config["latent_dim"]
   if name != "encoder":
     network = jg.models.MLPCritic(hidden=hidden)  # statistics network on [flatten(x), z]
   elif images.is_image(config):
-    network = images.encoder(config, example.shape[1:])
+    network = images.encoder(config, data_shape)
   else:
-    network = jg.models.MLPGenerator(output_dim=latent_dim, hidden=hidden)
-  estimator = jg.losses.entropy_estimator(name, network)
-  return estimator, estimator.init(rng_key, example, jnp.zeros((1, latent_dim)))
+    network = jg.models.MLPGenerator(output_dim=config["latent_dim"], hidden=hidden)
+  return jg.losses.entropy_estimator(name, network)
 
 
 def build(config: dict) -> dict[str, Any]:
-  """Models, objective, optimisers, initial state and the jitted step for `config`."""
+  """Dataset, the GAN object and the initial state for `config`."""
   dtype = jnp.dtype(config["compute_dtype"])
+  objective = jg.losses.get(config["objective"], **config["objective_kwargs"])
+  embeddings = "embeddings" in objective.extras  # EBGAN's pulling-away term reads the autoencoder's codes
   if images.is_image(config):
     dataset = images.dataset(config)
-    generator, critic = images.models(config, dataset.image_shape, dtype)
+    generator, critic = images.models(config, dataset.image_shape, dtype, return_embeddings=embeddings)
     example = images.example(dataset)
   else:
     dataset = jg.data.get(config["dataset"])
     example = jnp.zeros((1, 2))
     generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(config["hidden"]), dtype=dtype)
     if config["critic"] == "autoencoder":
-      critic = jg.models.MLPAutoencoderCritic(hidden=tuple(config["hidden"]), bottleneck=2, dtype=dtype)
+      critic = jg.models.MLPAutoencoderCritic(hidden=tuple(config["hidden"]), bottleneck=2,
+                                              return_embeddings=embeddings, dtype=dtype)
     else:
       critic = jg.models.MLPCritic(hidden=tuple(config["hidden"]), spectral_norm=config["spectral_norm"],
                                    dtype=dtype)
-  objective = jg.losses.get(config["objective"], **config["objective_kwargs"])
-  penalty = jg.penalties.get(config["penalty"], **config["penalty_kwargs"]) if config["penalty"] else None
-  generator_optimizer = _optimizer(config["generator_lr"], config["steps"], config)
-  critic_optimizer = _optimizer(config["critic_lr"], config["steps"] * config["n_critic"], config)
-  key = jax.random.key(config["seed"])
-  generator_key, critic_key, train_key, data_key, eval_key, estimator_key = jax.random.split(key, 6)
-  generator_params, _ = jg.models.init_linen(generator, generator_key, jnp.zeros((1, config["latent_dim"])))
-  critic_params, critic_state = jg.models.init_linen(critic, critic_key, example)
-  estimator, estimator_params = _entropy_estimator(config, estimator_key, example)
-  state = jg.train.init_state(
-      train_key,
-      generator_params=generator_params,
-      critic_params=critic_params,
-      critic_model_state=critic_state,
+  gan = jg.train.GAN(
+      generator=generator,
+      critic=critic,
       objective=objective,
-      generator_optimizer=generator_optimizer,
-      critic_optimizer=critic_optimizer,
-      estimator_params=estimator_params,
-  )
-  mesh = jg.train.data_mesh() if jax.device_count() > 1 else None
-  step_fn = jg.train.make_train_step(
-      mesh=mesh,
-      generator_fn=jg.train.generator_apply_fn(generator),
-      critic_fn=jg.train.critic_apply_fn(critic),
-      objective=objective,
-      penalty=penalty,
-      penalty_interval=config["penalty_interval"],
+      penalty=jg.penalties.get(config["penalty"], **config["penalty_kwargs"]) if config["penalty"] else None,
       latent_dim=config["latent_dim"],
-      generator_optimizer=generator_optimizer,
-      critic_optimizer=critic_optimizer,
       n_critic=config["n_critic"],
+      generator_optimizer=_optimizer(config["generator_lr"], config["steps"], config),
+      critic_optimizer=_optimizer(config["critic_lr"], config["steps"] * config["n_critic"], config),
       ema_decay=config["ema_decay"],
-      on_nonfinite=config["on_nonfinite"],
-      entropy_estimator=estimator,
+      penalty_interval=config["penalty_interval"],
+      entropy_estimator=_entropy_estimator(config, example.shape[1:]),
       entropy_weight=config["entropy_weight"],
+      on_nonfinite=config["on_nonfinite"],
+      mesh=jg.train.data_mesh() if jax.device_count() > 1 else None,
   )
-  return dict(dataset=dataset, generator=generator, critic=critic, state=state, step_fn=step_fn, mesh=mesh,
-              data_key=data_key, eval_key=eval_key)
+  init_key, data_key, eval_key = jax.random.split(jax.random.key(config["seed"]), 3)
+  return dict(dataset=dataset, gan=gan, state=gan.init(init_key, example), data_key=data_key, eval_key=eval_key)
 
 
 def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None:
@@ -180,10 +161,10 @@ def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None
   grid = np.linspace(-lim, lim, 120)
   xx, yy = np.meshgrid(grid, grid)
   points = jnp.asarray(np.stack([xx.ravel(), yy.ravel()], -1), jnp.float32)
-  scores = jg.train.critic_apply_fn(parts["critic"])(state.critic_params, state.critic_model_state, points)[0]
+  scores = parts["gan"].critic_fn(state)(points)
   fig, ax = plt.subplots(figsize=(5, 5))
   contour = ax.contourf(xx, yy, np.asarray(scores).reshape(xx.shape), levels=20, cmap="coolwarm", alpha=0.6)
-  is_energy = jg.losses.get(config["objective"], **config["objective_kwargs"]).scores == "energies"
+  is_energy = parts["gan"].objective.scores == "energies"
   fig.colorbar(contour, ax=ax, fraction=0.046, label="energy U(x)" if is_energy else "critic score")
   ax.scatter(real[:, 0], real[:, 1], s=4, c="k", alpha=0.5, label="real")
   ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:green", alpha=0.6, label="generated (EMA)")
@@ -195,8 +176,7 @@ def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None
 
 
 def sample_generator(parts: dict, state, config: dict, n: int) -> jax.Array:
-  return images.sample(jg.train.generator_apply_fn(parts["generator"]), state.ema_generator_params,
-                       parts["eval_key"], n, config["latent_dim"])
+  return images.sample(parts["gan"].generator_fn(state), parts["eval_key"], n, config["latent_dim"])
 
 
 def evaluate(parts: dict, state, config: dict) -> dict:
@@ -232,7 +212,8 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
   start = int(state.step)
   _truncate_metrics(metrics_path, start)
 
-  sharding = jg.train.batch_sharding(parts["mesh"]) if parts["mesh"] is not None else None
+  mesh = parts["gan"].mesh
+  sharding = jg.train.batch_sharding(mesh) if mesh is not None else None
   if images.is_image(config):
     batches = images.batches(parts["dataset"], parts["data_key"], config, start, sharding)
   else:
@@ -244,7 +225,7 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
     with open(metrics_path, "a") as log, tqdm(total=config["steps"], initial=start, disable=not progress,
                                                desc="train", unit="step") as bar:
       for step in range(start + 1, config["steps"] + 1):
-        state, metrics = parts["step_fn"](state, next(batches))
+        state, metrics = parts["gan"].step(state, next(batches))
         bar.update(1)
         if step % config["log_every"] == 0 or step == config["steps"]:
           jg.train.check_health(state)

@@ -87,7 +87,7 @@ def test_structure_mismatch_is_a_clear_error(tmp_path):
   ckpt = jg.checkpoint.Checkpointer(tmp_path, save_every=1)
   ckpt.save(1, state)
   ckpt.close()
-  bigger = jax.tree.map(lambda x: x, state).replace(
-      critic_params=jax.tree.map(lambda x: jnp.zeros((3,) + x.shape, x.dtype), state.critic_params))
+  bigger = state.replace(critic=state.critic.replace(
+      params=jax.tree.map(lambda x: jnp.zeros((3,) + x.shape, x.dtype), state.critic.params)))
   with pytest.raises(jg.checkpoint.CheckpointError, match="could not be restored"):
     jg.checkpoint.Checkpointer(tmp_path, save_every=1).restore(bigger)

@@ -213,13 +213,15 @@ def test_image_config_errors(override, match):
 @pytest.mark.parametrize("override", [
     {"objective": "began", "penalty": None, "critic": "autoencoder"},
     {"objective": "energy", "penalty": "r1", "entropy_estimator": "encoder"},
+    # EBGAN's pulling-away term: the autoencoder critic returns its codes for the generator's loss.
+    {"objective": "ebgan", "objective_kwargs": {"pulling_away_weight": 0.1}, "penalty": None, "critic": "autoencoder"},
 ])
 def test_image_autoencoder_critic_and_conv_encoder_entropy_build_and_step(override):
   config = {**configs.get_config("shapes_dcgan_wgan_gp"), "image_features": 8, "latent_dim": 8, "batch_size": 8,
             "n_critic": 1, "dataset_size": 64, **override}
   parts = train.build(train.validate_config(config))
   batch = next(jg.data.image_batches(parts["dataset"], jax.random.key(0), batch_size=8))
-  state, metrics = parts["step_fn"](parts["state"], batch)
+  state, metrics = parts["gan"].step(parts["state"], batch)
   assert int(state.step) == 1 and int(metrics["nonfinite"]) == 0
 
 

@@ -8,7 +8,7 @@ import optax
 import pytest
 
 import jaxgan as jg
-from tests.test_train import data, setup
+from tests.test_train import data, make_gan
 
 RHO = 0.5
 TRUE_MI = -0.5 * np.log(1 - RHO**2)  # I(X; Z) of a bivariate Gaussian with correlation RHO
@@ -93,39 +93,56 @@ def test_entropy_estimator_rejects_unknown_names_and_bad_shapes():
 
 
 def meg_setup(weight, estimator_lr=1e-2, name="jsd"):
-  state, _, kwargs = setup(objective="energy", penalty="r1", n_critic=2)
+  """An energy GAN with a JSD entropy estimator (a third player) and the same GAN without one."""
   estimator = jg.losses.entropy_estimator(name, jg.models.MLPCritic(hidden=(16,)))
-  est_params = estimator.init(jax.random.key(5), jnp.zeros((1, 2)), jnp.zeros((1, 2)))
-  est_opt = optax.sgd(estimator_lr)
-  state = state.replace(estimator_params=est_params, estimator_opt_state=est_opt.init(est_params))
-  step = jg.train.make_train_step(**kwargs, entropy_estimator=estimator, entropy_weight=weight,
-                                  estimator_optimizer=est_opt)
-  return state, step, estimator, kwargs
+  gan = make_gan(objective="energy", penalty="r1", n_critic=2)
+  meg = jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16, 16)), critic=jg.models.MLPCritic(hidden=(16, 16)),
+                     objective="energy", penalty="r1", latent_dim=2, n_critic=2,
+                     generator_optimizer=gan.generator_optimizer, critic_optimizer=gan.critic_optimizer,
+                     ema_decay=gan.ema_decay, entropy_estimator=estimator, entropy_weight=weight,
+                     estimator_optimizer=optax.sgd(estimator_lr))
+  example = jnp.zeros((1, 2))
+  return meg, meg.init(jax.random.key(0), example), gan, gan.init(jax.random.key(0), example)
 
 
-def test_meg_step_with_zero_weight_moves_the_generator_like_the_plain_energy_step():
-  state, step, _, kwargs = meg_setup(weight=0.0)
-  plain_state, plain_step, _ = setup(objective="energy", penalty="r1", n_critic=2)
+def flat(tree):
+  return jax.flatten_util.ravel_pytree(tree)[0]
+
+
+def test_meg_step_with_zero_weight_moves_the_generator_like_the_plain_energy_step_and_still_trains_the_estimator():
+  meg, state, gan, plain_state = meg_setup(weight=0.0)
+  np.testing.assert_array_equal(flat(state.generator.params), flat(plain_state.generator.params))
+  estimator_before = flat(state.estimator.params)
   batch = data()[0]
-  state, metrics = step(state, batch)
-  plain_state, _ = plain_step(plain_state, batch)
-  np.testing.assert_array_equal(jax.flatten_util.ravel_pytree(state.generator_params)[0],
-                                jax.flatten_util.ravel_pytree(plain_state.generator_params)[0])
+  state, metrics = meg.step(state, batch)
+  plain_state, _ = gan.step(plain_state, batch)
+  np.testing.assert_array_equal(flat(state.generator.params), flat(plain_state.generator.params))
   assert "entropy_estimate" in metrics
+  # The estimator is a player with its own loss: it trains whatever the generator's weight on its estimate.
+  assert not np.allclose(flat(state.estimator.params), estimator_before)
 
 
-def test_meg_step_trains_the_estimator_to_raise_its_estimate_and_the_generator_sees_it():
-  state, step, estimator, kwargs = meg_setup(weight=1.0, estimator_lr=0.05)
-  zero_state, zero_step, _, _ = meg_setup(weight=0.0)  # the same initial state
-  batch = data()[0]
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_meg_estimator_raises_its_estimate_with_its_own_optimiser_whatever_the_weight(weight):
+  meg, state, _, _ = meg_setup(weight=weight, estimator_lr=0.05)
   z = jax.random.normal(jax.random.key(9), (256, 2))
-  fake = kwargs["generator_fn"](state.generator_params, z)
-  before = float(estimator.estimate(state.estimator_params, fake, z))
-  zero_state, _ = zero_step(zero_state, batch)
-  new_state, metrics = step(state, batch)
-  after = float(estimator.estimate(new_state.estimator_params, fake, z))
+  fake = meg.generator_fn(state, ema=False)(z)
+  before = float(meg.entropy_estimator.estimate(state.estimator.params, fake, z))
+  new_state, metrics = meg.step(state, data()[0])
+  after = float(meg.entropy_estimator.estimate(new_state.estimator.params, fake, z))
   assert after > before
   assert np.isfinite(float(metrics["entropy_estimate"]))
-  # The entropy term changes the generator's update.
-  assert not np.allclose(jax.flatten_util.ravel_pytree(new_state.generator_params)[0],
-                         jax.flatten_util.ravel_pytree(zero_state.generator_params)[0])
+
+
+def test_meg_generator_subtracts_the_weighted_estimate():
+  zero, zero_state, _, _ = meg_setup(weight=0.0)
+  meg, state, _, _ = meg_setup(weight=1.0)
+  batch = data()[0]
+  zero_state, zero_metrics = zero.step(zero_state, batch)
+  new_state, metrics = meg.step(state, batch)
+  # Same critic updates, same fakes: the losses differ by exactly the weighted estimate ...
+  np.testing.assert_allclose(float(zero_metrics["generator_loss"]) - float(metrics["generator_loss"]),
+                             float(metrics["entropy_estimate"]), rtol=1e-4)
+  np.testing.assert_allclose(float(zero_metrics["entropy_estimate"]), float(metrics["entropy_estimate"]), rtol=1e-6)
+  # ... and the entropy term changes the generator's update.
+  assert not np.allclose(flat(new_state.generator.params), flat(zero_state.generator.params))

@@ -97,16 +97,18 @@ class DCGANAutoencoder(nn.Module):
   The energy critic's autoencoder (:class:`DCGANAutoencoderCritic`) and the
   network of an idempotent generative network (`jg.idempotent`; Shocher et
   al. 2023 use this DCGAN encoder-decoder). `features` must take the image to
-  4x4 (3 stages for 32x32).
+  4x4 (3 stages for 32x32). With `return_code=True` it returns
+  `(reconstruction, code)`.
   """
 
   features: Sequence[int] = (64, 128, 256)
   bottleneck: int = 64
   layer_norm: bool = False
+  return_code: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array):
     code = DCGANEncoder(self.bottleneck, self.features, self.dtype)(x)
     decoder = DCGANGenerator(features=tuple(self.features)[::-1], channels=x.shape[-1], layer_norm=self.layer_norm,
                              dtype=self.dtype)
@@ -114,14 +116,16 @@ class DCGANAutoencoder(nn.Module):
     if reconstruction.shape != x.shape:
       raise ValueError(f"`features` {tuple(self.features)} reconstruct {reconstruction.shape[1:]} images, not"
                        f" {x.shape[1:]}: use one stage per halving down to 4x4.")
-    return reconstruction
+    return (reconstruction, code) if self.return_code else reconstruction
 
 
 class DCGANAutoencoderCritic(nn.Module):
   """`x (batch, H, W, C) -> energies (batch,)`: per-sample mean squared reconstruction error of a conv autoencoder.
 
   The energy critic of EBGAN / MAGAN / BEGAN on images: a
-  :class:`DCGANAutoencoder` without layer norm.
+  :class:`DCGANAutoencoder` without layer norm. With `return_embeddings=True`
+  it returns `{"scores": energies, "embeddings": codes (batch, bottleneck)}`,
+  what EBGAN's pulling-away term needs (`jg.losses.get("ebgan", pulling_away_weight=0.1)`).
 
   References:
     Zhao, Mathieu & LeCun, Energy-based GAN, ICLR 2017, Section 2.3;
@@ -130,9 +134,11 @@ class DCGANAutoencoderCritic(nn.Module):
 
   features: Sequence[int] = (64, 128, 256)
   bottleneck: int = 64
+  return_embeddings: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
-    reconstruction = DCGANAutoencoder(self.features, self.bottleneck, dtype=self.dtype)(x)
-    return jnp.mean((reconstruction - x.astype(jnp.float32)) ** 2, axis=(1, 2, 3))
+  def __call__(self, x: jax.Array):
+    reconstruction, code = DCGANAutoencoder(self.features, self.bottleneck, return_code=True, dtype=self.dtype)(x)
+    energies = jnp.mean((reconstruction - x.astype(jnp.float32)) ** 2, axis=(1, 2, 3))
+    return {"scores": energies, "embeddings": code} if self.return_embeddings else energies

@@ -77,6 +77,8 @@ class MLPAutoencoderCritic(nn.Module):
   Attributes:
     hidden: widths of the encoder's hidden layers (the decoder mirrors them).
     bottleneck: code size.
+    return_embeddings: return `{"scores": energies, "embeddings": codes (batch, bottleneck)}`,
+      what EBGAN's pulling-away term needs.
     dtype: compute dtype; energies are float32.
 
   References:
@@ -86,18 +88,21 @@ class MLPAutoencoderCritic(nn.Module):
 
   hidden: Sequence[int] = (256, 256)
   bottleneck: int = 16
+  return_embeddings: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array):
     flat = x.reshape(x.shape[0], -1)
     h = flat
     for width in (*self.hidden, self.bottleneck):
       h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), 0.2)
+    code = h
     for width in reversed(self.hidden):
       h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), 0.2)
     reconstruction = nn.Dense(flat.shape[1], dtype=self.dtype)(h).astype(jnp.float32)
-    return jnp.mean((reconstruction - flat.astype(jnp.float32)) ** 2, axis=1)
+    energies = jnp.mean((reconstruction - flat.astype(jnp.float32)) ** 2, axis=1)
+    return {"scores": energies, "embeddings": code.astype(jnp.float32)} if self.return_embeddings else energies
 
 
 def split_variables(variables) -> tuple[dict, dict]:

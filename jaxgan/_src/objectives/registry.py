@@ -3,7 +3,8 @@
 `get(name, **hyperparams)` returns an :class:`Objective` whose `critic` and
 `generator` take scores of shape `(batch,)`. Objectives with state (BEGAN's
 `k_t`, MAGAN's margin) carry it explicitly: `init()` makes it, `update`
-advances it, and `critic`/`generator` read it through `state=`.
+advances it, and `critic`/`generator` read it through `state=`; calling a
+stateful objective's `critic` without `state=` is an error.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class Objective(NamedTuple):
     update: `(state, real_scores, fake_scores) -> (state, metrics)` run once
       per critic update with that update's scores.
     scores: `"logits"` (higher = more real) or `"energies"` (lower = more real).
+    extras: names of the critic outputs on the fakes, beside the scores, that
+      `generator` takes as keyword arguments (`("embeddings",)` for EBGAN/MAGAN
+      with a pulling-away term); the train step passes them.
   """
 
   name: str
@@ -39,6 +43,7 @@ class Objective(NamedTuple):
   init: Callable[[], Any]
   update: Callable[..., Any]
   scores: str
+  extras: tuple[str, ...] = ()
 
 
 def _no_update(state, real_scores, fake_scores):
@@ -46,7 +51,7 @@ def _no_update(state, real_scores, fake_scores):
   return state, {}
 
 
-def _stateless(name, critic_fn, generator_fn, *, needs_real=False, scores="logits") -> Objective:
+def _stateless(critic_fn, generator_fn, *, needs_real=False) -> Objective:
   def critic(real_scores, fake_scores, *, state=None):
     del state
     return critic_fn(real_scores, fake_scores)
@@ -57,61 +62,45 @@ def _stateless(name, critic_fn, generator_fn, *, needs_real=False, scores="logit
       return generator_fn(fake_scores, real_scores)
     return generator_fn(fake_scores)
 
-  return Objective(name, critic, generator, tuple, _no_update, scores)
+  return Objective("", critic, generator, tuple, _no_update, "logits", ())
+
+
+def _required_state(state, name: str):
+  """A stateful objective's state; `None` (a forgotten `state=`) is an error, never a silent default."""
+  if state is None:
+    raise ValueError(
+        f"Objective {name!r} is stateful: pass `state=` (from `objective.init()`, advanced by"
+        " `objective.update`); without it the objective would train with a frozen state."
+    )
+  return state
 
 
 def _minimax():
-  return _stateless("minimax", standard.minimax_critic, standard.minimax_generator)
+  return _stateless(standard.minimax_critic, standard.minimax_generator)
 
 
 def _non_saturating():
-  return _stateless("non_saturating", standard.minimax_critic, standard.non_saturating_generator)
+  return _stateless(standard.minimax_critic, standard.non_saturating_generator)
 
 
 def _lsgan(*, a: float = 0.0, b: float = 1.0, c: float = 1.0):
-  return _stateless(
-      "lsgan",
-      functools.partial(standard.lsgan_critic, a=a, b=b),
-      functools.partial(standard.lsgan_generator, c=c),
-  )
+  return _stateless(functools.partial(standard.lsgan_critic, a=a, b=b), functools.partial(standard.lsgan_generator, c=c))
 
 
 def _wgan():
-  return _stateless("wgan", standard.wasserstein_critic, standard.wasserstein_generator)
-
-
-def _wgan_div():
-  # WGAN-div keeps WGAN's objective; what differs is its penalty
-  # (`jaxgan.penalties.wgan_div`), which needs no Lipschitz constraint.
-  return _stateless("wgan_div", standard.wasserstein_critic, standard.wasserstein_generator)
+  # Also registered as "wgan_div": WGAN-div keeps WGAN's objective; what differs is its
+  # penalty (`jaxgan.penalties.wgan_div`), which needs no Lipschitz constraint.
+  return _stateless(standard.wasserstein_critic, standard.wasserstein_generator)
 
 
 def _hinge(*, margin: float = 1.0):
-  return _stateless(
-      "hinge", functools.partial(standard.hinge_critic, margin=margin), standard.wasserstein_generator
-  )
+  return _stateless(functools.partial(standard.hinge_critic, margin=margin), standard.wasserstein_generator)
 
 
-def _relativistic(flavour):
+def _relativistic(critic_fn, generator_fn, flavour):
   def build():
-    return _stateless(
-        "relativistic" + ("" if flavour == "standard" else f"_{flavour}"),
-        functools.partial(relativistic.relativistic_critic, flavour=flavour),
-        functools.partial(relativistic.relativistic_generator, flavour=flavour),
-        needs_real=True,
-    )
-
-  return build
-
-
-def _relativistic_average(flavour):
-  def build():
-    return _stateless(
-        "relativistic_average" + ("" if flavour == "standard" else f"_{flavour}"),
-        functools.partial(relativistic.relativistic_average_critic, flavour=flavour),
-        functools.partial(relativistic.relativistic_average_generator, flavour=flavour),
-        needs_real=True,
-    )
+    return _stateless(functools.partial(critic_fn, flavour=flavour), functools.partial(generator_fn, flavour=flavour),
+                      needs_real=True)
 
   return build
 
@@ -119,7 +108,6 @@ def _relativistic_average(flavour):
 def _f_gan(divergence):
   def build(*, saturating: bool = False):
     return _stateless(
-        f"f_gan_{divergence}",
         functools.partial(f_gan.f_gan_critic, divergence=divergence),
         functools.partial(f_gan.f_gan_generator, divergence=divergence, saturating=saturating),
     )
@@ -128,6 +116,7 @@ def _f_gan(divergence):
 
 
 def _energy_generator(*, pulling_away_weight: float = 0.0):
+  """The energy objectives' generator loss and the critic outputs it needs (`embeddings` for the pulling-away term)."""
   validation.check_non_negative(pulling_away_weight, "pulling_away_weight")
 
   def generator(fake_scores, real_scores=None, *, state=None, entropy=0.0, embeddings=None):
@@ -135,11 +124,14 @@ def _energy_generator(*, pulling_away_weight: float = 0.0):
     loss = energy_based.energy_generator(fake_scores, entropy=entropy)
     if pulling_away_weight:
       if embeddings is None:
-        raise ValueError("`embeddings` are required when pulling_away_weight > 0.")
+        raise ValueError(
+            "`embeddings` of the fakes are required when pulling_away_weight > 0: give the critic a"
+            " `return_embeddings=True` output (e.g. jg.models.MLPAutoencoderCritic(return_embeddings=True))."
+        )
       loss = loss + pulling_away_weight * energy_based.pulling_away_term(embeddings)
     return loss
 
-  return generator
+  return generator, ("embeddings",) if pulling_away_weight else ()
 
 
 def _ebgan(*, margin: float = 1.0, pulling_away_weight: float = 0.0):
@@ -150,7 +142,8 @@ def _ebgan(*, margin: float = 1.0, pulling_away_weight: float = 0.0):
     del state
     return critic_fn(real_scores, fake_scores)
 
-  return Objective("ebgan", critic, _energy_generator(pulling_away_weight=pulling_away_weight), tuple, _no_update, "energies")
+  generator, extras = _energy_generator(pulling_away_weight=pulling_away_weight)
+  return Objective("", critic, generator, tuple, _no_update, "energies", extras)
 
 
 def _magan(*, margin: float = 1.0, epoch_steps: int = 100, pulling_away_weight: float = 0.0):
@@ -158,16 +151,16 @@ def _magan(*, margin: float = 1.0, epoch_steps: int = 100, pulling_away_weight: 
   validation.check_positive_int(epoch_steps, "epoch_steps")
 
   def critic(real_scores, fake_scores, *, state=None):
-    m = margin if state is None else state.margin
-    return energy_based.ebgan_critic(real_scores, fake_scores, margin=m)
+    margin = _required_state(state, "magan").margin
+    return energy_based.ebgan_critic(real_scores, fake_scores, margin=margin)
 
   def update(state, real_scores, fake_scores):
     state = energy_based.magan_update(state, real_scores, fake_scores, epoch_steps=epoch_steps)
     return state, {"margin": state.margin}
 
+  generator, extras = _energy_generator(pulling_away_weight=pulling_away_weight)
   # A fresh state per call: train states donate theirs, so two of them must not share buffers.
-  return Objective("magan", critic, _energy_generator(pulling_away_weight=pulling_away_weight),
-                   lambda: energy_based.magan_init(margin), update, "energies")
+  return Objective("", critic, generator, lambda: energy_based.magan_init(margin), update, "energies", extras)
 
 
 def _began(*, gamma: float = 0.5, lambda_k: float = 1e-3, k_init: float = 0.0):
@@ -180,13 +173,13 @@ def _began(*, gamma: float = 0.5, lambda_k: float = 1e-3, k_init: float = 0.0):
     return jnp.asarray(k_init, jnp.float32)
 
   def critic(real_scores, fake_scores, *, state=None):
-    return energy_based.began_critic(real_scores, fake_scores, k=init() if state is None else state)
+    return energy_based.began_critic(real_scores, fake_scores, k=_required_state(state, "began"))
 
   def update(state, real_scores, fake_scores):
     new = energy_based.began_update(state, real_scores, fake_scores, gamma=gamma, lambda_k=lambda_k)
     return new.k, {"k": new.k, "convergence": new.convergence}
 
-  return Objective("began", critic, _energy_generator(), init, update, "energies")
+  return Objective("", critic, _energy_generator()[0], init, update, "energies", ())
 
 
 def _energy():
@@ -194,7 +187,11 @@ def _energy():
     del state
     return energy_based.energy_critic(real_scores, fake_scores)
 
-  return Objective("energy", critic, _energy_generator(), tuple, _no_update, "energies")
+  return Objective("", critic, _energy_generator()[0], tuple, _no_update, "energies", ())
+
+
+def _relativistic_name(prefix, flavour):
+  return prefix if flavour == "standard" else f"{prefix}_{flavour}"
 
 
 _REGISTRY: dict[str, Callable[..., Objective]] = {
@@ -202,13 +199,13 @@ _REGISTRY: dict[str, Callable[..., Objective]] = {
     "non_saturating": _non_saturating,
     "lsgan": _lsgan,
     "wgan": _wgan,
-    "wgan_div": _wgan_div,
+    "wgan_div": _wgan,
     "hinge": _hinge,
-    **{("relativistic" if f == "standard" else f"relativistic_{f}"): _relativistic(f) for f in relativistic.FLAVOURS},
-    **{
-        ("relativistic_average" if f == "standard" else f"relativistic_average_{f}"): _relativistic_average(f)
-        for f in relativistic.FLAVOURS
-    },
+    **{_relativistic_name("relativistic", f): _relativistic(
+        relativistic.relativistic_critic, relativistic.relativistic_generator, f) for f in relativistic.FLAVOURS},
+    **{_relativistic_name("relativistic_average", f): _relativistic(
+        relativistic.relativistic_average_critic, relativistic.relativistic_average_generator, f)
+       for f in relativistic.FLAVOURS},
     **{f"f_gan_{d}": _f_gan(d) for d in f_gan.DIVERGENCES},
     "ebgan": _ebgan,
     "magan": _magan,
@@ -246,4 +243,4 @@ def get(name: str, **hyperparams) -> Objective:
     raise ValueError(
         f"Objective {name!r} does not take {unknown}; its hyperparameters are: {accepted or 'none'}."
     )
-  return builder(**hyperparams)
+  return builder(**hyperparams)._replace(name=name)

@@ -52,7 +52,7 @@ def relativistic_critic(real_scores, fake_scores, *, flavour: str = "standard"):
 
 
 def relativistic_generator(fake_scores, real_scores, *, flavour: str = "standard"):
-  r"""Paired relativistic generator loss :math:`\mathbb{E}_i f(D(x_f^i) - D(x_r^i))`.
+  r"""Paired relativistic generator loss :math:`\mathbb{E}_i f(D(x_f^i) - D(x_r^i))`: the critic loss with roles swapped.
 
   Args:
     fake_scores: critic scores on generated samples, shape `(batch,)`.
@@ -63,7 +63,7 @@ def relativistic_generator(fake_scores, real_scores, *, flavour: str = "standard
     Scalar loss.
   """
   real_scores, fake_scores = _checked(real_scores, fake_scores)
-  return jnp.mean(_flavour(flavour)(fake_scores - real_scores))
+  return relativistic_critic(fake_scores, real_scores, flavour=flavour)
 
 
 def _average_differences(real_scores, fake_scores):
@@ -108,6 +108,4 @@ def relativistic_average_generator(fake_scores, real_scores, *, flavour: str = "
     Scalar loss.
   """
   real_scores, fake_scores = _checked(real_scores, fake_scores)
-  f = _flavour(flavour)
-  d_real, d_fake = _average_differences(real_scores, fake_scores)
-  return jnp.mean(f(d_fake)) + jnp.mean(f(-d_real))
+  return relativistic_average_critic(fake_scores, real_scores, flavour=flavour)

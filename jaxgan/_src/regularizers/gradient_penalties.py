@@ -97,6 +97,12 @@ def wgan_lp(critic_fn, real, fake, rng_key, *, weight: float = 10.0, method: str
   )
 
 
+def _zero_centered_at(critic_fn, points, name: str, gamma, method):
+  validation.check_non_negative(gamma, "gamma")
+  points = validation.check_batch(points, name)
+  return 0.5 * gamma * gradient_penalty(critic_fn, points, squared_norms, method=method)
+
+
 def r1(critic_fn, real, *, gamma: float = 10.0, method: str = DEFAULT_METHOD):
   r"""R1: zero-centred penalty on real data, :math:`\tfrac{\gamma}{2}\mathbb{E}_{x_r}\|\nabla_x D(x_r)\|^2`.
 
@@ -113,29 +119,15 @@ def r1(critic_fn, real, *, gamma: float = 10.0, method: str = DEFAULT_METHOD):
     Mescheder, Geiger & Nowozin, Which Training Methods for GANs do actually
     Converge?, ICML 2018, Eq. 9. https://arxiv.org/abs/1801.04406
   """
-  validation.check_non_negative(gamma, "gamma")
-  real = validation.check_batch(real, "real")
-  return 0.5 * gamma * gradient_penalty(critic_fn, real, squared_norms, method=method)
+  return _zero_centered_at(critic_fn, real, "real", gamma, method)
 
 
 def r2(critic_fn, fake, *, gamma: float = 10.0, method: str = DEFAULT_METHOD):
-  r"""R2: zero-centred penalty on generated data, :math:`\tfrac{\gamma}{2}\mathbb{E}_{x_f}\|\nabla_x D(x_f)\|^2`.
+  r"""R2: :func:`r1` at generated data, :math:`\tfrac{\gamma}{2}\mathbb{E}_{x_f}\|\nabla_x D(x_f)\|^2` (Mescheder et al. 2018, Eq. 10).
 
-  Args:
-    critic_fn: `(batch, *features) -> (batch,)`.
-    fake: generated samples, `(batch, *features)`.
-    gamma: the weight gamma.
-    method: see :func:`wgan_gp`.
-
-  Returns:
-    Scalar penalty.
-
-  References:
-    Mescheder, Geiger & Nowozin, ICML 2018, Eq. 10.
+  Args: as :func:`r1`, with `fake` (generated samples) in place of `real`.
   """
-  validation.check_non_negative(gamma, "gamma")
-  fake = validation.check_batch(fake, "fake")
-  return 0.5 * gamma * gradient_penalty(critic_fn, fake, squared_norms, method=method)
+  return _zero_centered_at(critic_fn, fake, "fake", gamma, method)
 
 
 def zero_centered_gp(critic_fn, real, fake, rng_key, *, weight: float = 10.0, method: str = DEFAULT_METHOD):

@@ -1,0 +1,328 @@
+"""The GAN object: players, objective, penalty and optimisers bound once; pure `init`, jitted `step`, `sample`.
+
+`gan.step(state, batch) -> (state, metrics)` runs `n_critic` critic updates
+(a `lax.scan`, one real microbatch each) and one generator update. Per-step
+randomness is `jax.random.fold_in(state.rng_key, state.step)`, so a run is a
+pure function of (config, seed) and resumes exactly. With a mesh the batch is
+sharded on its `"data"` axis and the state replicated, so gradients are the
+global batch means (the same maths on 1 or N devices).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxgan._src import validation
+from jaxgan._src.objectives import registry as objectives
+from jaxgan._src.objectives.mutual_information import EntropyEstimator
+from jaxgan._src.regularizers import registry as penalties
+from jaxgan._src.regularizers.lipschitz import lazy_regularization
+from jaxgan._src.training import health as health_lib
+from jaxgan._src.training import sharding
+from jaxgan._src.training.players import as_player, critic_scores
+from jaxgan._src.training.state import GANState, PlayerState
+
+
+def default_optimizer(learning_rate: float = 1e-4) -> optax.GradientTransformation:
+  """Adam(lr, b1=0.5, b2=0.9), the WGAN-GP paper's optimiser (Gulrajani et al. 2017, Algorithm 1)."""
+  return optax.adam(learning_rate, b1=0.5, b2=0.9)
+
+
+def _objective(objective) -> objectives.Objective:
+  if isinstance(objective, str):
+    return objectives.get(objective)
+  if isinstance(objective, objectives.Objective):
+    return objective
+  raise TypeError(
+      "`objective` must be a name from jg.losses.available() or a jg.losses.Objective,"
+      f" got {type(objective).__name__}."
+  )
+
+
+def _penalty(penalty) -> Callable | None:
+  if penalty is None or callable(penalty):
+    return penalty
+  if isinstance(penalty, str):
+    return penalties.get(penalty)
+  raise TypeError(
+      "`penalty` must be None, a name from jg.penalties.available() or a callable"
+      f" (critic_fn, real, fake, rng_key) -> scalar, got {type(penalty).__name__}."
+  )
+
+
+def _typed_key(rng_key: jax.Array) -> jax.Array:
+  if not jnp.issubdtype(rng_key.dtype, jax.dtypes.prng_key):
+    rng_key = jax.random.wrap_key_data(rng_key)
+  return rng_key
+
+
+class GAN:
+  """A GAN: generator, critic, objective, optional penalty and entropy estimator, and their optimisers.
+
+  >>> import jax, jax.numpy as jnp, jaxgan as jg
+  >>> gan = jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(32, 32)), critic=jg.models.MLPCritic(hidden=(32, 32)),
+  ...                    objective="non_saturating", penalty="r1", latent_dim=2)
+  >>> state = gan.init(jax.random.key(0), jnp.zeros((8, 2)))
+  >>> state, metrics = gan.step(state, jnp.ones((1, 8, 2)))
+  >>> gan.sample(state, jax.random.key(1), 5).shape
+  (5, 2)
+
+  Args:
+    generator: the generator `z (batch, latent_dim) -> x`: a Flax Linen module,
+      a Flax NNX module or a :class:`jaxgan.train.Player`.
+    critic: the critic `x -> scores (batch,)` or `(batch, 1)` (or a dict with
+      `"scores"` and the extra outputs the objective asks for), same kinds.
+    objective: a name from `jg.losses.available()` or a `jg.losses.Objective`.
+    latent_dim: size of `z ~ N(0, I)`.
+    penalty: None, a name from `jg.penalties.available()` or a callable
+      `(critic_fn, real, fake, rng_key) -> scalar` (`jg.penalties.get(...)`).
+    n_critic: critic updates per generator update; the leading axis of a batch.
+    generator_optimizer: optax transformation (default :func:`default_optimizer`).
+    critic_optimizer: optax transformation (default :func:`default_optimizer`);
+      it receives the params, so weight clipping can be chained in.
+    ema_decay: decay of the generator's parameter EMA, in [0, 1).
+    penalty_interval: lazy regularisation interval k (the penalty every k
+      critic updates, counted over the run, weighted by k).
+    entropy_estimator: optional `jg.losses.EntropyEstimator` (MEG): a third
+      player that maximises its estimate of I(G(z); z) with its own optimiser;
+      the generator minimises `objective.generator(...) - entropy_weight *` that estimate.
+    entropy_weight: weight of the entropy surrogate in the generator loss, >= 0.
+    estimator_optimizer: the estimator's optax transformation (default :func:`default_optimizer`).
+    on_nonfinite: `"raise"` (a non-finite update halts training; see
+      :func:`jaxgan.train.check_health`) or `"skip"` (drop it, count it, go on).
+    mesh: optional 1-D data mesh (:func:`jaxgan.train.data_mesh`): the batch is
+      sharded over its `"data"` axis, the state replicated.
+  """
+
+  def __init__(
+      self,
+      *,
+      generator,
+      critic,
+      objective,
+      latent_dim: int,
+      penalty=None,
+      n_critic: int = 1,
+      generator_optimizer: optax.GradientTransformation | None = None,
+      critic_optimizer: optax.GradientTransformation | None = None,
+      ema_decay: float = 0.999,
+      penalty_interval: int = 1,
+      entropy_estimator: EntropyEstimator | None = None,
+      entropy_weight: float = 1.0,
+      estimator_optimizer: optax.GradientTransformation | None = None,
+      on_nonfinite: str = "raise",
+      mesh: jax.sharding.Mesh | None = None,
+  ):
+    self.generator = as_player(generator, "generator")
+    self.critic = as_player(critic, "critic")
+    if objective is None:
+      raise ValueError("`objective` is required: a name from jg.losses.available() or a jg.losses.Objective.")
+    self.objective = _objective(objective)
+    self.penalty = _penalty(penalty)
+    self.latent_dim = validation.check_positive_int(latent_dim, "latent_dim")
+    self.n_critic = validation.check_positive_int(n_critic, "n_critic")
+    self.penalty_interval = validation.check_positive_int(penalty_interval, "penalty_interval")
+    if not 0.0 <= ema_decay < 1.0:
+      raise ValueError(f"`ema_decay` must lie in [0, 1), got {ema_decay}.")
+    self.ema_decay = ema_decay
+    if entropy_estimator is not None and not isinstance(entropy_estimator, EntropyEstimator):
+      raise TypeError(
+          f"`entropy_estimator` must be None or a jg.losses.EntropyEstimator, got {type(entropy_estimator).__name__}."
+      )
+    self.entropy_estimator = entropy_estimator
+    self.entropy_weight = validation.check_non_negative(entropy_weight, "entropy_weight")
+    self.on_nonfinite = validation.check_choice(on_nonfinite, "on_nonfinite", health_lib.POLICIES)
+    self.generator_optimizer = generator_optimizer or default_optimizer()
+    self.critic_optimizer = critic_optimizer or default_optimizer()
+    self.estimator_optimizer = estimator_optimizer or default_optimizer()
+    self.mesh = mesh
+    if mesh is None:
+      self.step = jax.jit(self._step, donate_argnums=0)
+    else:
+      replicated = sharding.replicated(mesh)
+      self.step = jax.jit(self._step, in_shardings=(replicated, sharding.batch_sharding(mesh)),
+                          out_shardings=(replicated, replicated), donate_argnums=0)
+    self.step.__doc__ = self._step.__doc__
+    self.sample = jax.jit(self._sample, static_argnums=2)
+    self.sample.__doc__ = self._sample.__doc__
+
+  # --- state ------------------------------------------------------------------
+
+  def init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:
+    """The state at step 0: fresh players, optimiser states, EMA and objective state.
+
+    A pure function of its arguments (`jax.vmap(lambda k: gan.init(k, x))(keys)`
+    builds many runs at once).
+
+    Args:
+      rng_key: a typed key (`jax.random.key(seed)`; raw uint32 keys are converted).
+      example_batch: real data of shape `(batch, *data_shape)` (values unused).
+
+    Returns:
+      A :class:`jaxgan.train.GANState`.
+    """
+    example_batch = validation.check_batch(example_batch, "example_batch")[:1]
+    generator_key, critic_key, estimator_key, train_key = jax.random.split(_typed_key(rng_key), 4)
+    z = jnp.zeros((1, self.latent_dim), example_batch.dtype)
+    generator_params, generator_model_state = self.generator.init(generator_key, z)
+    critic_params, critic_model_state = self.critic.init(critic_key, example_batch)
+    estimator = ()
+    if self.entropy_estimator is not None:
+      params = self.entropy_estimator.init(estimator_key, example_batch, z)
+      estimator = PlayerState(params, self.estimator_optimizer.init(params), {})
+    return GANState(
+        step=jnp.zeros((), jnp.int32),
+        generator=PlayerState(generator_params, self.generator_optimizer.init(generator_params),
+                              generator_model_state),
+        critic=PlayerState(critic_params, self.critic_optimizer.init(critic_params), critic_model_state),
+        ema_params=jax.tree.map(jnp.array, generator_params),
+        estimator=estimator,
+        objective_state=self.objective.init(),
+        rng_key=train_key,
+        health=health_lib.init(),
+    )
+
+  # --- the critic and generator as functions of the state ----------------------
+
+  def critic_fn(self, state: GANState) -> Callable[[jax.Array], jax.Array]:
+    """The critic at `state` as `x (batch, ...) -> scores (batch,)`: the signature penalties and samplers take."""
+    critic = state.critic
+
+    def scores(x):
+      return critic_scores(self.critic.apply(critic.params, critic.model_state, x)[0], x.shape[0])[0]
+
+    return scores
+
+  def generator_fn(self, state: GANState, *, ema: bool = True) -> Callable[[jax.Array], jax.Array]:
+    """The generator at `state` as `z (batch, latent_dim) -> x`, with the EMA params (default) or the trained ones."""
+    params = state.ema_params if ema else state.generator.params
+    return lambda z: self.generator.apply(params, state.generator.model_state, z)[0]
+
+  def _sample(self, state: GANState, rng_key: jax.Array, n: int) -> jax.Array:
+    """`n` samples `G_ema(z)`, `z ~ N(0, I)` drawn from `rng_key` (jitted; `n` static)."""
+    validation.check_positive_int(n, "n")
+    return self.generator_fn(state)(jax.random.normal(rng_key, (n, self.latent_dim)))
+
+  # --- the train step -----------------------------------------------------------
+
+  def _critic_update(self, generator: PlayerState, carry, inputs):
+    critic, objective_state = carry
+    real, key, critic_step = inputs
+    z_key, penalty_key = jax.random.split(key)
+    batch_size = real.shape[0]
+    z = jax.random.normal(z_key, (batch_size, self.latent_dim))
+    fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z)[0])
+
+    def loss_fn(params):
+      output, model_state = self.critic.apply(params, critic.model_state, jnp.concatenate([real, fake]))
+      scores, _ = critic_scores(output, 2 * batch_size)
+      real_scores, fake_scores = scores[:batch_size], scores[batch_size:]
+      loss = self.objective.critic(real_scores, fake_scores, state=objective_state)
+      penalty = jnp.zeros((), loss.dtype)
+      if self.penalty is not None:
+        closure = lambda x: critic_scores(self.critic.apply(params, model_state, x)[0], x.shape[0])[0]  # noqa: E731
+        penalty = lazy_regularization(self.penalty, critic_step, closure, real, fake, penalty_key,
+                                      interval=self.penalty_interval)
+      return loss + penalty, (loss, penalty, model_state, real_scores, fake_scores)
+
+    grads, (loss, penalty, model_state, real_scores, fake_scores) = jax.grad(loss_fn, has_aux=True)(critic.params)
+    updates, opt_state = self.critic_optimizer.update(grads, critic.opt_state, critic.params)
+    critic = PlayerState(optax.apply_updates(critic.params, updates), opt_state, model_state)
+    objective_state, objective_metrics = self.objective.update(objective_state, real_scores, fake_scores)
+    metrics = {
+        "critic_loss": loss,
+        "penalty": penalty,
+        "critic_grad_norm": optax.tree.norm(grads),
+        "real_score": jnp.mean(real_scores),
+        "fake_score": jnp.mean(fake_scores),
+        **objective_metrics,
+    }
+    return (critic, objective_state), metrics
+
+  def _generator_grads(self, state: GANState, critic: PlayerState, objective_state, real, rng_key):
+    batch_size = real.shape[0]
+    z = jax.random.normal(rng_key, (batch_size, self.latent_dim))
+    estimator = self.entropy_estimator
+
+    def loss_fn(params, estimator_params):
+      fake, model_state = self.generator.apply(params, state.generator.model_state, z)
+      output, _ = self.critic.apply(critic.params, critic.model_state, jnp.concatenate([real, fake]))
+      scores, extras = critic_scores(output, 2 * batch_size, self.objective.extras)
+      fake_extras = {name: value[batch_size:] for name, value in extras.items()}
+      loss = self.objective.generator(scores[batch_size:], jax.lax.stop_gradient(scores[:batch_size]),
+                                      state=objective_state, **fake_extras)
+      if estimator is None:
+        return loss, (loss, model_state, jnp.zeros((), loss.dtype))
+      # The generator descends on loss - w * I(G(z); z); the estimator ascends on its own estimate,
+      # whatever w: each sees its term only (stop_gradient on the other player's input).
+      entropy = estimator.estimate(jax.lax.stop_gradient(estimator_params), fake, z)
+      estimator_objective = estimator.estimate(estimator_params, jax.lax.stop_gradient(fake), z)
+      generator_loss = loss - self.entropy_weight * entropy
+      return generator_loss - estimator_objective, (generator_loss, model_state, entropy)
+
+    estimator_params = () if estimator is None else state.estimator.params
+    (_, (loss, model_state, entropy)), grads = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(
+        state.generator.params, estimator_params)
+    return loss, model_state, entropy, grads
+
+  def _step(self, state: GANState, batch: jax.Array) -> tuple[GANState, dict]:
+    """One train step: `n_critic` critic updates, then one generator update (jitted, state donated).
+
+    Args:
+      state: a :class:`jaxgan.train.GANState`.
+      batch: real data of shape `(n_critic, batch_size, *data_shape)`, one
+        microbatch per critic update.
+
+    Returns:
+      `(state, metrics)`: critic metrics averaged over the critic updates,
+      `generator_loss`, `generator_grad_norm`, `entropy_estimate` (with an
+      estimator), the objective's metrics and `nonfinite` (1 if this update
+      was rejected).
+    """
+    if getattr(batch, "ndim", 0) < 3 or batch.shape[0] != self.n_critic:
+      raise ValueError(
+          f"`batch` must have shape (n_critic={self.n_critic}, batch_size, *data_shape), got"
+          f" {tuple(getattr(batch, 'shape', ()))}."
+      )
+    key = jax.random.fold_in(state.rng_key, state.step)
+    critic_key, generator_key = jax.random.split(key)
+    critic_steps = state.step * self.n_critic + jnp.arange(self.n_critic)
+    # Fully unrolled: n_critic is small, and XLA:CPU runs convolutions inside a
+    # while loop ~11x slower than unrolled (benchmarks/RESULTS.md, train step).
+    (critic, objective_state), critic_metrics = jax.lax.scan(
+        lambda carry, inputs: self._critic_update(state.generator, carry, inputs),
+        (state.critic, state.objective_state),
+        (batch, jax.random.split(critic_key, self.n_critic), critic_steps),
+        unroll=True,
+    )
+    loss, generator_model_state, entropy, (generator_grads, estimator_grads) = self._generator_grads(
+        state, critic, objective_state, batch[-1], generator_key)
+    updates, opt_state = self.generator_optimizer.update(generator_grads, state.generator.opt_state,
+                                                         state.generator.params)
+    generator = PlayerState(optax.apply_updates(state.generator.params, updates), opt_state, generator_model_state)
+    ema = optax.incremental_update(generator.params, state.ema_params, 1.0 - self.ema_decay)
+    estimator = state.estimator
+    if self.entropy_estimator is not None:
+      updates, opt_state = self.estimator_optimizer.update(estimator_grads, estimator.opt_state, estimator.params)
+      estimator = PlayerState(optax.apply_updates(estimator.params, updates), opt_state, estimator.model_state)
+
+    metrics = jax.tree.map(jnp.mean, critic_metrics)
+    metrics["generator_loss"] = loss
+    metrics["generator_grad_norm"] = optax.tree.norm(generator_grads)
+    checked = {name: critic_metrics[name] for name in health_lib.NONFINITE_QUANTITIES[:3]}
+    checked.update(generator_loss=loss, generator_grad_norm=metrics["generator_grad_norm"])
+    if self.entropy_estimator is not None:
+      metrics["entropy_estimate"] = checked["entropy_estimate"] = entropy
+    bad = health_lib.first_nonfinite(checked)
+    health, accept = health_lib.update(state.health, bad, state.step, self.on_nonfinite)
+    candidate = state.replace(step=state.step + 1, generator=generator, critic=critic, ema_params=ema,
+                              estimator=estimator, objective_state=objective_state)
+    new_state = jax.tree.map(lambda new, old: new if new is old else jnp.where(accept, new, old), candidate, state)
+    if self.on_nonfinite == "skip":
+      new_state = new_state.replace(step=state.step + 1)
+    metrics["nonfinite"] = (bad >= 0).astype(jnp.int32)
+    return new_state.replace(health=health), metrics

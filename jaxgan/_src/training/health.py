@@ -1,0 +1,86 @@
+"""The train step's non-finite policy: counters named as optax's `apply_if_finite`, and the check that raises.
+
+A non-finite loss, penalty or gradient norm never enters the state. With
+`on_nonfinite="raise"` the first such update halts training: the state
+freezes at the last finite step and records where it halted, and
+:func:`check_health` turns that into a :class:`NonFiniteError` (so the last
+good checkpoint is never overwritten with NaNs). With `"skip"` the update is
+dropped, counted, and training goes on.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+NONFINITE_QUANTITIES = (
+    "critic_loss", "penalty", "critic_grad_norm", "generator_loss", "generator_grad_norm", "entropy_estimate"
+)
+POLICIES = ("raise", "skip")
+
+
+class Health(NamedTuple):
+  """Non-finite bookkeeping (names as `optax.ApplyIfFiniteState`).
+
+  Attributes:
+    notfinite_count: consecutive non-finite updates up to now.
+    last_finite: whether the last update was finite.
+    total_notfinite: non-finite updates over the run (each one dropped).
+    halted_step: the step whose update halted training (`on_nonfinite="raise"`), -1 if none.
+    halted_quantity: index into :data:`NONFINITE_QUANTITIES` of the first non-finite value there, -1 if none.
+  """
+
+  notfinite_count: jax.Array
+  last_finite: jax.Array
+  total_notfinite: jax.Array
+  halted_step: jax.Array
+  halted_quantity: jax.Array
+
+
+def init() -> Health:
+  return Health(jnp.zeros((), jnp.int32), jnp.ones((), bool), jnp.zeros((), jnp.int32),
+                jnp.full((), -1, jnp.int32), jnp.full((), -1, jnp.int32))
+
+
+def first_nonfinite(values: dict[str, jax.Array]) -> jax.Array:
+  """Index in :data:`NONFINITE_QUANTITIES` of the first non-finite value among `values` (any shape), -1 if all finite."""
+  index = jnp.asarray([NONFINITE_QUANTITIES.index(name) for name in values])
+  finite = jnp.stack([jnp.all(jnp.isfinite(v)) for v in values.values()])
+  return jnp.where(jnp.all(finite), -1, index[jnp.argmin(finite)])
+
+
+def update(health: Health, bad: jax.Array, step: jax.Array, policy: str) -> tuple[Health, jax.Array]:
+  """The new health after an update whose first non-finite quantity is `bad` (-1: none); and whether to accept it."""
+  finite = bad < 0
+  running = health.halted_step < 0
+  accept = finite & running if policy == "raise" else finite
+  halt = running & ~finite if policy == "raise" else jnp.zeros((), bool)
+  return Health(
+      notfinite_count=jnp.where(finite, 0, health.notfinite_count + 1),
+      last_finite=finite,
+      total_notfinite=health.total_notfinite + (~finite).astype(jnp.int32),
+      halted_step=jnp.where(halt, step, health.halted_step),
+      halted_quantity=jnp.where(halt, bad, health.halted_quantity),
+  ), accept
+
+
+class NonFiniteError(RuntimeError):
+  """Training met a non-finite loss or gradient norm; the state holds the last finite step."""
+
+
+def check_health(state) -> None:
+  """Raises :class:`NonFiniteError` naming the step and quantity if training halted on a non-finite value.
+
+  Args:
+    state: a :class:`jaxgan.train.GANState` (or anything with a `health` field).
+  """
+  step = int(state.health.halted_step)
+  if step >= 0:
+    quantity = NONFINITE_QUANTITIES[int(state.health.halted_quantity)]
+    raise NonFiniteError(
+        f"Non-finite {quantity} at train step {step}; the update was rejected and training stopped."
+        " The state (and any checkpoint) holds the last finite step. Lower the learning rate, check"
+        " the data for NaNs, or pass on_nonfinite='skip' to drop such updates."
+    )

@@ -1,0 +1,117 @@
+"""A player of the GAN game as two pure functions, from a Flax Linen module, a Flax NNX module or plain functions.
+
+Every player (generator, critic) reaches the train step as a :class:`Player`:
+
+* `init(rng_key, example) -> (params, model_state)`: trainable parameters and
+  the non-trainable model state (batch statistics, spectral-norm vectors; `{}`
+  if none);
+* `apply(params, model_state, x) -> (output, new_model_state)`.
+
+Both are pure, so the step can be differentiated, jitted and vmapped over
+runs. A Linen module is wrapped with `module.init` / `module.apply` (every
+collection other than `params` is model state and is mutable during the
+call). An NNX module is split once (`nnx.split(module, nnx.Param, ...)`) and
+merged inside `apply` (flax's "functional training loop"); its params are the
+module's own weights, so `init` ignores the key (pass
+`Player(init_fn, apply_fn)` built around an NNX factory for per-key weights).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+
+class Player(NamedTuple):
+  """A generator or critic as pure functions.
+
+  Attributes:
+    init: `(rng_key, example (1, ...)) -> (params, model_state)`.
+    apply: `(params, model_state, x) -> (output, new_model_state)`; a critic's
+      output is scores `(batch,)` or `(batch, 1)`, or a dict with `"scores"`
+      and extra per-sample outputs (e.g. `"embeddings"`) that an objective asks
+      for (`Objective.extras`).
+  """
+
+  init: Callable[[jax.Array, jax.Array], tuple[Any, Any]]
+  apply: Callable[[Any, Any, jax.Array], tuple[Any, Any]]
+
+
+def _linen_player(module: nn.Module) -> Player:
+  def init(rng_key, example):
+    variables = dict(module.init(rng_key, jnp.asarray(example)))
+    params = variables.pop("params", {})
+    return params, variables
+
+  def apply(params, model_state, x):
+    if not model_state:
+      return module.apply({"params": params}, x), model_state
+    output, new_state = module.apply({"params": params, **model_state}, x, mutable=list(model_state))
+    return output, dict(new_state)
+
+  return Player(init, apply)
+
+
+def _nnx_player(module: nnx.Module) -> Player:
+  graphdef, params, model_state = nnx.split(module, nnx.Param, ...)
+
+  def init(rng_key, example):
+    del rng_key, example  # an NNX module carries its own weights
+    return jax.tree.map(jnp.array, params), jax.tree.map(jnp.array, model_state)
+
+  def apply(params, model_state, x):
+    model = nnx.merge(graphdef, params, model_state)
+    output = model(x)
+    return output, nnx.split(model, nnx.Param, ...)[2]
+
+  return Player(init, apply)
+
+
+def as_player(player, name: str) -> Player:
+  """A :class:`Player` from a Linen module, an NNX module or a `Player`; anything else is a `TypeError` naming `name`."""
+  if isinstance(player, Player):
+    return player
+  if isinstance(player, nn.Module):
+    return _linen_player(player)
+  if isinstance(player, nnx.Module):
+    return _nnx_player(player)
+  raise TypeError(
+      f"`{name}` must be a Flax Linen module, a Flax NNX module or a jaxgan.train.Player(init_fn, apply_fn),"
+      f" got {type(player).__name__}."
+  )
+
+
+def critic_scores(output, batch_size: int, extras: tuple[str, ...] = ()) -> tuple[jax.Array, dict]:
+  """Splits a critic's output into scores `(batch,)` and the named extra outputs; checks their shapes."""
+  if isinstance(output, dict):
+    if "scores" not in output:
+      raise ValueError(f"A critic returning a dict must include 'scores'; got keys {sorted(output)}.")
+    missing = [k for k in extras if k not in output]
+    if missing:
+      raise ValueError(
+          f"The objective needs the critic outputs {missing} beside the scores; the critic returned"
+          f" {sorted(output)}. Return a dict {{'scores': ..., {', '.join(repr(k) for k in missing)}: ...}}"
+          " (e.g. jg.models.MLPAutoencoderCritic(return_embeddings=True))."
+      )
+    scores, extra = output["scores"], {k: output[k] for k in extras}
+  else:
+    if extras:
+      raise ValueError(
+          f"The objective needs the critic outputs {list(extras)} beside the scores, but the critic returned"
+          " only scores. Return a dict {'scores': ..., ...} (e.g."
+          " jg.models.MLPAutoencoderCritic(return_embeddings=True))."
+      )
+    scores, extra = output, {}
+  shape = getattr(scores, "shape", None)
+  if shape == (batch_size, 1):
+    scores = scores[:, 0]
+  elif shape != (batch_size,):
+    raise ValueError(
+        f"The critic must return scores of shape (batch,) or (batch, 1); for a batch of {batch_size} it"
+        f" returned shape {shape}."
+    )
+  return scores, extra
