@@ -10,7 +10,7 @@ MAGAN and BEGAN use the autoencoder critic; the energy model (MEG) adds its
 JSD entropy estimate. Each (dataset, objective, variant, seed) runs in its
 own work directory under `--workdir` and is skipped when already finished, so
 an interrupted zoo resumes. Scored by the mode-coverage protocol
-(theory.md section 4); writes `table.md` (mean +- std over seeds),
+(Srivastava et al. 2017, VEEGAN; Lin et al. 2018, PacGAN); writes `table.md` (mean +- std over seeds),
 `results.json` and `samples.png` (final samples of seed 0, one panel per run).
 """
 

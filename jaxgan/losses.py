@@ -4,10 +4,13 @@ Scores are raw critic outputs of shape `(batch,)` (logits, no sigmoid), or
 energies (lower = more real) for the energy-based objectives. Each loss is a
 batch mean; the critic minimises `*_critic`, the generator `*_generator`.
 
->>> import jaxgan as jg
+>>> import jax.numpy as jnp, jaxgan as jg
+>>> real_scores, fake_scores = jnp.array([2.0, 0.5]), jnp.array([-2.0, 0.0])
 >>> objective = jg.losses.get("hinge")
->>> critic_loss = objective.critic(real_scores, fake_scores)
->>> generator_loss = objective.generator(fake_scores)
+>>> float(objective.critic(real_scores, fake_scores))    # mean relu(1 - r) + mean relu(1 + f)
+0.75
+>>> float(objective.generator(fake_scores))
+1.0
 """
 
 from jaxgan._src.objectives.energy_based import BeganUpdate

@@ -6,9 +6,14 @@ over the critic's parameters, and return a scalar to add to the critic loss.
 (`"vmap"`, `"batch_sum"`, `"forward_over_reverse"`): all give the same value
 and parameter gradient.
 
->>> import jaxgan as jg
+>>> import jax, jax.numpy as jnp, jaxgan as jg
+>>> critic = jg.models.MLPCritic(hidden=(16,))
+>>> real, fake = jnp.ones((4, 2)), jnp.zeros((4, 2))
+>>> params = critic.init(jax.random.key(0), real)
 >>> critic_fn = lambda x: critic.apply(params, x)
->>> loss = loss + jg.penalties.wgan_gp(critic_fn, real, fake, key, weight=10.0)
+>>> penalty = jg.penalties.wgan_gp(critic_fn, real, fake, jax.random.key(1), weight=10.0)
+>>> penalty.shape, bool(penalty >= 0)
+((), True)
 """
 
 from flax.linen import SpectralNorm

@@ -1,7 +1,12 @@
 """Latent samplers: Langevin, MALA, Barker, i-SIR and Ex2MCMC kernels, DOT and DGflow refinements, chain runner with adaptation and diagnostics, baselines.
 
+>>> import jax, jax.numpy as jnp, jaxgan as jg
+>>> energy_fn = lambda z: 0.5 * jnp.sum(z**2)                 # a standard Gaussian target
 >>> kernel = jg.samplers.mala(energy_fn, step_size=0.1)
->>> result = jg.samplers.run_chains(kernel, key, z0, num_steps=500, num_warmup=200)
+>>> z0 = jnp.zeros((8, 2))                                     # 8 chains
+>>> result = jg.samplers.run_chains(kernel, jax.random.key(0), z0, num_steps=50, num_warmup=20)
+>>> result.final_state.position.shape
+(8, 2)
 """
 
 from jaxgan._src.samplers.barker import barker

@@ -1,9 +1,12 @@
 """Training: the GAN object (players, objective, penalty, optimisers), its state, data parallelism, health checks.
 
->>> gan = jg.train.GAN(generator=G, critic=D, objective="hinge", penalty="r1", latent_dim=128, n_critic=2)
->>> state = gan.init(jax.random.key(0), example_batch)
->>> state, metrics = gan.step(state, batch)          # batch: (n_critic, B, *data_shape)
->>> images = gan.sample(state, jax.random.key(1), 64)
+>>> import jax, jax.numpy as jnp, jaxgan as jg
+>>> gan = jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16,)), critic=jg.models.MLPCritic(hidden=(16,)),
+...                    objective="hinge", penalty="r1", latent_dim=2, n_critic=2)
+>>> state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+>>> state, metrics = gan.step(state, jnp.ones((2, 8, 2)))     # batch: (n_critic, B, *data_shape)
+>>> gan.sample(state, jax.random.key(1), 64).shape
+(64, 2)
 """
 
 from jaxgan._src.training.gan import GAN

@@ -1,5 +1,9 @@
 """bfloat16 compute with float32 params: penalties stay within tolerance of float32, training reaches the same modes."""
 
+import json
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,30 +51,25 @@ def test_bf16_penalty_value_and_gradient_match_float32(name, method):
 
 
 @pytest.mark.slow
-def test_bf16_training_reaches_the_same_modes_as_float32(tmp_path):
-  """Run as the README runs jobs (one CPU device), where the figures below were measured."""
-  import json
-  import os
-  import subprocess
-  import sys
+def test_bf16_training_reaches_the_same_modes_as_float32(tmp_path, default_job):
+  """Run as the README runs jobs (one CPU device), where the figures below were measured.
 
-  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  runs = {}
-  for dtype in ("float32", "bfloat16"):  # the config's full 5,000 steps, both runs at once
-    overrides = {"compute_dtype": dtype, "plot_every": 100_000, "checkpoint_every": 100_000}
-    code = ("import json; from experiments import configs, train; "
-            f"config = {{**configs.get_config('ring8_wgan_gp'), **{overrides!r}}}; "
-            f"print(json.dumps(train.train_and_evaluate(config, {str(tmp_path / dtype)!r}, progress=False)))")
-    runs[dtype] = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=root, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-  results = {}
-  for dtype, run in runs.items():
-    out, err = run.communicate(timeout=1200)
-    assert run.returncode == 0, err[-2000:]
-    results[dtype] = json.loads(out.strip().splitlines()[-1])
-  # Measured 2026-11-22 on the 2-core CPU machine: float32 8/8 modes, 89.5% HQ; bfloat16 8/8, 86.4%.
-  # Mid-training (2,500 steps) the two trajectories were 23 points apart: compare converged runs.
+  The float32 side is the shared `default_job` run (the same config and trajectory; only the
+  plotting and checkpoint intervals, which do not change the state, differ).
+  """
+  from tests.conftest import ROOT, one_device_env
+
+  overrides = {"compute_dtype": "bfloat16", "plot_every": 100_000, "checkpoint_every": 100_000}
+  code = ("import json; from experiments import configs, train; "
+          f"config = {{**configs.get_config('ring8_wgan_gp'), **{overrides!r}}}; "
+          f"print(json.dumps(train.train_and_evaluate(config, {str(tmp_path)!r}, progress=False)))")
+  run = subprocess.run([sys.executable, "-c", code], env=one_device_env(), cwd=ROOT, capture_output=True, text=True,
+                       timeout=1200)
+  assert run.returncode == 0, run.stderr[-2000:]
+  results = {"float32": default_job, "bfloat16": json.loads(run.stdout.strip().splitlines()[-1])}
+  # Measured 2026-11-22 on the 2-core CPU machine (earlier hand-assembled step): float32 8/8 modes, 89.5% HQ;
+  # bfloat16 8/8, 86.4%. Mid-training (2,500 steps) the two trajectories were 23 points apart: compare
+  # converged runs.
   assert results["float32"]["modes_covered"] == results["bfloat16"]["modes_covered"] == 8
   assert min(results["float32"]["high_quality"], results["bfloat16"]["high_quality"]) > 0.8
   assert abs(results["float32"]["high_quality"] - results["bfloat16"]["high_quality"]) < 0.1
