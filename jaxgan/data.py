@@ -3,6 +3,7 @@
 from jaxgan._src.data.images import SHAPE_CLASSES
 from jaxgan._src.data.images import TFDS_DATASETS
 from jaxgan._src.data.images import ImageSource
+from jaxgan._src.data.images import array_images
 from jaxgan._src.data.images import image_batches
 from jaxgan._src.data.images import offline_shapes
 from jaxgan._src.data.images import render_shapes
@@ -21,6 +22,7 @@ __all__ = [
     "SHAPE_CLASSES",
     "TFDS_DATASETS",
     "ToyDistribution",
+    "array_images",
     "available",
     "batches",
     "get",

@@ -3,7 +3,10 @@
 Each test draws arguments (ranks, sizes, dtypes, NaNs, signs, names) with
 hypothesis; valid draws must give a finite result, invalid ones a
 `ValueError`/`TypeError` whose message names the offending argument, never
-an error from inside XLA.
+an error from inside XLA. Argument checks read shapes and dtypes only, never
+values: NaN scores or points are valid input and must give the same result
+eagerly and under `jax.jit` (NaN in, NaN out); non-finite data is refused
+where it enters (`tests/test_images.py`).
 """
 
 import re
@@ -12,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import jaxgan as jg
@@ -33,13 +36,20 @@ def array(shape, dtype, nan=False):
 @SETTINGS
 @given(name=st.sampled_from(jg.losses.available()), real_shape=SHAPES, fake_shape=SHAPES, dtype=DTYPES,
        nan=st.booleans())
+# Valid NaN draws are rare among random shapes: these run every time.
+@example(name="hinge", real_shape=(3,), fake_shape=(3,), dtype=np.float32, nan=True)
+@example(name="began", real_shape=(1,), fake_shape=(1,), dtype=np.float16, nan=True)
 def test_objectives_accept_only_matching_nonempty_float_vectors(name, real_shape, fake_shape, dtype, nan):
   objective = jg.losses.get(name)
   real, fake = array(real_shape, dtype, nan), array(fake_shape, dtype)
   valid = (len(real_shape) == 1 and real_shape == fake_shape and real_shape[0] > 0
-           and np.issubdtype(dtype, np.floating) and not nan)
+           and np.issubdtype(dtype, np.floating))
   if valid:
-    assert np.isfinite(float(objective.critic(real, fake, state=objective.init())))
+    critic = lambda r, f: objective.critic(r, f, state=objective.init())  # noqa: E731
+    eager, jitted = critic(real, fake), jax.jit(critic)(real, fake)
+    # The same value in both modes (NaN equals NaN here); fusion under jit may round differently.
+    np.testing.assert_allclose(eager, jitted, rtol=10 * np.finfo(dtype).eps)
+    assert np.isnan(float(eager)) if nan else np.isfinite(float(eager))
     return
   with pytest.raises(CLEAR) as info:
     objective.critic(real, fake, state=objective.init())
@@ -49,19 +59,39 @@ def test_objectives_accept_only_matching_nonempty_float_vectors(name, real_shape
 @SETTINGS
 @given(name=st.sampled_from(jg.penalties.available()), real_shape=SHAPES, fake_shape=SHAPES, dtype=DTYPES,
        nan=st.booleans())
+@example(name="wgan_gp", real_shape=(3, 2), fake_shape=(3, 2), dtype=np.float32, nan=True)
+@example(name="r1", real_shape=(2, 2, 1), fake_shape=(2, 2, 1), dtype=np.float32, nan=True)  # r1 ignores `fake`
+@example(name="r2", real_shape=(), fake_shape=(1, 0), dtype=np.float32, nan=False)  # r2 ignores `real`
 def test_penalties_accept_only_matching_nonempty_float_batches(name, real_shape, fake_shape, dtype, nan):
   penalty = jg.penalties.get(name)
   real, fake = array(real_shape, dtype), array(fake_shape, dtype, nan)
   critic_fn = lambda x: jnp.sum(x.reshape(x.shape[0], -1) ** 2, axis=1)  # noqa: E731
-  uses_fake = name not in ("r1", "dragan")
-  fake_ok = (not uses_fake) or (fake_shape == real_shape and not nan)
-  valid = len(real_shape) >= 2 and real_shape[0] > 0 and np.issubdtype(dtype, np.floating) and fake_ok
+  uses_real, uses_fake = name != "r2", name not in ("r1", "dragan")
+  is_batch = lambda shape: len(shape) >= 2 and shape[0] > 0  # noqa: E731
+  valid = (np.issubdtype(dtype, np.floating) and (is_batch(real_shape) or not uses_real)
+           and (is_batch(fake_shape) or not uses_fake) and (real_shape == fake_shape or not (uses_real and uses_fake)))
   if valid:
-    assert np.isfinite(float(penalty(critic_fn, real, fake, jax.random.key(0))))
+    call = lambda r, f: penalty(critic_fn, r, f, jax.random.key(0))  # noqa: E731
+    eager, jitted = call(real, fake), jax.jit(call)(real, fake)
+    np.testing.assert_allclose(eager, jitted, rtol=10 * np.finfo(dtype).eps)  # NaN equals NaN here
+    assert np.isnan(float(eager)) if (nan and uses_fake) else np.isfinite(float(eager))
     return
   with pytest.raises(CLEAR) as info:
     penalty(critic_fn, real, fake, jax.random.key(0))
   assert any(word in str(info.value) for word in ("`real`", "`fake`", "`points`", "`x`"))
+
+
+def test_nan_scores_give_nan_eagerly_and_under_jit():
+  # The argument checks read no values, so eager and jit agree: NaN in, NaN out, no error in either mode.
+  real, fake = jnp.array([jnp.nan, 1.0]), jnp.array([0.0, 1.0])
+  eager = jg.losses.hinge_critic(real, fake)
+  jitted = jax.jit(jg.losses.hinge_critic)(real, fake)
+  assert np.isnan(float(eager)) and np.isnan(float(jitted))
+  points = jnp.array([[jnp.nan, 0.0], [1.0, 2.0]])
+  critic_fn = lambda x: jnp.tanh(x).sum(axis=1)  # noqa: E731
+  eager = jg.penalties.r1(critic_fn, points)
+  jitted = jax.jit(lambda x: jg.penalties.r1(critic_fn, x))(points)
+  assert np.isnan(float(eager)) and np.isnan(float(jitted))
 
 
 @SETTINGS

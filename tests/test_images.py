@@ -1,4 +1,4 @@
-"""Image data: the offline dataset, the resumable prefetching iterator, and TFDS loading on mock data."""
+"""Image data: the offline dataset, array sources, the resumable prefetching iterator, and TFDS loading on mock data."""
 
 import sys
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import jaxgan as jg
-
+from jaxgan._src.data import images as images_lib
 
 
 def indexed_source(n=40):
@@ -73,6 +73,62 @@ def test_image_batches_surface_reader_errors():
     next(jg.data.image_batches(source, jax.random.key(0), batch_size=2))
   with pytest.raises(ValueError, match="batch_size"):
     next(jg.data.image_batches(indexed_source(), jax.random.key(0), batch_size=0))
+
+
+def test_array_images_round_trip_through_the_iterator():
+  images = np.linspace(-1.0, 1.0, 10 * 2 * 2 * 1, dtype=np.float32).reshape(10, 2, 2, 1)
+  source = jg.data.array_images(images, np.arange(10), name="mine", num_classes=10)
+  assert (source.name, len(source), source.image_shape, source.num_classes) == ("mine", 10, (2, 2, 1), 10)
+  got, labels = source.get(np.array([3, 7]))
+  np.testing.assert_array_equal(got, images[[3, 7]])
+  np.testing.assert_array_equal(labels, [3, 7])
+  batch = np.asarray(next(jg.data.image_batches(source, jax.random.key(0), batch_size=10)))
+  np.testing.assert_array_equal(np.sort(batch.ravel()), images.ravel())  # one epoch: every value once
+
+
+@pytest.mark.parametrize("chunk", [4096, 3], ids=["one_chunk", "chunks_of_3"])
+def test_array_images_refuse_non_finite_values_naming_the_dataset_and_count(chunk, monkeypatch):
+  monkeypatch.setattr(images_lib, "_CHECK_CHUNK", chunk)  # the host-side scan reads in chunks: every chunk counts
+  images = np.zeros((10, 2, 2, 1), np.float32)
+  images[3, 0, 0, 0] = np.nan
+  images[3, 1, 1, 0] = np.inf
+  images[9, 0, 1, 0] = -np.inf  # in the last, partial chunk of 3
+  with pytest.raises(ValueError, match=r"`images` of dataset 'mine' contains 3 non-finite value\(s\) \(NaN or inf\)"
+                                       r" out of 40, in 2 of 10 examples \(first at index 3\)"):
+    jg.data.array_images(images, name="mine")
+  images64 = np.zeros((4, 2, 2, 1), np.float64)
+  images64[1, 0, 0, 0] = np.nan  # the check runs before the float32 cast
+  with pytest.raises(ValueError, match=r"'arrays' contains 1 non-finite value\(s\)"):
+    jg.data.array_images(images64)
+
+
+def test_array_images_refuse_bad_dtype_shape_range_and_labels():
+  ok = np.zeros((4, 2, 2, 1), np.float32)
+  with pytest.raises(TypeError, match=r"`images`.*x / 127.5 - 1"):
+    jg.data.array_images(ok.astype(np.uint8))
+  with pytest.raises(ValueError, match=r"`images`.*\(n, H, W, C\)"):
+    jg.data.array_images(ok[0])
+  with pytest.raises(ValueError, match=r"`images`.*\(n, H, W, C\)"):
+    jg.data.array_images(ok[:0])
+  with pytest.raises(ValueError, match=r"must lie in \[-1, 1\], got values in \[0, 255\]"):
+    jg.data.array_images(ok + np.arange(4, dtype=np.float32)[:, None, None, None] * 85.0)
+  with pytest.raises(ValueError, match=r"`labels`.*shape \(4,\)"):
+    jg.data.array_images(ok, np.arange(3))
+  with pytest.raises(TypeError, match="`labels`"):
+    jg.data.array_images(ok, np.zeros(4, np.float32))
+
+
+def test_tfds_float_split_with_nan_is_refused_when_loaded(monkeypatch):
+  tfds = pytest.importorskip("tensorflow_datasets")
+  monkeypatch.setattr(images_lib, "_CHECK_CHUNK", 4)  # records read in chunks of 4: the NaN is in the second
+  records = [{"image": np.zeros((32, 32, 3), np.float32), "label": i % 10} for i in range(6)]
+  records[4]["image"][5, 5, 1] = np.nan
+  monkeypatch.setattr(tfds, "data_source", lambda name, split, data_dir: records)
+  with pytest.raises(ValueError, match=r"TFDS dataset 'cifar10' \(split 'test'\) contains 1 non-finite value\(s\)"
+                                       r" \(NaN or inf\) out of 18432, in 1 of 6 examples \(first at index 4\)"):
+    jg.data.tfds_images("cifar10", split="test")
+  records[4]["image"][5, 5, 1] = 0.0
+  assert len(jg.data.tfds_images("cifar10", split="test")) == 6  # a finite float split loads
 
 
 @pytest.mark.parametrize("name,shape", [("mnist", (32, 32, 1)), ("fashion_mnist", (32, 32, 1)),

@@ -1,4 +1,6 @@
-"""Objectives against independent float64 NumPy formulas and known optima."""
+"""Objectives against independent float64 NumPy formulas and known optima, eagerly and under `jax.jit`."""
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -7,6 +9,14 @@ import pytest
 from scipy import integrate, stats
 
 import jaxgan as jg
+
+def eager(fn):
+  return fn
+
+
+# Each numeric test runs the library both ways: the argument checks read shapes and dtypes only,
+# never values, so a loss must give the same numbers op by op and compiled.
+VARIANTS = pytest.mark.parametrize("variant", [jax.jit, eager], ids=["jit", "eager"])
 
 RNG = np.random.default_rng(0)
 REAL = RNG.normal(0.5, 1.5, size=64)
@@ -56,16 +66,20 @@ REFERENCE = [
 ]
 
 
+@VARIANTS
 @pytest.mark.parametrize("name,hyper,critic_ref,generator_ref", REFERENCE, ids=lambda v: v if isinstance(v, str) else "")
-def test_registry_losses_match_reference(name, hyper, critic_ref, generator_ref):
+def test_registry_losses_match_reference(name, hyper, critic_ref, generator_ref, variant):
   obj = jg.losses.get(name, **hyper)
+  state = obj.init()  # began's k_0 = 0, magan's initial margin: what the references assume
   real, fake = (np.abs(REAL), np.abs(FAKE)) if obj.scores == "energies" else (REAL, FAKE)
-  critic = jax.jit(lambda r, f: obj.critic(r, f))(jnp.asarray(real, jnp.float32), jnp.asarray(fake, jnp.float32))
-  generator = jax.jit(lambda f, r: obj.generator(f, r))(jnp.asarray(fake, jnp.float32), jnp.asarray(real, jnp.float32))
+  critic = variant(lambda r, f: obj.critic(r, f, state=state))(jnp.asarray(real, jnp.float32),
+                                                               jnp.asarray(fake, jnp.float32))
+  generator = variant(lambda f, r: obj.generator(f, r, state=state))(jnp.asarray(fake, jnp.float32),
+                                                                     jnp.asarray(real, jnp.float32))
   np.testing.assert_allclose(critic, critic_ref(real, fake), rtol=2e-5, atol=1e-6)
   np.testing.assert_allclose(generator, generator_ref(fake, real), rtol=2e-5, atol=1e-6)
-  grads = jax.grad(lambda r, f: obj.critic(r, f) + obj.generator(f, r), argnums=(0, 1))(
-      jnp.asarray(real, jnp.float32), jnp.asarray(fake, jnp.float32))
+  grads = variant(jax.grad(lambda r, f: obj.critic(r, f, state=state) + obj.generator(f, r, state=state),
+                           argnums=(0, 1)))(jnp.asarray(real, jnp.float32), jnp.asarray(fake, jnp.float32))
   assert all(np.all(np.isfinite(g)) for g in grads)
 
 
@@ -74,11 +88,13 @@ def test_every_objective_has_a_reference_or_f_gan_test():
   assert covered == set(jg.losses.available())
 
 
-def test_minimax_is_stable_for_extreme_logits():
+@VARIANTS
+def test_minimax_is_stable_for_extreme_logits(variant):
   obj = jg.losses.get("non_saturating")
+  critic, generator = variant(obj.critic), variant(obj.generator)
   big = jnp.array([80.0, -80.0])
-  assert np.isfinite(obj.critic(big, -big)) and np.isfinite(obj.generator(-big))
-  np.testing.assert_allclose(obj.critic(jnp.array([80.0]), jnp.array([-80.0])), 0.0, atol=1e-6)
+  assert np.isfinite(critic(big, -big)) and np.isfinite(generator(-big))
+  np.testing.assert_allclose(critic(jnp.array([80.0]), jnp.array([-80.0])), 0.0, atol=1e-6)
 
 
 # --- f-GAN -------------------------------------------------------------------
@@ -114,110 +130,126 @@ MU_Q = 0.5
 X_Q = stats.norm.ppf(_U, MU_Q, 1.0)
 
 
+@functools.cache
 def true_divergence(name):
   f = F_TABLE[name]["f"]
   integrand = lambda x: stats.norm.pdf(x, MU_Q, 1) * f(stats.norm.pdf(x, 0, 1) / stats.norm.pdf(x, MU_Q, 1))
   return integrate.quad(integrand, -12, 13, limit=400)[0]
 
 
+@VARIANTS
 @pytest.mark.parametrize("name", sorted(F_TABLE))
-def test_f_gan_matches_table_2(name):
+def test_f_gan_matches_table_2(name, variant):
   row = F_TABLE[name]
   v = np.linspace(-2.0, 2.0, 41) if name != "total_variation" else np.linspace(-3, 3, 41)
-  bound = jg.losses.f_gan_bound(jnp.asarray(v, jnp.float32), jnp.asarray(v[::-1], jnp.float32), divergence=name)
+  bound = variant(lambda p, q: jg.losses.f_gan_bound(p, q, divergence=name))(
+      jnp.asarray(v, jnp.float32), jnp.asarray(v[::-1], jnp.float32))
   expected = np.mean(row["g"](v)) - np.mean(row["fstar"](row["g"](v[::-1])))
   np.testing.assert_allclose(bound, expected, rtol=1e-5, atol=1e-5)
 
 
+@VARIANTS
 @pytest.mark.parametrize("name", sorted(F_TABLE))
-def test_f_gan_bound_below_divergence_and_tight_at_optimal_critic(name):
+def test_f_gan_bound_below_divergence_and_tight_at_optimal_critic(name, variant):
   row = F_TABLE[name]
   div = true_divergence(name)
   ratio = lambda x: stats.norm.pdf(x, 0, 1) / stats.norm.pdf(x, MU_Q, 1)
   optimal = lambda x: row["ginv"](row["fprime"](ratio(x)))
-  best = float(jg.losses.f_gan_bound(
-      jnp.asarray(optimal(X_P), jnp.float32), jnp.asarray(optimal(X_Q), jnp.float32), divergence=name))
+  f_gan_bound = variant(lambda p, q: jg.losses.f_gan_bound(p, q, divergence=name))
+  best = float(f_gan_bound(jnp.asarray(optimal(X_P), jnp.float32), jnp.asarray(optimal(X_Q), jnp.float32)))
   assert best == pytest.approx(div, abs=3e-3 + 3e-3 * abs(div))
   for a, b in [(0.3, 0.1), (-0.8, 0.4), (-0.2, -0.3), (0.0, 0.5)]:
-    bound = float(jg.losses.f_gan_bound(
-        jnp.asarray(a * X_P + b, jnp.float32), jnp.asarray(a * X_Q + b, jnp.float32), divergence=name))
+    bound = float(f_gan_bound(jnp.asarray(a * X_P + b, jnp.float32), jnp.asarray(a * X_Q + b, jnp.float32)))
     assert bound <= div + 1e-3, (a, b, bound, div)
-  critic_loss = jg.losses.get(f"f_gan_{name}").critic(jnp.asarray(optimal(X_P), jnp.float32),
-                                                      jnp.asarray(optimal(X_Q), jnp.float32))
+  critic_loss = variant(jg.losses.get(f"f_gan_{name}").critic)(jnp.asarray(optimal(X_P), jnp.float32),
+                                                               jnp.asarray(optimal(X_Q), jnp.float32))
   np.testing.assert_allclose(critic_loss, -best, rtol=1e-6)
 
 
-def test_minimax_optimal_critic_is_log_density_ratio():
+@VARIANTS
+def test_minimax_optimal_critic_is_log_density_ratio(variant):
   # log p/q for N(0,1) vs N(0.5,1) is 0.125 - 0.5 x; at the optimum L_D = log 4 - 2 JSD(P, Q).
   critic = lambda x, a=-0.5, b=0.125: a * x + b
-  loss = lambda a, b: float(jg.losses.minimax_critic(jnp.asarray(critic(X_P, a, b), jnp.float32),
-                                                     jnp.asarray(critic(X_Q, a, b), jnp.float32)))
+  minimax_critic = variant(jg.losses.minimax_critic)
+  loss = lambda a, b: float(minimax_critic(jnp.asarray(critic(X_P, a, b), jnp.float32),
+                                           jnp.asarray(critic(X_Q, a, b), jnp.float32)))
   optimum = loss(-0.5, 0.125)
   jsd = 0.5 * (true_divergence("jensen_shannon"))
   assert optimum == pytest.approx(np.log(4) - 2 * jsd, abs=1e-3)
   for da, db in [(0.1, 0), (-0.1, 0), (0, 0.1), (0, -0.1), (0.2, -0.2)]:
     assert loss(-0.5 + da, 0.125 + db) > optimum
   # And the gradient of the loss in the critic's outputs vanishes in expectation there.
-  g = jax.grad(lambda a, b: jg.losses.minimax_critic(a * jnp.asarray(X_P, jnp.float32) + b,
-                                                     a * jnp.asarray(X_Q, jnp.float32) + b), argnums=(0, 1))(-0.5, 0.125)
+  g = variant(jax.grad(lambda a, b: jg.losses.minimax_critic(a * jnp.asarray(X_P, jnp.float32) + b,
+                                                             a * jnp.asarray(X_Q, jnp.float32) + b),
+                       argnums=(0, 1)))(-0.5, 0.125)
   np.testing.assert_allclose(g, 0.0, atol=1e-3)
 
 
-def test_f_gan_saturating_generator_is_minus_conjugate_term():
+@VARIANTS
+def test_f_gan_saturating_generator_is_minus_conjugate_term(variant):
   v = jnp.linspace(-1.0, 1.0, 9)
-  np.testing.assert_allclose(jg.losses.f_gan_generator(v, divergence="kl", saturating=True),
-                             -np.mean(np.exp(np.asarray(v) - 1)), rtol=1e-6)
-  np.testing.assert_allclose(jg.losses.f_gan_generator(v, divergence="kl"), -np.mean(np.asarray(v)), atol=1e-7)
+  saturating = variant(lambda v: jg.losses.f_gan_generator(v, divergence="kl", saturating=True))
+  np.testing.assert_allclose(saturating(v), -np.mean(np.exp(np.asarray(v) - 1)), rtol=1e-6)
+  np.testing.assert_allclose(variant(lambda v: jg.losses.f_gan_generator(v, divergence="kl"))(v),
+                             -np.mean(np.asarray(v)), atol=1e-7)
 
 
 # --- energy-based -------------------------------------------------------------
 
-def test_pulling_away_term_matches_double_loop():
-  emb = RNG.normal(size=(6, 4))
+@VARIANTS
+def test_pulling_away_term_matches_double_loop(variant):
+  emb = np.random.default_rng(1).normal(size=(6, 4))
   expected = np.mean([(emb[i] @ emb[j] / np.linalg.norm(emb[i]) / np.linalg.norm(emb[j])) ** 2
                       for i in range(6) for j in range(6) if i != j])
-  np.testing.assert_allclose(jg.losses.pulling_away_term(jnp.asarray(emb, jnp.float32)), expected, rtol=1e-5)
+  np.testing.assert_allclose(variant(jg.losses.pulling_away_term)(jnp.asarray(emb, jnp.float32)), expected, rtol=1e-5)
   obj = jg.losses.get("ebgan", margin=1.0, pulling_away_weight=0.1)
   fake = jnp.ones(6)
-  np.testing.assert_allclose(obj.generator(fake, embeddings=jnp.asarray(emb, jnp.float32)), 1.0 + 0.1 * expected, rtol=1e-5)
+  generator = variant(lambda f, e: obj.generator(f, embeddings=e))
+  np.testing.assert_allclose(generator(fake, jnp.asarray(emb, jnp.float32)), 1.0 + 0.1 * expected, rtol=1e-5)
   with pytest.raises(ValueError, match="embeddings"):
     obj.generator(fake)
 
 
-def test_began_update_closed_form_and_clipping():
+@VARIANTS
+def test_began_update_closed_form_and_clipping(variant):
   real, fake = jnp.array([1.0, 3.0]), jnp.array([0.5, 0.5])  # means 2.0 and 0.5
-  upd = jg.losses.began_update(0.2, real, fake, gamma=0.5, lambda_k=0.1)
+  upd = variant(lambda k, r, f: jg.losses.began_update(k, r, f, gamma=0.5, lambda_k=0.1))(0.2, real, fake)
   np.testing.assert_allclose(upd.k, 0.2 + 0.1 * (0.5 * 2.0 - 0.5))
   np.testing.assert_allclose(upd.convergence, 2.0 + abs(0.5 * 2.0 - 0.5))
-  assert float(jg.losses.began_update(0.99, real, fake, lambda_k=1.0).k) == 1.0
-  assert float(jg.losses.began_update(0.01, fake, real * 10, lambda_k=1.0).k) == 0.0
+  began_update = variant(lambda k, r, f: jg.losses.began_update(k, r, f, lambda_k=1.0))
+  assert float(began_update(0.99, real, fake).k) == 1.0
+  assert float(began_update(0.01, fake, real * 10).k) == 0.0
   obj = jg.losses.get("began", gamma=0.5, lambda_k=0.1)
   state = obj.init()
-  state, metrics = obj.update(state, real, fake)
-  np.testing.assert_allclose(obj.critic(real, fake, state=state), 2.0 - float(state) * 0.5, rtol=1e-6)
+  state, metrics = variant(obj.update)(state, real, fake)
+  critic = variant(lambda r, f, s: obj.critic(r, f, state=s))
+  np.testing.assert_allclose(critic(real, fake, state), 2.0 - float(state) * 0.5, rtol=1e-6)
   assert set(metrics) == {"k", "convergence"}
 
 
-def test_magan_margin_shrinks_only_at_epoch_end_when_conditions_hold():
+@VARIANTS
+def test_magan_margin_shrinks_only_at_epoch_end_when_conditions_hold(variant):
   obj = jg.losses.get("magan", margin=5.0, epoch_steps=2)
+  update = variant(obj.update)
   s = obj.init()
   low, high = jnp.full(4, 1.0), jnp.full(4, 3.0)
-  s, _ = obj.update(s, low, high)
+  s, _ = update(s, low, high)
   assert float(s.margin) == 5.0  # mid-epoch
-  s, m = obj.update(s, low, high)
+  s, m = update(s, low, high)
   assert float(s.margin) == 1.0 and float(m["margin"]) == 1.0  # first epoch: previous fake sum is +inf
-  s, _ = obj.update(s, 0.5 * low, 0.1 * low)
-  s, _ = obj.update(s, 0.5 * low, 0.1 * low)
+  s, _ = update(s, 0.5 * low, 0.1 * low)
+  s, _ = update(s, 0.5 * low, 0.1 * low)
   assert float(s.margin) == 0.5  # 4 < previous fake sum 24
-  s, _ = obj.update(s, 0.4 * low, low)
-  s, _ = obj.update(s, 0.4 * low, low)
+  s, _ = update(s, 0.4 * low, low)
+  s, _ = update(s, 0.4 * low, low)
   assert float(s.margin) == 0.5  # real sum 3.2 >= previous fake sum 0.8: kept
-  np.testing.assert_allclose(obj.critic(low, low, state=s), 1.0 + 0.0, rtol=1e-6)
+  np.testing.assert_allclose(variant(lambda r, f, s: obj.critic(r, f, state=s))(low, low, s), 1.0 + 0.0, rtol=1e-6)
 
 
-def test_energy_generator_subtracts_entropy_surrogate():
+@VARIANTS
+def test_energy_generator_subtracts_entropy_surrogate(variant):
   obj = jg.losses.get("energy")
-  np.testing.assert_allclose(obj.generator(jnp.array([1.0, 3.0]), entropy=0.5), 1.5)
+  np.testing.assert_allclose(variant(lambda f, h: obj.generator(f, entropy=h))(jnp.array([1.0, 3.0]), 0.5), 1.5)
 
 
 # --- errors -------------------------------------------------------------------
@@ -232,16 +264,19 @@ def test_unknown_hyperparameter():
     jg.losses.get("wgan", margin=1.0)
 
 
+@VARIANTS
 @pytest.mark.parametrize("real,fake,error,match", [
     (jnp.zeros(4), jnp.zeros(5), ValueError, "same shape"),
     (jnp.zeros((4, 1)), jnp.zeros((4, 1)), ValueError, "Squeeze"),
     (jnp.zeros(4, jnp.int32), jnp.zeros(4, jnp.int32), TypeError, "floating dtype"),
     (jnp.zeros(0), jnp.zeros(0), ValueError, "empty"),
 ])
-def test_bad_scores(real, fake, error, match):
+def test_bad_scores(real, fake, error, match, variant):
+  # The checks read shapes and dtypes at trace time, so jit raises the same errors.
   for name in jg.losses.available():
+    obj = jg.losses.get(name)
     with pytest.raises(error, match=match):
-      jg.losses.get(name).critic(real, fake)
+      variant(lambda r, f: obj.critic(r, f, state=obj.init()))(real, fake)
 
 
 def test_bad_hyperparameters():

@@ -1,5 +1,9 @@
-"""Penalties: closed forms, method equivalence, float64 finite differences, degenerate points."""
+"""Penalties: closed forms, method equivalence, float64 finite differences, degenerate points.
 
+The numeric reference tests run the library both eagerly and under `jax.jit` (`variant`).
+"""
+
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -11,6 +15,20 @@ import jaxgan as jg
 
 KEY = jax.random.key(0)
 BATCH, DIM = 8, 3
+
+
+def eager(fn):
+  return fn
+
+
+# The argument checks read shapes and dtypes only, so every penalty must give the same numbers
+# op by op and compiled.
+VARIANTS = pytest.mark.parametrize("variant", [jax.jit, eager], ids=["jit", "eager"])
+
+
+def apply(variant, fn, critic_fn, *arrays, **hyper):
+  """`fn(critic_fn, *arrays, **hyper)` through `variant`: the critic and hyperparameters closed over, arrays traced."""
+  return variant(lambda *a: fn(critic_fn, *a, **hyper))(*arrays)
 
 
 class TinyCritic(nn.Module):
@@ -48,30 +66,32 @@ def test_registry_lists_all_penalties():
   assert PENALTIES == ["dragan", "r1", "r2", "wgan_div", "wgan_gp", "wgan_lp", "zero_centered_gp"]
 
 
-def assert_methods_agree(name, method, rtol, atol):
+def assert_methods_agree(name, method, rtol, atol, variant=jax.jit):
   critic, params, real, fake = make_problem(shape=(BATCH, 2, 3))
 
   def loss(p, m):
     return call(name, lambda x: critic.apply(p, x), real, fake, KEY, m)
 
-  ref_value, ref_grad = jax.jit(jax.value_and_grad(loss), static_argnums=1)(params, "vmap")
-  value, grad = jax.jit(jax.value_and_grad(loss), static_argnums=1)(params, method)
+  ref_value, ref_grad = variant(jax.value_and_grad(lambda p: loss(p, "vmap")))(params)
+  value, grad = variant(jax.value_and_grad(lambda p: loss(p, method)))(params)
   np.testing.assert_allclose(value, ref_value, rtol=rtol)
   flat_ref, flat = jax.flatten_util.ravel_pytree(ref_grad)[0], jax.flatten_util.ravel_pytree(grad)[0]
   assert float(jnp.linalg.norm(flat_ref)) > 1e-3
   assert float(jnp.linalg.norm(flat - flat_ref) / jnp.linalg.norm(flat_ref)) < rtol
   # The points' gradient too (penalties that flow into a generator through `fake`).
+  # (Eager in both variants: compiling these second-order gradients would double the test's cost.)
   gx_ref = jax.grad(lambda f: call(name, lambda x: critic.apply(params, x), real, f, KEY, "vmap"))(fake)
   gx = jax.grad(lambda f: call(name, lambda x: critic.apply(params, x), real, f, KEY, method))(fake)
   np.testing.assert_allclose(gx, gx_ref, rtol=rtol, atol=atol(gx_ref))
 
 
+@VARIANTS
 @pytest.mark.parametrize("name", PENALTIES)
 @pytest.mark.parametrize("method", ["batch_sum", "forward_over_reverse"])
-def test_methods_agree_on_value_and_parameter_gradient(name, method):
+def test_methods_agree_on_value_and_parameter_gradient(name, method, variant):
   # The same maths: equal to float32 rounding when products run in full float32.
   with jax.default_matmul_precision("highest"):
-    assert_methods_agree(name, method, rtol=1e-4, atol=lambda ref: 1e-6)
+    assert_methods_agree(name, method, rtol=1e-4, atol=lambda ref: 1e-6, variant=variant)
 
 
 @pytest.mark.parametrize("name", ["wgan_gp", "r1"])
@@ -101,39 +121,46 @@ def linear_critic(w):
   return lambda x: x.reshape(x.shape[0], -1) @ w
 
 
-def test_closed_forms_for_linear_critic():
+@VARIANTS
+def test_closed_forms_for_linear_critic(variant):
   w = jnp.array([3.0, 4.0])  # ||w|| = 5 everywhere
   real, fake = jnp.ones((4, 2)), jnp.zeros((4, 2))
   d = linear_critic(w)
-  np.testing.assert_allclose(jg.penalties.wgan_gp(d, real, fake, KEY, weight=10.0), 10 * 16.0)
-  np.testing.assert_allclose(jg.penalties.wgan_lp(d, real, fake, KEY, weight=2.0), 2 * 16.0)
-  np.testing.assert_allclose(jg.penalties.r1(d, real, gamma=4.0), 2.0 * 25.0)
-  np.testing.assert_allclose(jg.penalties.r2(d, fake, gamma=4.0), 2.0 * 25.0)
-  np.testing.assert_allclose(jg.penalties.zero_centered_gp(d, real, fake, KEY, weight=3.0), 75.0)
-  np.testing.assert_allclose(jg.penalties.dragan(d, real, KEY, weight=1.0), 16.0)
-  np.testing.assert_allclose(jg.penalties.wgan_div(d, real, fake, KEY, k=2.0, p=6.0), 2.0 * 5.0**6, rtol=1e-6)
-  np.testing.assert_allclose(jg.penalties.wgan_div(d, real, fake, KEY, points="real_and_fake", k=2.0, p=2.0), 50.0)
+  p = jg.penalties
+  np.testing.assert_allclose(apply(variant, p.wgan_gp, d, real, fake, KEY, weight=10.0), 10 * 16.0)
+  np.testing.assert_allclose(apply(variant, p.wgan_lp, d, real, fake, KEY, weight=2.0), 2 * 16.0)
+  np.testing.assert_allclose(apply(variant, p.r1, d, real, gamma=4.0), 2.0 * 25.0)
+  np.testing.assert_allclose(apply(variant, p.r2, d, fake, gamma=4.0), 2.0 * 25.0)
+  np.testing.assert_allclose(apply(variant, p.zero_centered_gp, d, real, fake, KEY, weight=3.0), 75.0)
+  np.testing.assert_allclose(apply(variant, p.dragan, d, real, KEY, weight=1.0), 16.0)
+  np.testing.assert_allclose(apply(variant, p.wgan_div, d, real, fake, KEY, k=2.0, p=6.0), 2.0 * 5.0**6, rtol=1e-6)
+  np.testing.assert_allclose(
+      apply(variant, p.wgan_div, d, real, fake, KEY, points="real_and_fake", k=2.0, p=2.0), 50.0)
   # one-sided: a 0.5-Lipschitz critic is not penalised by LP but is by GP.
   half = linear_critic(jnp.array([0.3, 0.4]))
-  assert float(jg.penalties.wgan_lp(half, real, fake, KEY)) == 0.0
-  np.testing.assert_allclose(jg.penalties.wgan_gp(half, real, fake, KEY, weight=1.0), 0.25)
+  assert float(apply(variant, p.wgan_lp, half, real, fake, KEY)) == 0.0
+  np.testing.assert_allclose(apply(variant, p.wgan_gp, half, real, fake, KEY, weight=1.0), 0.25)
 
 
-def test_norms_are_per_sample_not_batch_wide():
+@VARIANTS
+def test_norms_are_per_sample_not_batch_wide(variant):
   # D(x) = ||x||^2 / 2 has gradient x: per-sample norms differ, a batch-wide norm would not match.
   x = jnp.array([[0.0, 0.0], [3.0, 4.0], [0.6, 0.8], [0.0, 2.0]])
   d = lambda x: 0.5 * jnp.sum(x**2, axis=-1)
   norms = np.array([0.0, 5.0, 1.0, 2.0])
   for method in jg.penalties.METHODS:
-    value = jg.penalties.wgan_gp(d, x, x, KEY, weight=1.0, method=method)  # real == fake: points are x
+    # real == fake: points are x
+    value = apply(variant, jg.penalties.wgan_gp, d, x, x, KEY, weight=1.0, method=method)
     np.testing.assert_allclose(value, np.mean((norms - 1) ** 2), rtol=1e-6)
     assert not np.isclose(float(value), (np.linalg.norm(x) - 1) ** 2)
-    np.testing.assert_allclose(jg.penalties.r1(d, x, gamma=2.0, method=method), np.mean(norms**2), rtol=1e-6)
+    np.testing.assert_allclose(apply(variant, jg.penalties.r1, d, x, gamma=2.0, method=method), np.mean(norms**2),
+                               rtol=1e-6)
 
 
-def test_interpolation_coefficient_is_per_sample():
+@VARIANTS
+def test_interpolation_coefficient_is_per_sample(variant):
   real, fake = jnp.ones((64, 2)), jnp.zeros((64, 2))
-  points = jg.penalties.interpolate(real, fake, KEY)
+  points = variant(jg.penalties.interpolate)(real, fake, KEY)
   np.testing.assert_allclose(points[:, 0], points[:, 1])  # one eps per sample, shared over features
   assert float(jnp.std(points[:, 0])) > 0.1  # eps varies across samples
   assert float(points.min()) >= 0.0 and float(points.max()) <= 1.0
@@ -155,15 +182,36 @@ def test_degenerate_points_give_finite_values_and_gradients(name, method):
     assert all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grad)), (name, method)
 
 
-def test_vmap_method_handles_cross_sample_coupling():
-  # A critic that centres the batch couples samples: only "vmap" gives per-sample gradients of D(x_i) alone.
-  w = jnp.array([1.0, 2.0])
-  coupled = lambda x: (x - x.mean(0)) @ w
-  x = jax.random.normal(KEY, (4, 2))
-  np.testing.assert_allclose(jg.penalties.input_gradients(coupled, x, method="vmap"), 0.0, atol=1e-6)
-  np.testing.assert_allclose(jg.penalties.input_gradients(coupled, x, method="batch_sum"), 0.0, atol=1e-6)
-  plain = lambda x: x @ w
-  np.testing.assert_allclose(jg.penalties.input_gradients(plain, x, method="vmap"), jnp.tile(w, (4, 1)))
+@VARIANTS
+def test_vmap_method_handles_cross_sample_coupling(variant):
+  # A nonlinear critic whose scores couple the batch: D(x)_i = tanh(x_i . w) * mean_j(x_j . v).
+  # "vmap" differentiates the critic applied to each sample alone (a batch of one), so row i is
+  #   d/dx [tanh(x . w) (x . v)] at x_i = sech^2(a_i) (x_i . v) w + tanh(a_i) v,   a_i = x_i . w,
+  # and no other sample enters it. "batch_sum" differentiates sum_j D(x)_j, which mixes samples:
+  #   row i = sech^2(a_i) mean_j(x_j . v) w + mean_j tanh(a_j) v.
+  # Neither is the in-batch derivative d D(x)_i / d x_i with the other samples held fixed.
+  w, v = np.array([0.7, -1.3, 0.4]), np.array([1.1, 0.5, -0.8])
+  coupled = lambda x: jnp.tanh(x @ w) * jnp.mean(x @ v)  # noqa: E731
+  with jax.enable_x64(True):
+    x = np.asarray(jax.random.normal(KEY, (6, 3), jnp.float64))
+    a, b = x @ w, x @ v
+    sech2 = 1.0 - np.tanh(a) ** 2
+    per_sample = sech2[:, None] * b[:, None] * w + np.tanh(a)[:, None] * v
+    summed = sech2[:, None] * b.mean() * w + np.tanh(a).mean() * v
+    grads = {m: np.asarray(variant(lambda x, m=m: jg.penalties.input_gradients(coupled, x, method=m))(x))
+             for m in jg.penalties.METHODS}
+    moved = x.copy()
+    moved[1:] = 3.0 * x[1:] + 1.0  # every sample but the first moves
+    vmap_moved = np.asarray(variant(lambda x: jg.penalties.input_gradients(coupled, x, method="vmap"))(moved))
+  np.testing.assert_allclose(grads["vmap"], per_sample, rtol=1e-12, atol=1e-12)
+  np.testing.assert_allclose(vmap_moved[0], per_sample[0], rtol=1e-12, atol=1e-12)  # row 0 ignores the others
+  for method in ("batch_sum", "forward_over_reverse"):  # both take grad(D(x).sum()): right only without coupling
+    np.testing.assert_allclose(grads[method], summed, rtol=1e-12, atol=1e-12)
+    assert np.min(np.linalg.norm(grads[method] - per_sample, axis=1)) > 0.1  # wrong for every sample
+  plain = lambda x: x @ jnp.array([1.0, 2.0])  # noqa: E731
+  x2 = jax.random.normal(KEY, (4, 2))
+  np.testing.assert_allclose(variant(lambda x: jg.penalties.input_gradients(plain, x, method="vmap"))(x2),
+                             jnp.tile(jnp.array([1.0, 2.0]), (4, 1)))
 
 
 # --- errors -------------------------------------------------------------------
@@ -240,8 +288,7 @@ def test_weight_clipping_transform_matches_params_map():
   updates, _ = tx.update(grads, tx.init(params), params)
   new = optax.apply_updates(params, updates)
   expected = jg.penalties.clip_weights(jax.tree.map(lambda p, g: p - 0.1 * g, params, grads), 0.01)
-  chex_close = jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-7), new, expected)
-  del chex_close
+  chex.assert_trees_all_close(new, expected, rtol=1e-7, atol=1e-7)
   assert all(float(jnp.max(jnp.abs(leaf))) <= 0.01 + 1e-7 for leaf in jax.tree.leaves(new))
   with pytest.raises(ValueError, match="params"):
     tx.update(grads, tx.init(params))

@@ -5,6 +5,12 @@ Every dataset is an :class:`ImageSource`: `len(source)` examples, and
 :func:`image_batches` turns a source into an infinite iterator of shuffled,
 repeated, device-resident (optionally mesh-sharded) batches whose batch `s`
 depends only on `(rng_key, s)`, so a resumed run sees the same data.
+
+Non-finite values are refused where data enters, once, on the host:
+:func:`array_images` checks the user's arrays when it builds the source and
+:func:`tfds_images` checks a split stored as floats when it loads it (uint8
+images cannot hold NaN or inf). The batch iterator and the losses do not read
+values again.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ class ImageSource(NamedTuple):
     image_shape: `(H, W, C)` of the images `get` returns.
     num_classes: number of classes (modes) or None.
     get: `indices (n,) -> (images (n, H, W, C) float32 in [-1, 1], labels (n,) int32)`.
+
+  Build one from in-memory arrays with :func:`array_images`, which checks the
+  values once; a source assembled by hand is trusted as it is (no per-batch
+  check runs).
   """
 
   name: str
@@ -85,6 +95,93 @@ def render_shapes(labels: np.ndarray, rng: np.random.Generator, *, image_size: i
       images[rows] = _shape_mask(label, x[rows], y[rows])
   images = images.reshape(n, image_size, supersample, image_size, supersample).mean(axis=(2, 4))
   return (images * 2.0 - 1.0)[..., None].astype(np.float32)
+
+
+_CHECK_CHUNK = 4096  # examples per host-side chunk when scanning for non-finite values
+
+
+def _nonfinite_counts(images: np.ndarray) -> np.ndarray:
+  """Non-finite values per example, shape `(n,)`, counted on the host in chunks (bounded memory)."""
+  counts = np.zeros(images.shape[0], np.int64)
+  for start in range(0, images.shape[0], _CHECK_CHUNK):
+    chunk = images[start:start + _CHECK_CHUNK]
+    counts[start:start + _CHECK_CHUNK] = (~np.isfinite(chunk)).reshape(chunk.shape[0], -1).sum(axis=1)
+  return counts
+
+
+def _record_nonfinite_counts(source) -> np.ndarray:
+  """Non-finite values per record of a random-access TFDS source, read once in chunks."""
+  n = len(source)
+  chunks = (range(start, min(start + _CHECK_CHUNK, n)) for start in range(0, n, _CHECK_CHUNK))
+  return np.concatenate([_nonfinite_counts(np.stack([np.asarray(source[i]["image"]) for i in rows]))
+                         for rows in chunks])
+
+
+def _refuse_nonfinite(counts: np.ndarray, what: str, num_values: int) -> None:
+  """Raises a ValueError naming `what` and the count of non-finite values, if there are any."""
+  total = int(counts.sum())
+  if total:
+    bad = np.flatnonzero(counts)
+    raise ValueError(
+        f"{what} contains {total} non-finite value(s) (NaN or inf) out of {num_values}, in"
+        f" {bad.size} of {counts.size} examples (first at index {int(bad[0])}). Drop or repair"
+        " those examples before training on them."
+    )
+
+
+def array_images(images, labels=None, *, name: str = "arrays", num_classes: int | None = None) -> ImageSource:
+  """An :class:`ImageSource` over in-memory arrays, checked once for non-finite and out-of-range values.
+
+  The check runs here, once, in NumPy on the host; batches drawn later by
+  :func:`image_batches` are not checked again.
+
+  Args:
+    images: floating array of shape `(n, H, W, C)`, `n >= 1`, values in
+      [-1, 1] (scale uint8 images with `x / 127.5 - 1` first).
+    labels: optional integer labels of shape `(n,)`; `-1` for every example
+      when omitted.
+    name: the dataset's name, used in messages.
+    num_classes: number of classes, or None.
+
+  Returns:
+    An :class:`ImageSource` whose `get` returns float32 images and int32 labels.
+
+  Raises:
+    TypeError: `images` is not floating or `labels` not integer.
+    ValueError: a wrong shape, NaN or inf values (the message gives their
+      count and the first bad example), or values outside [-1, 1].
+  """
+  images = np.asarray(images)
+  if not np.issubdtype(images.dtype, np.floating):
+    raise TypeError(
+        f"`images` of dataset {name!r} must be floating in [-1, 1], got dtype {images.dtype}"
+        " (scale uint8 images with x / 127.5 - 1)."
+    )
+  if images.ndim != 4 or images.shape[0] == 0:
+    raise ValueError(f"`images` of dataset {name!r} must have shape (n, H, W, C) with n >= 1, got {images.shape}.")
+  _refuse_nonfinite(_nonfinite_counts(images), f"`images` of dataset {name!r}", images.size)
+  low, high = float(images.min()), float(images.max())
+  if low < -1.0 or high > 1.0:
+    raise ValueError(
+        f"`images` of dataset {name!r} must lie in [-1, 1], got values in [{low:g}, {high:g}]"
+        " (scale uint8 images with x / 127.5 - 1)."
+    )
+  images = images.astype(np.float32)
+  if labels is None:
+    labels = np.full(images.shape[0], -1, np.int32)
+  labels = np.asarray(labels)
+  if not np.issubdtype(labels.dtype, np.integer):
+    raise TypeError(f"`labels` of dataset {name!r} must be integers, got dtype {labels.dtype}.")
+  if labels.shape != images.shape[:1]:
+    raise ValueError(
+        f"`labels` of dataset {name!r} must have shape ({images.shape[0]},) to match `images`, got {labels.shape}."
+    )
+  labels = labels.astype(np.int32)
+
+  def get(indices):
+    return images[indices], labels[indices]
+
+  return ImageSource(name, images.shape[0], images.shape[1:], num_classes, get)
 
 
 def offline_shapes(num_examples: int = 10_000, *, image_size: int = 32, seed: int = 0,
@@ -146,9 +243,14 @@ def tfds_images(name: str, *, split: str = "train", data_dir: str | None = None,
   with `tfds.data_source(name, download=True)` or `tfds build` on a machine
   with network access.
 
+  The supported datasets store uint8 images, which cannot hold NaN or inf; a
+  split stored as floats is scanned once here, on the host, and refused if
+  any value is non-finite.
+
   Raises:
     ImportError: tensorflow-datasets is not installed (`pip install 'jaxgan[tfds]'`).
-    ValueError: unknown dataset name.
+    ValueError: unknown dataset name, or a float split with NaN or inf values
+      (the message gives their count and the first bad example).
   """
   validation.check_choice(name, "name", tuple(TFDS_DATASETS))
   try:
@@ -161,6 +263,9 @@ def tfds_images(name: str, *, split: str = "train", data_dir: str | None = None,
   source = tfds.data_source(name, split=split, data_dir=data_dir)
   size = image_size or TFDS_DATASETS[name]
   first = np.asarray(source[0]["image"])
+  if not np.issubdtype(first.dtype, np.integer):  # uint8 images cannot hold NaN or inf
+    _refuse_nonfinite(_record_nonfinite_counts(source), f"TFDS dataset {name!r} (split {split!r})",
+                      len(source) * first.size)
   shape = (size, size, first.shape[-1])
   num_classes = 10 if name != "celeb_a" else None
 

@@ -6,8 +6,13 @@ per-sample function `phi(g_i)` of `g_i = grad_x D(x_i)`. Three methods give
 the same value and the same gradient with respect to whatever the critic
 closes over (its parameters) and the points:
 
-* `"vmap"`: `jax.vmap(jax.grad(D_single))`; correct for every critic,
-  including ones with cross-sample coupling (batch norm, minibatch std).
+* `"vmap"`: `jax.vmap(jax.grad(D_single))`: the gradient of the critic run
+  on each sample as a batch of one. For critics without cross-sample coupling
+  this is the per-sample gradient; for coupled critics it is the gradient of
+  the batch-of-one critic, not the derivative of D(x)_i in x_i with the
+  other samples held fixed (no method computes that), and a batch-norm critic
+  in training mode has zero input gradient on a batch of one, so its penalty
+  is a constant: penalise critics without batch norm (layer norm or none).
 * `"batch_sum"`: `jax.grad(lambda x: D(x).sum())`; the same numbers when
   sample i's score depends on sample i alone, and one backward pass instead
   of a batched one. The caller's parameter gradient is reverse-over-reverse.
@@ -19,9 +24,9 @@ closes over (its parameters) and the points:
   (no reverse pass through a reverse pass). Same assumption as `batch_sum`.
 
 The default, `"forward_over_reverse"`, was the fastest in
-`benchmarks/penalty_cost.py` (see `benchmarks/RESULTS.md`); use `"vmap"` for
-critics with cross-sample coupling (batch norm), where the other two methods
-would mix samples.
+`benchmarks/penalty_cost.py` (see `benchmarks/RESULTS.md`). With
+cross-sample coupling the three methods differ (`batch_sum` and
+`forward_over_reverse` mix samples; tests/test_penalties.py shows both).
 
 References:
   Gulrajani et al., Improved Training of Wasserstein GANs, 2017 (per-sample
@@ -65,8 +70,9 @@ def input_gradients(critic_fn: CriticFn, x: jax.Array, *, method: str = DEFAULT_
   Args:
     critic_fn: `(batch, *features) -> (batch,)` scores.
     x: points, shape `(batch, *features)`.
-    method: `"vmap"` (any critic) or `"batch_sum"`/`"forward_over_reverse"`
-      (critics without cross-sample coupling; both compute `grad(D(x).sum())`).
+    method: `"vmap"` (each sample as a batch of one) or
+      `"batch_sum"`/`"forward_over_reverse"` (both compute `grad(D(x).sum())`);
+      all agree for critics without cross-sample coupling.
 
   Returns:
     Array of the same shape as `x`.
