@@ -140,7 +140,7 @@ def evaluate(source: jg.data.ImageSource, samples: np.ndarray, config: dict) -> 
 
 
 def batches(source, rng_key, config: dict, start: int, sharding):
-  return jg.data.image_batches(source, rng_key, batch_size=config["batch_size"], num_microbatches=config["n_critic"],
+  return jg.data.image_batches(source, rng_key, batch_size=config["batch_size"], n_critic=config["n_critic"],
                                start_step=start, sharding=sharding)
 
 

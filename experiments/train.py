@@ -218,7 +218,7 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
     batches = images.batches(parts["dataset"], parts["data_key"], config, start, sharding)
   else:
     batches = jg.data.batches(parts["dataset"], parts["data_key"], batch_size=config["batch_size"],
-                              num_microbatches=config["n_critic"], start_step=start, sharding=sharding)
+                              n_critic=config["n_critic"], start_step=start, sharding=sharding)
   stop = {"requested": False}
   previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
   try:

@@ -129,9 +129,9 @@ def test_unknown_names_list_the_options(name):
 @SETTINGS
 @given(batch_size=st.integers(-3, 0), microbatches=st.integers(-2, 2))
 def test_data_batches_need_positive_sizes(batch_size, microbatches):
-  with pytest.raises(ValueError, match="batch_size|num_microbatches"):
+  with pytest.raises(ValueError, match="batch_size|n_critic"):
     next(jg.data.batches(jg.data.get("ring8"), jax.random.key(0), batch_size=batch_size,
-                         num_microbatches=microbatches))
+                         n_critic=microbatches))
 
 
 @SETTINGS
@@ -144,12 +144,12 @@ def test_run_chains_rejects_leaves_with_different_chain_axes(chains, dims):
 
 
 @SETTINGS
-@given(num_critic=st.integers(1, 3), shape=SHAPES)
-def test_train_step_rejects_batches_of_the_wrong_shape(num_critic, shape):
+@given(n_critic=st.integers(1, 3), shape=SHAPES)
+def test_train_step_rejects_batches_of_the_wrong_shape(n_critic, shape):
   from tests.test_train import setup
 
-  if len(shape) >= 2 and shape[0] == num_critic:
+  if len(shape) >= 2 and shape[0] == n_critic:
     return
-  state, step, _ = setup(n_critic=num_critic)
+  state, step, _ = setup(n_critic=n_critic)
   with pytest.raises(ValueError, match="batch"):
     step(state, jnp.ones(shape, jnp.float32))

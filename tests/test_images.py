@@ -45,13 +45,13 @@ def test_stacked_shapes_channels_are_independent_shapes_with_combined_labels():
 
 def test_image_batches_cover_each_epoch_once_and_resume_exactly():
   source = indexed_source(40)
-  it = jg.data.image_batches(source, jax.random.key(0), batch_size=5, num_microbatches=2)
+  it = jg.data.image_batches(source, jax.random.key(0), batch_size=5, n_critic=2)
   batches = [np.asarray(next(it)) for _ in range(8)]  # 80 examples = 2 epochs
   assert batches[0].shape == (2, 5, 2, 2, 1)
   ids = np.concatenate([b[:, :, 0, 0, 0].ravel() for b in batches])
   assert sorted(ids[:40]) == list(range(40)) and sorted(ids[40:]) == list(range(40))
   assert list(ids[:40]) != list(ids[40:])  # reshuffled every epoch
-  resumed = jg.data.image_batches(source, jax.random.key(0), batch_size=5, num_microbatches=2, start_step=5)
+  resumed = jg.data.image_batches(source, jax.random.key(0), batch_size=5, n_critic=2, start_step=5)
   for expected in batches[5:]:
     np.testing.assert_array_equal(np.asarray(next(resumed)), expected)
 

@@ -34,7 +34,7 @@ def setup(**kwargs):
 
 
 def data(n_critic=2, batch=16, steps=4, seed=1):
-  it = jg.data.batches(jg.data.get("ring8"), jax.random.key(seed), batch_size=batch, num_microbatches=n_critic)
+  it = jg.data.batches(jg.data.get("ring8"), jax.random.key(seed), batch_size=batch, n_critic=n_critic)
   return [next(it) for _ in range(steps)]
 
 
@@ -167,7 +167,7 @@ def test_nnx_generator_and_critic_train_the_ring_of_8():
                      generator_optimizer=optax.adam(schedule, b1=0.5), critic_optimizer=optax.adam(schedule, b1=0.5),
                      ema_decay=0.99)
   state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
-  batches = jg.data.batches(dataset, jax.random.key(1), batch_size=128, num_microbatches=1)
+  batches = jg.data.batches(dataset, jax.random.key(1), batch_size=128, n_critic=1)
   for _ in range(3000):
     state, _ = gan.step(state, next(batches))
   jg.train.check_health(state)

@@ -287,26 +287,26 @@ def image_batches(
     rng_key: jax.Array,
     *,
     batch_size: int,
-    num_microbatches: int = 1,
+    n_critic: int = 1,
     start_step: int = 0,
     sharding: jax.sharding.Sharding | None = None,
     prefetch: int = 2,
 ) -> Iterator[jax.Array]:
-  """Infinite iterator of image batches `(num_microbatches, batch_size, H, W, C)` on device.
+  """Infinite iterator of image batches `(n_critic, batch_size, H, W, C)` on device.
 
   Examples are drawn without replacement from a fresh permutation each epoch
   (`fold_in(rng_key, epoch)`), and batch `s` is the stream's slice
-  `[s * n, (s + 1) * n)` with `n = num_microbatches * batch_size`, so starting
+  `[s * n, (s + 1) * n)` with `n = n_critic * batch_size`, so starting
   at `start_step` resumes exactly. A background thread reads, decodes and
   transfers the next `prefetch` batches (with `sharding`, directly into
   their shards).
   """
   batch_size = validation.check_positive_int(batch_size, "batch_size")
-  num_microbatches = validation.check_positive_int(num_microbatches, "num_microbatches")
+  n_critic = validation.check_positive_int(n_critic, "n_critic")
   prefetch = validation.check_positive_int(prefetch, "prefetch")
   if isinstance(start_step, bool) or not isinstance(start_step, int) or start_step < 0:
     raise ValueError(f"`start_step` must be an integer >= 0, got {start_step!r}.")
-  n, per_step = len(source), batch_size * num_microbatches
+  n, per_step = len(source), batch_size * n_critic
   if n < 1:
     raise ValueError(f"`source` {source.name!r} is empty.")
 
@@ -318,7 +318,7 @@ def image_batches(
       rows = epochs == epoch
       indices[rows] = _epoch_permutation(rng_key, int(epoch), n)[positions[rows] % n]
     images, _ = source.get(indices)
-    return images.reshape(num_microbatches, batch_size, *images.shape[1:])
+    return images.reshape(n_critic, batch_size, *images.shape[1:])
 
   buffer: queue.Queue = queue.Queue(maxsize=prefetch)
   stop = threading.Event()

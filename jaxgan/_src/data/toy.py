@@ -102,11 +102,11 @@ def batches(
     rng_key: jax.Array,
     *,
     batch_size: int,
-    num_microbatches: int = 1,
+    n_critic: int = 1,
     start_step: int = 0,
     sharding: jax.sharding.Sharding | None = None,
 ) -> Iterator[jax.Array]:
-  """Infinite iterator of device-ready batches, shape `(num_microbatches, batch_size, 2)`.
+  """Infinite iterator of device-ready batches, shape `(n_critic, batch_size, 2)`.
 
   Batch `s` depends only on `(rng_key, s)`, so resuming at `start_step` yields
   exactly the batches an uninterrupted run would have seen. With `sharding`
@@ -121,17 +121,17 @@ def batches(
     distribution: a :class:`ToyDistribution`.
     rng_key: data key.
     batch_size: samples per microbatch.
-    num_microbatches: leading axis (one microbatch per critic update).
+    n_critic: leading axis (one microbatch per critic update).
     start_step: index of the first batch.
     sharding: optional output sharding.
 
   Yields:
-    float32 arrays of shape `(num_microbatches, batch_size, 2)`.
+    float32 arrays of shape `(n_critic, batch_size, 2)`.
   """
   batch_size = validation.check_positive_int(batch_size, "batch_size")
-  num_microbatches = validation.check_positive_int(num_microbatches, "num_microbatches")
+  n_critic = validation.check_positive_int(n_critic, "n_critic")
   make = jax.jit(
-      lambda key: distribution.sample(key, num_microbatches * batch_size).reshape(num_microbatches, batch_size, 2),
+      lambda key: distribution.sample(key, n_critic * batch_size).reshape(n_critic, batch_size, 2),
       out_shardings=sharding,
   )
   step = start_step
