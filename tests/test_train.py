@@ -176,6 +176,28 @@ def test_nnx_generator_and_critic_train_the_ring_of_8():
   assert coverage["high_quality"] > 0.3, coverage
 
 
+class NNXBatchNormGenerator(nnx.Module):
+  def __init__(self, *, rngs):
+    self.hidden, self.norm, self.out = nnx.Linear(LATENT, 16, rngs=rngs), nnx.BatchNorm(16, rngs=rngs), nnx.Linear(
+        16, 2, rngs=rngs)
+
+  def __call__(self, z):
+    return self.out(nnx.relu(self.norm(self.hidden(z))))
+
+
+def test_nnx_batch_statistics_are_the_players_model_state_and_move_with_the_generator_update():
+  gan = jg.train.GAN(generator=NNXBatchNormGenerator(rngs=nnx.Rngs(0)), critic=jg.models.MLPCritic(hidden=(8,)),
+                     objective="non_saturating", latent_dim=LATENT)
+  state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+  stats = nnx.filter_state(state.generator.model_state, nnx.BatchStat)
+  assert jax.tree.leaves(stats) and all(not isinstance(p, nnx.BatchStat) for p in jax.tree.leaves(state.generator.params))
+  before = copy(stats)
+  state, _ = gan.step(state, data(n_critic=1, steps=1)[0])
+  after = nnx.filter_state(state.generator.model_state, nnx.BatchStat)
+  moved = [float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after))]
+  assert max(moved) > 1e-4  # running mean/var updated by the generator update's forward pass
+
+
 def test_plain_function_players_take_the_documented_sgd_step():
   # G(z) = z W + b, D(x) = x v; WGAN with SGD: grad_v of the critic loss is mean(fake) - mean(real).
   generator = jg.train.Player(lambda key, z: ({"w": jnp.eye(2), "b": jnp.zeros(2)}, {}),

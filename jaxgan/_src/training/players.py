@@ -64,6 +64,9 @@ def _nnx_player(module: nnx.Module) -> Player:
     return jax.tree.map(jnp.array, params), jax.tree.map(jnp.array, model_state)
 
   def apply(params, model_state, x):
+    # Rebuilt at the caller's trace level: a state closed over from an outer trace (a `lax.scan` body's
+    # closure) cannot be mutated (flax TraceContextError), which batch statistics are.
+    params, model_state = jax.tree.map(lambda v: v, (params, model_state))
     model = nnx.merge(graphdef, params, model_state)
     output = model(x)
     return output, nnx.split(model, nnx.Param, ...)[2]
