@@ -1,11 +1,15 @@
 """Barker, i-SIR and Ex2MCMC against known moments of Gaussian, banana-shaped and bimodal targets."""
 
+import functools
+
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import jaxgan as jg
+from tests.test_samplers import assert_states_close, float64, mala_draws, numpy_mala_step
 
 KEY = jax.random.key(0)
 CHAINS = 512
@@ -46,6 +50,131 @@ def test_barker_matches_target_moments(target):
   assert 0.3 < result.diagnostics["mean_acceptance"] < 0.5
 
 
+def banana_energy_and_grad(x):
+  """NumPy float64 banana energy and its gradient."""
+  x = np.asarray(x, np.float64)
+  r = x[1] - B * (x[0] ** 2 - A**2)
+  return 0.5 * x[0] ** 2 / A**2 + 0.5 * r**2, np.array([x[0] / A**2 - 2.0 * B * x[0] * r, r])
+
+
+@functools.partial(jax.jit, static_argnames=("num_particles", "scale", "shape"))
+def isir_draws(rng_keys, num_particles, scale, shape):
+  """Fresh particles `(len(rng_keys), num_particles - 1, *shape)` and picking keys of i-SIR steps with these keys."""
+
+  def draws(key):
+    draw_key, pick_key = jax.random.split(key)
+    return scale * jax.random.normal(jax.random.split(draw_key, 1)[0], (num_particles - 1, *shape)), pick_key
+
+  return jax.vmap(draws)(rng_keys)
+
+
+@functools.partial(jax.jit, static_argnames="shape")
+def barker_draws(rng_keys, shape):
+  """Barker: (proposal, accept) keys; the proposal key split into magnitude and sign keys per leaf."""
+
+  def draws(key):
+    proposal_key, accept_key = jax.random.split(key)
+    magnitude_key, sign_key = jax.random.split(proposal_key, 2)
+    return (jax.random.normal(magnitude_key, shape), jax.random.uniform(sign_key, shape),
+            jax.random.uniform(accept_key))
+
+  return jax.vmap(draws)(rng_keys)
+
+
+pick_particles = jax.jit(jax.vmap(jax.random.categorical))
+
+
+def numpy_isir_steps(positions, fresh, pick_keys, scale, energy_and_grad):
+  """i-SIR steps in float64 from given fresh particles; `jax.random.categorical` picks from the reference weights.
+
+  Returns a list of ((position, energy, grad), probability of leaving, moved), one per position.
+  """
+  particles = np.concatenate([positions[:, None], fresh], axis=1)
+  log_target = np.array([[-energy_and_grad(p)[0] for p in chain] for chain in particles])
+  log_weights = log_target + 0.5 * np.sum((particles / scale) ** 2, axis=-1)  # pi(z) / N(z; 0, scale^2 I)
+  indices = np.asarray(pick_particles(pick_keys, jnp.asarray(log_weights, jnp.float32)))
+  weights = np.exp(log_weights - log_weights.max(axis=1, keepdims=True))
+  steps = []
+  for chain, index, w in zip(particles, indices, weights):
+    steps.append(((chain[index], *energy_and_grad(chain[index])), 1.0 - w[0] / w.sum(), index > 0))
+  return steps
+
+
+def menu_starts(cases):
+  return np.random.default_rng(1).normal(size=(cases, 2)) * np.array([1.0, 1.5])
+
+
+class MenuKernelStepTest(chex.TestCase):
+  """Barker, i-SIR and Ex2MCMC steps equal NumPy steps from the same noise, with and without jit."""
+
+  cases = 32
+
+  def run_step(self, kernel, positions, keys):
+    init = jax.vmap(kernel.init)(jnp.asarray(positions, jnp.float32))
+    return self.variant(jax.vmap(kernel.step))(keys, init)
+
+  def assert_matches(self, state, info, expected):
+    states, rates, accepted = zip(*expected)
+    assert 0 < sum(accepted) < len(accepted), accepted  # both branches of the move are checked
+    assert_states_close(state, states)
+    np.testing.assert_allclose(info.acceptance_rate, rates, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(info.is_accepted, accepted)
+    assert np.all(np.asarray(info.is_finite))
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_barker_step_equals_a_numpy_barker_step(self):
+    eps = 1.0
+    positions, keys = menu_starts(self.cases), jax.random.split(KEY, self.cases)
+    state, info = self.run_step(jg.samplers.barker(banana_energy, eps), positions, keys)
+    expected = []
+    for x, xi, sign_u, accept_u in zip(positions, *float64(*barker_draws(keys, (2,)))):
+      energy, grad = banana_energy_and_grad(x)
+      w = np.sqrt(eps) * xi
+      # Livingstone & Zanella 2022, Algorithm 1: keep w_i with probability 1 / (1 + exp(-w_i d_i log pi(x))).
+      y = x + np.where(sign_u < 1.0 / (1.0 + np.exp(w * grad)), w, -w)
+      y_energy, y_grad = banana_energy_and_grad(y)
+      # Eq. 8: pi(y) / pi(x) prod_i (1 + exp((x_i - y_i) d_i log pi(x))) / (1 + exp((y_i - x_i) d_i log pi(y))).
+      log_ratio = (energy - y_energy + np.sum(np.logaddexp(0.0, (x - y) * -grad))
+                   - np.sum(np.logaddexp(0.0, (y - x) * -y_grad)))
+      accepted = np.log(accept_u) < log_ratio
+      expected.append(((y, y_energy, y_grad) if accepted else (x, energy, grad), min(1.0, np.exp(log_ratio)),
+                       accepted))
+    self.assert_matches(state, info, expected)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_isir_step_equals_a_numpy_isir_step(self):
+    particles, scale = 8, 2.0
+    positions, keys = menu_starts(self.cases), jax.random.split(KEY, self.cases)
+    state, info = self.run_step(jg.samplers.isir(banana_energy, particles, proposal_scale=scale), positions, keys)
+    fresh, pick_keys = isir_draws(keys, particles, scale, (2,))
+    expected = numpy_isir_steps(positions, *float64(fresh), pick_keys, scale, banana_energy_and_grad)
+    self.assert_matches(state, info, expected)
+    np.testing.assert_array_equal(info.num_grads, [int(moved) for _, _, moved in expected])
+    np.testing.assert_array_equal(info.num_evals, particles - 1)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_ex2mcmc_step_equals_numpy_isir_then_mala_steps(self):
+    eps, particles, scale, mala_steps = 0.5, 8, 2.0, 2
+    positions, keys = menu_starts(self.cases), jax.random.split(KEY, self.cases)
+    kernel = jg.samplers.ex2mcmc(banana_energy, eps, particles, proposal_scale=scale, mala_steps=mala_steps)
+    state, info = self.run_step(kernel, positions, keys)
+    global_keys, local_keys = jnp.moveaxis(jax.vmap(jax.random.split)(keys), 1, 0)  # i-SIR, then MALA steps
+    fresh, pick_keys = isir_draws(global_keys, particles, scale, (2,))
+    noises, uniforms = mala_draws(jax.vmap(lambda key: jax.random.split(key, mala_steps))(local_keys), (2,))
+    moves_to = numpy_isir_steps(positions, *float64(fresh), pick_keys, scale, banana_energy_and_grad)
+    expected, moves = [], []
+    for ((x, *_), _, moved), chain_noise, chain_u in zip(moves_to, *float64(noises, uniforms)):
+      moves.append(moved)
+      for noise, u in zip(chain_noise, chain_u):
+        new, rate, accepted = numpy_mala_step(x, noise, u, eps, banana_energy_and_grad)
+        x = new[0]
+      expected.append((new, rate, accepted))  # Info: the last MALA step's
+    assert 0 < sum(moves) < len(moves), moves
+    self.assert_matches(state, info, expected)
+    np.testing.assert_array_equal(info.num_grads, np.array(moves) + mala_steps)
+    np.testing.assert_array_equal(info.num_evals, particles - 1)
+
+
 def test_barker_proposal_prefers_the_downhill_direction():
   energy = lambda z: 5.0 * z[0]  # noqa: E731 - gradient +5: downhill is negative
   kernel = jg.samplers.barker(energy, step_size=0.5)
@@ -60,13 +189,18 @@ def test_barker_proposal_prefers_the_downhill_direction():
 @pytest.mark.parametrize("target", ["correlated", "banana"])
 def test_ex2mcmc_matches_target_moments(target):
   energy = correlated_energy if target == "correlated" else banana_energy
-  kernel = jg.samplers.ex2mcmc(energy, step_size=0.1, num_particles=8, proposal_scale=2.0)
-  result = jg.samplers.run_chains(kernel, KEY, jnp.zeros((CHAINS, 2)), num_steps=200, thin=200, num_warmup=100)
+  particles, steps = 8, 200
+  kernel = jg.samplers.ex2mcmc(energy, step_size=0.1, num_particles=particles, proposal_scale=2.0)
+  result = jg.samplers.run_chains(kernel, KEY, jnp.zeros((CHAINS, 2)), num_steps=steps, thin=steps, num_warmup=100)
   samples = np.asarray(result.final_state.position)
   if target == "correlated":
     check_moments(samples, np.zeros(2), np.ones(2))
   else:
     check_moments(samples, BANANA_MEAN, BANANA_VAR)
+  # The runner adds up each step's cost (one step's counts, moved or not: MenuKernelStepTest): N - 1 energies per
+  # i-SIR move, one gradient per MALA step plus one per i-SIR move that left the current point.
+  assert result.diagnostics["evals_per_chain"] == steps * (particles - 1)
+  assert steps < result.diagnostics["grads_per_chain"] < 2 * steps
 
 
 def bimodal_energy(x):
@@ -105,6 +239,8 @@ def test_bad_menu_arguments():
     jg.samplers.isir(banana_energy, 4, proposal_scale=-1.0)
   with pytest.raises(ValueError, match="mala_steps"):
     jg.samplers.ex2mcmc(banana_energy, 0.1, 4, mala_steps=0)
+  with pytest.raises(ValueError, match="Metropolis kernel"):  # i-SIR has no step size to adapt
+    jg.samplers.run_chains(jg.samplers.isir(banana_energy, 4), KEY, jnp.zeros((4, 2)), 10, num_warmup=5)
 
 
 def test_platt_scaling_recovers_the_true_log_density_ratio():
@@ -254,16 +390,6 @@ def test_reported_gradient_counts_equal_counted_energy_calls(make):
   jax.effects_barrier()
   assert len(calls) == 1 + int(jnp.sum(infos.num_grads)) == 1 + steps  # init + one value_and_grad per step
   assert int(jnp.sum(infos.num_evals)) == 0
-
-
-def test_global_kernels_report_their_cost():
-  particles, steps, mala_steps = 8, 30, 2
-  kernel = jg.samplers.ex2mcmc(banana_energy, 0.1, particles, mala_steps=mala_steps)
-  result = jg.samplers.run_chains(kernel, KEY, jnp.zeros((64, 2)), steps, thin=steps)
-  assert result.diagnostics["evals_per_chain"] == steps * (particles - 1)
-  assert steps * mala_steps <= result.diagnostics["grads_per_chain"] <= steps * (mala_steps + 1)
-  _, info = jg.samplers.isir(banana_energy, particles).step(KEY, kernel.init(jnp.zeros(2)))
-  assert int(info.num_evals) == particles - 1 and int(info.num_grads) == int(info.is_accepted)
 
 
 def test_effective_lipschitz_of_a_linear_score_is_its_slope():

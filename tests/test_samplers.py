@@ -1,5 +1,8 @@
-"""Samplers against known Gaussian moments, ULA's known bias, NaN handling and exact gradient counts."""
+"""Samplers against known Gaussian moments, ULA's known bias and NaN handling; single steps against NumPy steps."""
 
+import functools
+
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -35,15 +38,122 @@ def test_mala_matches_gaussian_moments(cov, num_steps):
 
 
 def test_ula_shows_its_step_size_bias_and_mala_does_not():
+  # Every chain starts at z = 3, three standard deviations off the N(0, 1) target: a MALA that rejected every
+  # proposal would stay there, one that accepted every proposal would be ULA and show ULA's variance.
   energy = lambda z: 0.5 * jnp.sum(z**2)
-  eps, chains = 1.0, 2000
-  z0 = jax.random.normal(KEY, (chains, 1))
-  ula = jg.samplers.run_chains(jg.samplers.langevin(energy, eps), KEY, z0, num_steps=100)
-  mala = jg.samplers.run_chains(jg.samplers.mala(energy, eps), KEY, z0, num_steps=100)
-  ula_var = float(np.var(np.asarray(ula.final_state.position)))
-  mala_var = float(np.var(np.asarray(mala.final_state.position)))
-  assert ula_var == pytest.approx(1.0 / (1.0 - eps / 4.0), rel=0.1)  # 4/3: the known ULA bias
-  assert mala_var == pytest.approx(1.0, rel=0.1)
+  eps, chains, steps = 1.0, 4000, 100  # ULA contracts by 1 - eps/2 per step: 3 * 0.5^100 of the start is left
+  z0 = jnp.full((chains, 1), 3.0)
+  ula = jg.samplers.run_chains(jg.samplers.langevin(energy, eps), KEY, z0, num_steps=steps, thin=steps)
+  mala = jg.samplers.run_chains(jg.samplers.mala(energy, eps), KEY, z0, num_steps=steps, thin=steps)
+  ula_final = np.asarray(ula.final_state.position)[:, 0]
+  mala_final = np.asarray(mala.final_state.position)[:, 0]
+  # Independent chains: se(mean) = sqrt(var / chains), se(var) = var sqrt(2 / chains) for a Gaussian.
+  ula_target = 1.0 / (1.0 - eps / 4.0)  # 4/3: the known ULA bias
+  assert abs(ula_final.mean()) < 4.5 * np.sqrt(ula_target / chains), ula_final.mean()
+  assert abs(ula_final.var() - ula_target) < 4.5 * ula_target * np.sqrt(2.0 / chains), ula_final.var()
+  assert abs(mala_final.mean()) < 4.5 * np.sqrt(1.0 / chains), mala_final.mean()
+  assert abs(mala_final.var() - 1.0) < 4.5 * np.sqrt(2.0 / chains), mala_final.var()
+  assert 0.5 < mala.diagnostics["mean_acceptance"] < 0.99, mala.diagnostics["mean_acceptance"]
+
+
+# One kernel step against a NumPy step from the same noise, eager and under jit (chex variants). The noise is drawn
+# with the kernels' key schedule: MALA splits its key into (proposal, accept) and the proposal key once per leaf.
+PRECISION = np.array([[2.0, 0.6, 0.0], [0.6, 1.0, 0.3], [0.0, 0.3, 0.5]])
+CENTRE = np.array([0.5, -1.0, 2.0])
+
+
+def gaussian_energy_and_grad(z):
+  """NumPy float64 energy 0.5 (z - c)' P (z - c) and its gradient P (z - c)."""
+  d = np.asarray(z, np.float64) - CENTRE
+  return 0.5 * d @ PRECISION @ d, PRECISION @ d
+
+
+def jax_gaussian_energy(z):
+  d = z - jnp.asarray(CENTRE, jnp.float32)
+  return 0.5 * d @ jnp.asarray(PRECISION, jnp.float32) @ d
+
+
+@functools.partial(jax.jit, static_argnames="shape")
+def mala_draws(rng_keys, shape):
+  """The standard-normal proposal noises `(*keys.shape, *shape)` and accept uniforms of MALA steps with these keys."""
+
+  def draws(key):
+    proposal_key, accept_key = jax.random.split(key)
+    return jax.random.normal(jax.random.split(proposal_key, 1)[0], shape), jax.random.uniform(accept_key)
+
+  noise, uniform = jax.vmap(draws)(rng_keys.reshape(-1))
+  return noise.reshape(*rng_keys.shape, *shape), uniform.reshape(rng_keys.shape)
+
+
+@functools.partial(jax.jit, static_argnames="shape")
+def langevin_draws(rng_keys, shape):
+  """The standard-normal proposal noises of ULA steps: the whole key is the proposal key."""
+  return jax.vmap(lambda key: jax.random.normal(jax.random.split(key, 1)[0], shape))(rng_keys)
+
+
+def float64(*arrays):
+  return [np.asarray(a, np.float64) for a in arrays]
+
+
+def numpy_mala_step(position, noise, uniform, eps, energy_and_grad):
+  """One MALA step in float64: returns ((position, energy, grad), acceptance probability, accepted)."""
+  energy, grad = energy_and_grad(position)
+  proposal = position - 0.5 * eps * grad + np.sqrt(eps) * noise
+  proposal_energy, proposal_grad = energy_and_grad(proposal)
+  log_q_forward = -np.sum((proposal - position + 0.5 * eps * grad) ** 2) / (2 * eps)  # log q(proposal | position)
+  log_q_backward = -np.sum((position - proposal + 0.5 * eps * proposal_grad) ** 2) / (2 * eps)
+  log_ratio = energy - proposal_energy + log_q_backward - log_q_forward
+  accepted = np.log(uniform) < log_ratio
+  new = (proposal, proposal_energy, proposal_grad) if accepted else (position, energy, grad)
+  return new, min(1.0, np.exp(log_ratio)), accepted
+
+
+def assert_states_close(state, expected_states):
+  for name, got, want in zip(("position", "energy", "energy_grad"), state, zip(*expected_states)):
+    np.testing.assert_allclose(np.asarray(got), np.array(want), rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def start_positions(cases):
+  return CENTRE + 1.5 * np.random.default_rng(0).normal(size=(cases, 3))
+
+
+def init_states(kernel, positions):
+  return jax.vmap(kernel.init)(jnp.asarray(positions, jnp.float32))
+
+
+class KernelStepTest(chex.TestCase):
+  """A step's new state and Info equal a NumPy step from the same noise, with and without jit."""
+
+  cases = 32
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_mala_step_equals_a_numpy_mala_step(self):
+    eps = 0.8  # large enough that some of the 32 proposals are rejected
+    kernel = jg.samplers.mala(jax_gaussian_energy, eps)
+    positions, keys = start_positions(self.cases), jax.random.split(KEY, self.cases)
+    state, info = self.variant(jax.vmap(kernel.step))(keys, init_states(kernel, positions))
+    expected = [numpy_mala_step(z, noise, u, eps, gaussian_energy_and_grad)
+                for z, noise, u in zip(positions, *float64(*mala_draws(keys, (3,))))]
+    states, rates, accepted = zip(*expected)
+    assert 0 < sum(accepted) < self.cases, accepted  # both branches of the accept/reject are checked
+    assert_states_close(state, states)
+    np.testing.assert_allclose(info.acceptance_rate, rates, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(info.is_accepted, accepted)
+    assert np.all(np.asarray(info.is_finite)) and np.all(np.asarray(info.num_grads) == 1)
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_langevin_step_equals_a_numpy_langevin_step(self):
+    eps = 0.8
+    kernel = jg.samplers.langevin(jax_gaussian_energy, eps)
+    positions, keys = start_positions(self.cases), jax.random.split(KEY, self.cases)
+    state, info = self.variant(jax.vmap(kernel.step))(keys, init_states(kernel, positions))
+    expected = []
+    for z, noise in zip(positions, *float64(langevin_draws(keys, (3,)))):
+      proposal = z - 0.5 * eps * gaussian_energy_and_grad(z)[1] + np.sqrt(eps) * noise
+      expected.append((proposal, *gaussian_energy_and_grad(proposal)))
+    assert_states_close(state, expected)
+    np.testing.assert_array_equal(info.acceptance_rate, 1.0)
+    assert np.all(np.asarray(info.is_accepted)) and np.all(np.asarray(info.is_finite))
 
 
 def test_zero_energy_tiny_steps_always_accept():
@@ -59,26 +169,6 @@ def test_nan_energy_is_never_accepted():
   assert np.all(np.asarray(result.trace.position)[..., 0] <= 0.5)
   assert np.all(np.isfinite(np.asarray(result.trace.energy)))
   assert result.diagnostics["nonfinite_draws"] > 0
-
-
-def test_one_energy_evaluation_per_mala_step():
-  calls = []
-
-  def energy(z):
-    jax.debug.callback(lambda: calls.append(1))
-    return 0.5 * jnp.sum(z**2)
-
-  kernel = jg.samplers.mala(energy, 0.1)
-  state = kernel.init(jnp.zeros(2))
-  steps = 25
-
-  @jax.jit
-  def run(state):
-    return jax.lax.scan(lambda s, k: kernel.step(k, s), state, jax.random.split(KEY, steps))
-
-  jax.block_until_ready(run(state))
-  jax.effects_barrier()
-  assert len(calls) == 1 + steps  # init + one value_and_grad per step
 
 
 def test_kernels_work_on_pytree_positions():

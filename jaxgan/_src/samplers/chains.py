@@ -121,7 +121,9 @@ def run_chains(
   """Runs independent chains, jit-compiled: `vmap` over chains, `lax.scan` over steps.
 
   Args:
-    kernel: from :func:`langevin` or :func:`mala`.
+    kernel: a :class:`Kernel`: :func:`langevin`, :func:`mala`, :func:`barker`,
+      :func:`isir` or :func:`ex2mcmc`. Warm-up adaptation needs a Metropolis
+      kernel (`kernel.metropolis`: mala, barker, ex2mcmc).
     rng_key: PRNG key; chain `c` uses `split(rng_key, num_chains)[c]`.
     initial_positions: pytree whose leaves have a leading chain axis.
     num_steps: sampling steps after warm-up (a multiple of `thin`).
@@ -150,7 +152,8 @@ def run_chains(
   if isinstance(num_warmup, bool) or not isinstance(num_warmup, int) or num_warmup < 0:
     raise ValueError(f"`num_warmup` must be an integer >= 0, got {num_warmup!r}.")
   if num_warmup and not kernel.metropolis:
-    raise ValueError("Step-size adaptation needs a Metropolis kernel (mala); ULA has no acceptance rate.")
+    raise ValueError("Step-size adaptation needs a Metropolis kernel (mala, barker or ex2mcmc); langevin (ULA)"
+                     " and isir have no step-size-dependent acceptance rate to adapt.")
   validation.check_choice(adaptation, "adaptation", ADAPTATIONS)
   if not 0.0 < target_acceptance < 1.0:
     raise ValueError(f"`target_acceptance` must lie in (0, 1), got {target_acceptance}.")
@@ -185,7 +188,7 @@ def run_chains(
       {
           "mean_acceptance": float(jnp.mean(trace.acceptance_rate)),
           "ess": diagnostics.effective_sample_size(flat) if draws >= 4 else None,
-          "split_rhat": diagnostics.split_rhat(flat) if draws >= 4 and num_chains >= 1 else None,
+          "split_rhat": diagnostics.split_rhat(flat) if draws >= 4 else None,
           "nonfinite_draws": int(jnp.sum(~trace.is_finite)),
           # Sampling phase, per chain (warm-up costs num_warmup more steps of the same kernel).
           "grads_per_chain": float(jnp.mean(jnp.sum(trace.num_grads, axis=1))),
