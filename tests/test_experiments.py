@@ -107,7 +107,7 @@ def test_meg_sampler_experiment_quick_mode_writes_table_and_figure(tmp_path):
 
 @pytest.mark.slow
 def test_meg_latent_mcmc_raises_quality_without_losing_modes(tmp_path):
-  """The README's MEG table: MALA and Langevin beat N(0, I) on % high quality and keep all 25 modes."""
+  """The README's MEG table: MALA beats N(0, I) on % high quality; MALA and Langevin keep all 25 modes."""
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # one CPU device, as the README runs it
   subprocess.run([sys.executable, "-m", "experiments.meg_samplers", "--workdir", str(tmp_path), "--no-progress"],
                  check=True, env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), timeout=1200)
@@ -116,7 +116,9 @@ def test_meg_latent_mcmc_raises_quality_without_losing_modes(tmp_path):
   assert prior["modes_covered"] == 25
   for name in ("MALA", "Langevin"):
     assert results[name]["modes_covered"] == 25
-    assert results[name]["high_quality"] > prior["high_quality"] + 0.03
+  # Measured 2026-11-23: N(0, I) 72.3% HQ, MALA 84.3% (KL 0.023), ULA at a quarter of MALA's step 61.5% (KL 0.17).
+  assert results["MALA"]["high_quality"] > prior["high_quality"] + 0.03
+  assert results["MALA"]["kl_to_uniform"] < 0.1
   assert 0.4 < results["MALA"]["acceptance"] < 0.75
 
 
