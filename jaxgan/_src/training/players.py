@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from jaxgan._src.models.mlp import init_linen
+
 
 class Player(NamedTuple):
   """A generator or critic as pure functions.
@@ -43,9 +45,7 @@ class Player(NamedTuple):
 
 def _linen_player(module: nn.Module) -> Player:
   def init(rng_key, example):
-    variables = dict(module.init(rng_key, jnp.asarray(example)))
-    params = variables.pop("params", {})
-    return params, variables
+    return init_linen(module, rng_key, example)
 
   def apply(params, model_state, x):
     if not model_state:
