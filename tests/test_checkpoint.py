@@ -1,10 +1,11 @@
-"""Orbax checkpoints: round trip with typed keys, retention, config checks, missing and corrupt directories."""
+"""Orbax checkpoints: round trip with typed keys, retention, config checks, missing and corrupt directories, data state."""
 
 import os
 
 import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import jaxgan as jg
@@ -91,3 +92,28 @@ def test_structure_mismatch_is_a_clear_error(tmp_path):
       params=jax.tree.map(lambda x: jnp.zeros((3,) + x.shape, x.dtype), state.critic.params)))
   with pytest.raises(jg.checkpoint.CheckpointError, match="could not be restored"):
     jg.checkpoint.Checkpointer(tmp_path, save_every=1).restore(bigger)
+
+
+def test_data_state_is_saved_beside_the_state_and_resumes_the_batches(tmp_path):
+  state = trained_state()
+  images = jg.data.array_images(np.linspace(-1, 1, 12 * 4, dtype=np.float32).reshape(12, 2, 2, 1))
+  batches = jg.data.image_batches(images, jax.random.key(0), batch_size=5)
+  ckpt = jg.checkpoint.Checkpointer(tmp_path, save_every=1)
+  ckpt.save(1, state)  # no data state
+  next(batches)
+  ckpt.save(2, state, data_state=batches.get_state())
+  next(batches), next(batches)
+  ckpt.save(3, state, data_state=batches.get_state())
+  ckpt.close()
+  expected = [np.asarray(next(batches)) for _ in range(3)]
+  batches.close()
+  reopened = jg.checkpoint.Checkpointer(tmp_path, save_every=1)
+  assert reopened.restore_data_state(1) is None
+  assert reopened.restore_data_state(2) != reopened.restore_data_state()  # each step keeps its own
+  resumed = jg.data.image_batches(images, jax.random.key(0), batch_size=5)
+  resumed.set_state(reopened.restore_data_state())
+  for batch in expected:
+    np.testing.assert_array_equal(np.asarray(next(resumed)), batch)
+  resumed.close()
+  chex.assert_trees_all_equal(reopened.restore(state).replace(rng_key=None), state.replace(rng_key=None))
+  reopened.close()

@@ -1,6 +1,8 @@
-"""Image data: the offline dataset, array sources, the resumable prefetching iterator, and TFDS loading on mock data."""
+"""Image data: the offline dataset, array sources, the resumable grain iterator, and TFDS loading on mock data."""
 
+import json
 import sys
+import time
 
 import jax
 import numpy as np
@@ -73,6 +75,50 @@ def test_image_batches_surface_reader_errors():
     next(jg.data.image_batches(source, jax.random.key(0), batch_size=2))
   with pytest.raises(ValueError, match="batch_size"):
     next(jg.data.image_batches(indexed_source(), jax.random.key(0), batch_size=0))
+  for name in ("start_step", "worker_count"):
+    with pytest.raises(ValueError, match=name):
+      jg.data.image_batches(indexed_source(), jax.random.key(0), batch_size=2, **{name: -1})
+
+
+def test_image_batches_state_round_trips_through_json():
+  source = indexed_source(12)  # 5 examples a batch: batches straddle epochs
+  it = jg.data.image_batches(source, jax.random.key(1), batch_size=5)
+  for _ in range(3):
+    next(it)
+  state = json.loads(json.dumps(it.get_state()))
+  expected = [np.asarray(next(it)) for _ in range(4)]
+  it.close()
+  restored = jg.data.image_batches(source, jax.random.key(1), batch_size=5)
+  next(restored)  # a used iterator is moved, not only a fresh one
+  restored.set_state(state)
+  started = jg.data.image_batches(source, jax.random.key(1), batch_size=5, start_step=3)
+  for batch in expected:
+    np.testing.assert_array_equal(np.asarray(next(restored)), batch)
+    np.testing.assert_array_equal(np.asarray(next(started)), batch)
+  restored.close()
+  started.close()
+
+
+def test_image_batches_in_worker_processes_match_in_process_reading():
+  source = indexed_source(12)
+  kwargs = dict(batch_size=5, n_critic=2, start_step=1, worker_count=2)
+  local = jg.data.image_batches(source, jax.random.key(2), **{**kwargs, "worker_count": 0})
+  expected = [np.asarray(next(local)) for _ in range(7)]  # more batches than workers x buffers
+  local.close()
+  start = time.perf_counter()
+  workers = jg.data.image_batches(source, jax.random.key(2), **kwargs)
+  try:
+    for batch in expected[:3]:
+      np.testing.assert_array_equal(np.asarray(next(workers)), batch)
+    state = json.loads(json.dumps(workers.get_state()))
+    for batch in expected[3:]:
+      np.testing.assert_array_equal(np.asarray(next(workers)), batch)
+    workers.set_state(state)  # the workers' positions go back: the same batches again
+    for batch in expected[3:]:
+      np.testing.assert_array_equal(np.asarray(next(workers)), batch)
+  finally:
+    workers.close()
+  assert time.perf_counter() - start < 20  # two spawned readers start in a few seconds
 
 
 def test_array_images_round_trip_through_the_iterator():

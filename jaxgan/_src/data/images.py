@@ -1,10 +1,11 @@
-"""Image datasets: an offline procedural dataset, TFDS sources, and a resumable device-prefetching batch iterator.
+"""Image datasets: an offline procedural dataset, TFDS sources, and a resumable grain batch iterator.
 
 Every dataset is an :class:`ImageSource`: `len(source)` examples, and
 `source.get(indices) -> (images (n, H, W, C) float32 in [-1, 1], labels (n,))`.
-:func:`image_batches` turns a source into an infinite iterator of shuffled,
-repeated, device-resident (optionally mesh-sharded) batches whose batch `s`
-depends only on `(rng_key, s)`, so a resumed run sees the same data.
+:func:`image_batches` turns a source into a grain pipeline: an infinite
+iterator of shuffled, repeated, device-resident (optionally mesh-sharded)
+batches whose batch `s` depends only on `(rng_key, s)`, so a resumed run sees
+the same data, and whose state saves beside a checkpoint.
 
 Non-finite values are refused where data enters, once, on the host:
 :func:`array_images` checks the user's arrays when it builds the source and
@@ -15,10 +16,10 @@ values again.
 
 from __future__ import annotations
 
-import queue
-import threading
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, NamedTuple
 
+from absl import flags
+import grain
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -278,8 +279,28 @@ def tfds_images(name: str, *, split: str = "train", data_dir: str | None = None,
   return ImageSource(name, len(source), shape, num_classes, get)
 
 
-def _epoch_permutation(rng_key, epoch: int, n: int) -> np.ndarray:
-  return np.asarray(jax.random.permutation(jax.random.fold_in(rng_key, epoch), n))
+def _grain_seed(rng_key: jax.Array) -> int:
+  """grain's shuffle seed (an int below 2**32), drawn deterministically from `rng_key`."""
+  return int(jax.random.bits(rng_key, dtype=jnp.uint32))
+
+
+def _allow_workers_outside_absl() -> None:
+  """Lets grain 0.2.18 start worker processes in a program that never parsed absl flags.
+
+  With JAX imported, grain reads its `grain_enable_multiprocess_worker_profiling`
+  flag when workers start, which raises `UnparsedFlagAccessError` unless flags
+  were parsed (google/grain#1355, fixed upstream by google/grain#1362). Marking
+  that one flag as given keeps its default (off); programs run by `absl.app`
+  have parsed flags and are left alone.
+  """
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS["grain_enable_multiprocess_worker_profiling"].present = True
+
+
+def _worker_jax_on_cpu(worker_index: int, worker_count: int) -> None:
+  """Keeps JAX in a worker process (TFDS resizing) off the accelerator, which belongs to the training process."""
+  del worker_index, worker_count
+  jax.config.update("jax_platforms", "cpu")
 
 
 def image_batches(
@@ -291,61 +312,61 @@ def image_batches(
     start_step: int = 0,
     sharding: jax.sharding.Sharding | None = None,
     prefetch: int = 2,
-) -> Iterator[jax.Array]:
-  """Infinite iterator of image batches `(n_critic, batch_size, H, W, C)` on device.
+    worker_count: int = 0,
+) -> grain.DatasetIterator:
+  """Infinite iterator of image batches `(n_critic, batch_size, H, W, C)` on device, read by a grain pipeline.
 
-  Examples are drawn without replacement from a fresh permutation each epoch
-  (`fold_in(rng_key, epoch)`), and batch `s` is the stream's slice
-  `[s * n, (s + 1) * n)` with `n = n_critic * batch_size`, so starting
-  at `start_step` resumes exactly. A background thread reads, decodes and
-  transfers the next `prefetch` batches (with `sharding`, directly into
-  their shards).
+  For datasets read from host storage (CelebA through TFDS array_record);
+  one that fits in device memory trains faster from `jg.data.image_stream`.
+  Examples are drawn without replacement, reshuffled every epoch (grain's
+  index shuffle, seeded from `rng_key`), and batch `s` is the stream's slice
+  `[s * n, (s + 1) * n)` with `n = n_critic * batch_size`, read with one
+  `source.get` call. Batch `s` depends only on `(rng_key, s)`, so starting
+  at `start_step` resumes exactly. Reading runs ahead of the consumer in
+  threads (or `worker_count` processes), and batches are transferred to the
+  device (with `sharding`, directly into their shards) before they are asked
+  for. A reader's exception reaches the consumer as it was raised.
+
+  The iterator's `get_state()` is a JSON-serialisable dict (save it with
+  `Checkpointer.save(..., data_state=...)`); `set_state(state)` on an
+  iterator built with the same arguments (`start_step` and `worker_count`
+  included) continues from where that state was taken. Call `close()` when
+  done to stop worker processes promptly.
+
+  Args:
+    source: the dataset; `source.get` is called from `prefetch` threads at
+      once. With `worker_count > 0` the source is pickled to every worker, so
+      in-memory sources are copied (workers pay off for sources that read storage).
+    rng_key: the data key: decides the shuffle of every epoch.
+    batch_size: images per microbatch.
+    n_critic: microbatches per step.
+    start_step: the first batch's step.
+    sharding: where to place each batch (default: the default device).
+    prefetch: batches read ahead (per reader) and placed on device ahead.
+    worker_count: reader processes (0: threads of this process).
+
+  Returns:
+    A `grain.DatasetIterator` of float32 arrays `(n_critic, batch_size, H, W, C)`.
   """
   batch_size = validation.check_positive_int(batch_size, "batch_size")
   n_critic = validation.check_positive_int(n_critic, "n_critic")
   prefetch = validation.check_positive_int(prefetch, "prefetch")
-  if isinstance(start_step, bool) or not isinstance(start_step, int) or start_step < 0:
-    raise ValueError(f"`start_step` must be an integer >= 0, got {start_step!r}.")
-  n, per_step = len(source), batch_size * n_critic
-  if n < 1:
+  for value, name in ((start_step, "start_step"), (worker_count, "worker_count")):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+      raise ValueError(f"`{name}` must be an integer >= 0, got {value!r}.")
+  if len(source) < 1:
     raise ValueError(f"`source` {source.name!r} is empty.")
 
-  def host_batch(step: int) -> np.ndarray:
-    positions = np.arange(step * per_step, (step + 1) * per_step)
-    epochs = positions // n
-    indices = np.empty(per_step, np.int64)
-    for epoch in np.unique(epochs):
-      rows = epochs == epoch
-      indices[rows] = _epoch_permutation(rng_key, int(epoch), n)[positions[rows] % n]
+  def read(indices: np.ndarray) -> np.ndarray:
     images, _ = source.get(indices)
     return images.reshape(n_critic, batch_size, *images.shape[1:])
 
-  buffer: queue.Queue = queue.Queue(maxsize=prefetch)
-  stop = threading.Event()
-
-  def producer():
-    step = start_step
-    while not stop.is_set():
-      try:
-        item = jax.device_put(host_batch(step), sharding) if sharding is not None else jax.device_put(host_batch(step))
-      except Exception as e:  # noqa: BLE001 - re-raised in the consumer
-        buffer.put(e)
-        return
-      while not stop.is_set():
-        try:
-          buffer.put(item, timeout=0.1)
-          break
-        except queue.Full:
-          continue
-      step += 1
-
-  thread = threading.Thread(target=producer, daemon=True)
-  thread.start()
-  try:
-    while True:
-      item = buffer.get()
-      if isinstance(item, Exception):
-        raise item
-      yield item
-  finally:
-    stop.set()
+  steps = (grain.MapDataset.range(len(source)).shuffle(seed=_grain_seed(rng_key)).repeat()
+           .batch(batch_size * n_critic).map(read))
+  batches = steps[start_step:].to_iter_dataset(grain.ReadOptions(num_threads=prefetch, prefetch_buffer_size=prefetch))
+  if worker_count:
+    _allow_workers_outside_absl()
+    batches = batches.mp_prefetch(
+        grain.MultiprocessingOptions(num_workers=worker_count, per_worker_buffer_size=prefetch),
+        worker_init_fn=_worker_jax_on_cpu)
+  return iter(grain.experimental.device_put(batches, sharding, cpu_buffer_size=prefetch, device_buffer_size=prefetch))

@@ -1,4 +1,4 @@
-"""Orbax checkpoints of a train state with its config beside it.
+"""Orbax checkpoints of a train state with its config, and optionally the data pipeline's state, beside it.
 
 Saves are asynchronous and atomic (Orbax writes to a temporary directory and
 renames it when complete), so a run killed mid-save leaves the previous
@@ -28,7 +28,7 @@ def _jsonable(config: dict) -> dict:
 
 
 class Checkpointer:
-  """Saves and restores a pytree train state and its config with Orbax.
+  """Saves and restores a pytree train state, its config and (optionally) the data pipeline's state with Orbax.
 
   Args:
     directory: checkpoint directory (created if absent).
@@ -70,17 +70,21 @@ class Checkpointer:
   def all_steps(self) -> list[int]:
     return list(self._manager.all_steps())
 
-  def save(self, step: int, state: Any, *, force: bool = False) -> bool:
-    """Saves `state` at `step` if due (or forced); returns whether a save started."""
+  def save(self, step: int, state: Any, *, force: bool = False, data_state: dict | None = None) -> bool:
+    """Saves `state` at `step` if due (or forced); returns whether a save started.
+
+    `data_state`, a JSON-serialisable dict such as a grain iterator's
+    `get_state()`, is saved in the same checkpoint step, so the data pipeline
+    restored with :meth:`restore_data_state` resumes where the state left off.
+    """
     if not force and step % self.save_every:
       return False
     if step in self._manager.all_steps():
       return False
-    return self._manager.save(
-        step,
-        args=ocp.args.Composite(state=ocp.args.StandardSave(state), config=ocp.args.JsonSave(self.config)),
-        force=True,
-    )
+    items = {"state": ocp.args.StandardSave(state), "config": ocp.args.JsonSave(self.config)}
+    if data_state is not None:
+      items["data_state"] = ocp.args.JsonSave(data_state)
+    return self._manager.save(step, args=ocp.args.Composite(**items), force=True)
 
   def saved_config(self, step: int | None = None) -> dict:
     """The config stored with checkpoint `step` (default: latest)."""
@@ -90,6 +94,17 @@ class Checkpointer:
     except Exception as e:  # noqa: BLE001 - any read failure is reported as one clear error
       raise CheckpointError(f"Checkpoint {step} in {self.directory} has no readable config: {e}") from e
     return restored.config
+
+  def restore_data_state(self, step: int | None = None) -> dict | None:
+    """The data state saved with checkpoint `step` (default: latest), or None if that save had none."""
+    step = self._require_step(step)
+    try:
+      restored = self._manager.restore(step, args=ocp.args.Composite(data_state=ocp.args.JsonRestore()))
+    except KeyError:  # Orbax: no such item in this checkpoint
+      return None
+    except Exception as e:  # noqa: BLE001 - any read failure is reported as one clear error
+      raise CheckpointError(f"Checkpoint {step} in {self.directory} has an unreadable data state: {e}") from e
+    return restored.data_state
 
   def check_config(self, step: int | None = None) -> None:
     """Raises `CheckpointError` if the saved config differs on `match_keys`."""
