@@ -42,6 +42,7 @@ images (n, 32, 32, 3) in [-1, 1] to features (n, k); neither ships here.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import math
 import os
@@ -84,9 +85,9 @@ class Target:
     self.latent_dim = config["latent_dim"]
     self.image = images.is_image(config)
     gan = parts["gan"]
-    raw_critic, generate = gan.critic_fn(state), gan.generator_fn(state)
+    critic, generate = gan.critic_fn(state), gan.generator_fn(state)
     self.generate = jax.jit(generate)
-    is_energy = gan.objective.scores == "energies"
+    raw_realness = lambda x: gan.objective.realness(critic(x))  # noqa: E731 - d = -U, or the raw logit
     if self.image:
       # Calibration reals are held out (training reals make the calibrated logit overconfident). The quality
       # reference: more held-out reals for the offline data, the training split for TFDS (the FID convention).
@@ -95,15 +96,15 @@ class Target:
       calibration_reals = fresh[:CALIBRATION_SAMPLES]
       self.reference = fresh[CALIBRATION_SAMPLES:] if offline else parts["dataset"].get(np.arange(num_chains))[0]
     self.calibration = None
-    if not is_energy:  # Platt-calibrate the logit on held-out real vs generated samples (MH-GAN, Section 3.3)
+    realness = raw_realness
+    if gan.objective.scores == "logits":  # Platt-calibrate on held-out real vs generated samples (MH-GAN, Sec. 3.3)
       n = CALIBRATION_SAMPLES
       real = calibration_reals if self.image else parts["dataset"].sample(jax.random.key(7), n)
       fake = self.generate(jax.random.normal(jax.random.key(8), (n, self.latent_dim)))
-      self.calibration = jg.samplers.calibrate_logits(raw_critic(real), raw_critic(fake))
-    realness = (lambda x: -raw_critic(x)) if is_energy else (lambda x: self.calibration(raw_critic(x)))
+      self.calibration = jg.samplers.calibrate_logits(raw_realness(real), raw_realness(fake))
+      realness = lambda x: self.calibration(raw_realness(x))  # noqa: E731
     self.score = jax.jit(lambda z: realness(generate(z)))
-    self.energy = jg.samplers.latent_energy(generate, raw_critic, critic_is_energy=is_energy,
-                                            calibration=self.calibration)
+    self.energy = jg.samplers.latent_energy(generate, realness)
     self._real_features = None
 
   def samples(self, z, batch: int = 1000) -> np.ndarray:
@@ -133,11 +134,14 @@ def tune_step_sizes(target: Target, rng_key, *, pilot_warmup: int, pool_chains: 
   """Median adapted step sizes from pilot chains (MALA -> 0.574, Barker -> 0.40); their cost is one-off."""
   z = jax.random.normal(rng_key, (pool_chains, target.latent_dim))
   mala_key, barker_key = jax.random.split(jax.random.fold_in(rng_key, 1))
-  mala = jg.samplers.run_chains(jg.samplers.mala(target.energy, 0.05), mala_key, z, 1, num_warmup=pilot_warmup)
-  barker = jg.samplers.run_chains(jg.samplers.barker(target.energy, 0.05), barker_key, z, 1,
-                                  num_warmup=pilot_warmup, target_acceptance=BARKER_TARGET)
-  return {"mala": float(jnp.median(mala.step_size)), "barker": float(jnp.median(barker.step_size)),
-          "pilot_gradients": 2 * pool_chains * (pilot_warmup + 2)}
+  steps = {}
+  for name, build, key, acceptance in (("mala", jg.samplers.mala, mala_key, 0.574),
+                                       ("barker", jg.samplers.barker, barker_key, BARKER_TARGET)):
+    warmup = jg.samplers.step_size_adaptation(functools.partial(build, target.energy), 0.05,
+                                              target_acceptance=acceptance)
+    _, parameters = jax.jit(warmup.run, static_argnums=2)(key, z, pilot_warmup)
+    steps[name] = float(jnp.median(parameters["step_size"]))
+  return {**steps, "pilot_gradients": 2 * pool_chains * (pilot_warmup + 1)}  # init + warm-up, both kernels
 
 
 def chain_kernel(name: str, target: Target, steps: dict):
@@ -156,20 +160,26 @@ def min_cost_per_step(name: str) -> float:
   return {"i-SIR": isir, "Ex2MCMC": isir + 1.0}.get(name, 1.0)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 3))
+def chain_trace(kernel, rng_key, z0, num_steps: int) -> jg.samplers.Trace:
+  """Every step of `num_steps` of `kernel` from `z0`, jitted once per kernel and length."""
+  return jg.samplers.run_chains(kernel, rng_key, z0, num_steps)[1]
+
+
 def chain_at_budgets(kernel, rng_key, z0, budgets, num_steps: int) -> tuple[dict, dict]:
   """Per budget B: each chain's last state with cumulative cost <= B, and the mean cost actually spent."""
-  result = jg.samplers.run_chains(kernel, rng_key, z0, num_steps)
-  step_cost = np.asarray(result.trace.num_grads) + np.asarray(result.trace.num_evals) / FORWARD_PER_GRAD
+  trace = chain_trace(kernel, rng_key, z0, num_steps)
+  step_cost = np.asarray(trace.info.num_grads) + np.asarray(trace.info.num_evals) / FORWARD_PER_GRAD
   cost = 1.0 + np.cumsum(step_cost, axis=1)  # the initial value_and_grad, then each step's
-  positions = np.asarray(result.trace.position)
+  positions = np.asarray(trace.position)
   rows = np.arange(positions.shape[0])
   latents, spent = {}, {}
   for budget in budgets:
     last = (cost <= budget).sum(axis=1) - 1  # -1: not even one step fits; the chain reports z0
     latents[budget] = jnp.asarray(np.where(last[:, None] >= 0, positions[rows, np.maximum(last, 0)], np.asarray(z0)))
     spent[budget] = float(np.mean(np.where(last >= 0, cost[rows, np.maximum(last, 0)], min(budget, 1.0))))
-  return latents, {"spent": spent, "acceptance": float(np.mean(np.asarray(result.trace.acceptance_rate))),
-                   "nonfinite": result.diagnostics["nonfinite_draws"]}
+  summary = jg.samplers.summarize(trace)
+  return latents, {"spent": spent, "acceptance": summary["mean_acceptance"], "nonfinite": summary["nonfinite_draws"]}
 
 
 def selection_at_budgets(target: Target, rng_key, z0, budgets, method: str) -> tuple[dict, dict]:

@@ -59,56 +59,43 @@ def test_sampler_cost_quick_reports_scaling_and_ratios(tmp_path, monkeypatch):
     assert row["jaxgan_mala"]["compile_seconds"] > 0
 
 
-def test_blackjax_mala_sees_the_same_chain_as_jaxgan_mala():
-  """The benchmark's comparison is fair: BlackJAX's MALA with step eps / 2 is jaxgan's MALA with step eps.
+def test_blackjax_mala_with_half_the_step_is_jaxgan_mala():
+  """The benchmark's comparison is fair: BlackJAX's own MALA step with step eps / 2 is jaxgan's MALA step with eps.
 
-  BlackJAX draws its proposal noise from the first half of the step's key, jaxgan from a per-leaf split of it,
-  so the two cannot be run on the same noise key for key. Both take the accept uniform from the second half.
-  (1) BlackJAX's own `step` and jaxgan's accept/reject (`metropolis_hastings`, what `mala(...).step` runs) on
-  BlackJAX's proposals, step by step with the same keys, give the same acceptance probabilities, decisions and
-  chains. (2) jaxgan's and BlackJAX's full steps, from far off the target, reach the same distribution.
+  Both split the step's key into (move, accept) and draw the noise as one normal of the flattened position, so
+  from the same state and key the two libraries' own steps give the same proposal, acceptance probability,
+  decision and next state. Each step starts both from jaxgan's state (so a rounding-level difference cannot
+  compound), from far off the target, with a step large enough that both decisions occur.
   """
   import blackjax  # in the dev extras: a missing install fails here instead of skipping the comparison
-  from blackjax.util import generate_gaussian_noise
+  from blackjax.mcmc.mala import MALAState
 
   energy_fn = sampler_cost.latent_energy_fn(dict(latent=4, data_dim=8, hidden=(16,)))
-  eps = 1.0  # large enough that both decisions occur: the benchmark's STEP_SIZE = 0.01 accepts nearly everything
+  eps = 1.0
   ours = jg.samplers.mala(energy_fn, eps)
   theirs = blackjax.mala(lambda z: -energy_fn(z), eps / 2)  # as sampler_cost.jax_samplers builds it
 
-  def paired_step(states, key):
-    a, b = states
-    b, b_info = theirs.step(key, b)
-    noise_key, accept_key = jax.random.split(key)  # BlackJAX's split: (integrator, accept)
-    proposal = a.position - 0.5 * eps * a.energy_grad + jnp.sqrt(eps) * generate_gaussian_noise(noise_key, a.position)
-    a, a_info = jg.samplers.metropolis_hastings(accept_key, a, ours.init(proposal), eps)
-    return (a, b), (a.position, b.position, a_info.acceptance_rate, b_info.acceptance_rate, a_info.is_accepted,
-                    b_info.is_accepted, a.energy, -b.logdensity)
+  def paired_step(state, key):
+    b, b_info = theirs.step(key, MALAState(state.position, -state.energy, jax.tree.map(jnp.negative,
+                                                                                        state.energy_grad)))
+    a, a_info = ours.step(key, state)
+    return a, (a.position, b.position, a.energy, -b.logdensity, a_info.acceptance_rate, b_info.acceptance_rate,
+               a_info.is_accepted, b_info.is_accepted)
 
   @jax.jit
   @jax.vmap
   def paired_chain(key, z):
-    a, b = ours.init(z), theirs.init(z)
-    return jax.lax.scan(paired_step, (a, b), jax.random.split(key, 30))[1]
+    return jax.lax.scan(paired_step, ours.init(z), jax.random.split(key, 30))[1]
 
   chains = 16
   out = [np.asarray(x) for x in paired_chain(jax.random.split(jax.random.key(3), chains), jnp.full((chains, 4), 2.0))]
-  ours_z, theirs_z, ours_rate, theirs_rate, ours_accepted, theirs_accepted, ours_energy, theirs_energy = out
+  ours_z, theirs_z, ours_energy, theirs_energy, ours_rate, theirs_rate, ours_accepted, theirs_accepted = out
   assert 0.1 < theirs_accepted.mean() < 0.9, theirs_accepted.mean()
   assert np.mean((theirs_rate > 0.05) & (theirs_rate < 0.95)) > 0.2  # not only certain moves
   np.testing.assert_allclose(ours_rate, theirs_rate, rtol=1e-4, atol=1e-5)
   np.testing.assert_array_equal(ours_accepted, theirs_accepted)
   np.testing.assert_allclose(ours_z, theirs_z, rtol=1e-5, atol=1e-5)
   np.testing.assert_allclose(ours_energy, theirs_energy, rtol=1e-5, atol=1e-5)
-
-  # (2) Each library's own step, 2000 chains from z = 3: the same mean and variance per coordinate.
-  chains, steps = 2000, 100
-  keys, z0 = jax.random.split(jax.random.key(4), chains), jnp.full((chains, 4), 3.0)
-  finals = [np.asarray(sampler_cost._chains_runner(k.init, k.step, steps)(keys, z0)) for k in (ours, theirs)]
-  mean_se = np.sqrt((finals[0].var(0) + finals[1].var(0)) / chains)
-  np.testing.assert_array_less(np.abs(finals[0].mean(0) - finals[1].mean(0)), 5 * mean_se)
-  var_se = np.sqrt(2.0 * (finals[0].var(0) ** 2 + finals[1].var(0) ** 2) / chains)  # se(var) = var sqrt(2 / n)
-  np.testing.assert_array_less(np.abs(finals[0].var(0) - finals[1].var(0)), 5 * var_se)
 
 
 def test_repeats_scale_on_accelerators_and_refuse_nonpositive(monkeypatch):

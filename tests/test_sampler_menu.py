@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxgan as jg
-from tests.test_samplers import assert_states_close, float64, mala_draws, numpy_mala_step
+from tests.test_samplers import adapted_run, assert_states_close, float64, mala_draws, numpy_mala_step, run
 
 KEY = jax.random.key(0)
 CHAINS = 512
@@ -35,19 +35,22 @@ def check_moments(samples, mean, var):
       samples.var(0), var)
 
 
+START = jnp.array([3.0, -3.0])  # every chain starts here, in the tails of both targets (against the correlation)
+
+
 @pytest.mark.parametrize("target", ["correlated", "banana"])
 def test_barker_matches_target_moments(target):
   energy = correlated_energy if target == "correlated" else banana_energy
-  kernel = jg.samplers.barker(energy, step_size=0.3)
-  result = jg.samplers.run_chains(kernel, KEY, jnp.zeros((CHAINS, 2)), num_steps=600, thin=600, num_warmup=300,
-                                  target_acceptance=0.4)
-  samples = np.asarray(result.final_state.position)
+  (final_state, trace), _ = adapted_run(functools.partial(jg.samplers.barker, energy), KEY,
+                                        jnp.broadcast_to(START, (CHAINS, 2)), 300, 600, thin=600,
+                                        initial_step_size=0.3, target_acceptance=0.4)  # Livingstone & Zanella
+  samples = np.asarray(final_state.position)
   if target == "correlated":
     check_moments(samples, np.zeros(2), np.ones(2))
     np.testing.assert_allclose(np.corrcoef(samples.T)[0, 1], 0.8, atol=0.05)
   else:
     check_moments(samples, BANANA_MEAN, BANANA_VAR)
-  assert 0.3 < result.diagnostics["mean_acceptance"] < 0.5
+  assert 0.3 < jg.samplers.summarize(trace)["mean_acceptance"] < 0.5
 
 
 def banana_energy_and_grad(x):
@@ -63,14 +66,14 @@ def isir_draws(rng_keys, num_particles, scale, shape):
 
   def draws(key):
     draw_key, pick_key = jax.random.split(key)
-    return scale * jax.random.normal(jax.random.split(draw_key, 1)[0], (num_particles - 1, *shape)), pick_key
+    return scale * jax.random.normal(draw_key, (num_particles - 1, *shape)), pick_key
 
   return jax.vmap(draws)(rng_keys)
 
 
 @functools.partial(jax.jit, static_argnames="shape")
 def barker_draws(rng_keys, shape):
-  """Barker: (proposal, accept) keys; the proposal key split into magnitude and sign keys per leaf."""
+  """Barker: (proposal, accept) keys; the proposal key split into magnitude and sign keys."""
 
   def draws(key):
     proposal_key, accept_key = jax.random.split(key)
@@ -136,9 +139,9 @@ class MenuKernelStepTest(chex.TestCase):
       # Eq. 8: pi(y) / pi(x) prod_i (1 + exp((x_i - y_i) d_i log pi(x))) / (1 + exp((y_i - x_i) d_i log pi(y))).
       log_ratio = (energy - y_energy + np.sum(np.logaddexp(0.0, (x - y) * -grad))
                    - np.sum(np.logaddexp(0.0, (y - x) * -y_grad)))
-      accepted = np.log(accept_u) < log_ratio
-      expected.append(((y, y_energy, y_grad) if accepted else (x, energy, grad), min(1.0, np.exp(log_ratio)),
-                       accepted))
+      rate = min(1.0, np.exp(log_ratio))
+      accepted = accept_u < rate
+      expected.append(((y, y_energy, y_grad) if accepted else (x, energy, grad), rate, accepted))
     self.assert_matches(state, info, expected)
 
   @chex.variants(with_jit=True, without_jit=True)
@@ -162,23 +165,29 @@ class MenuKernelStepTest(chex.TestCase):
     fresh, pick_keys = isir_draws(global_keys, particles, scale, (2,))
     noises, uniforms = mala_draws(jax.vmap(lambda key: jax.random.split(key, mala_steps))(local_keys), (2,))
     moves_to = numpy_isir_steps(positions, *float64(fresh), pick_keys, scale, banana_energy_and_grad)
-    expected, moves = [], []
-    for ((x, *_), _, moved), chain_noise, chain_u in zip(moves_to, *float64(noises, uniforms)):
-      moves.append(moved)
+    expected, rates = [], []
+    for ((x, *_), _, _), chain_noise, chain_u in zip(moves_to, *float64(noises, uniforms)):
+      steps = []
       for noise, u in zip(chain_noise, chain_u):
         new, rate, accepted = numpy_mala_step(x, noise, u, eps, banana_energy_and_grad)
         x = new[0]
-      expected.append((new, rate, accepted))  # Info: the last MALA step's
+        steps.append(rate)
+      expected.append((new, rate, accepted))  # is_accepted: the last MALA step's
+      rates.append(np.mean(steps))  # acceptance_rate: the mean over the MALA steps
+    moves = [moved for _, _, moved in moves_to]
     assert 0 < sum(moves) < len(moves), moves
-    self.assert_matches(state, info, expected)
+    self.assert_matches(state, info._replace(acceptance_rate=np.array([e[1] for e in expected])), expected)
+    np.testing.assert_allclose(info.acceptance_rate, rates, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(info.global_acceptance_rate, [leave for _, leave, _ in moves_to], rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_array_equal(info.global_index > 0, moves)
     np.testing.assert_array_equal(info.num_grads, np.array(moves) + mala_steps)
     np.testing.assert_array_equal(info.num_evals, particles - 1)
 
 
 def test_barker_proposal_prefers_the_downhill_direction():
   energy = lambda z: 5.0 * z[0]  # noqa: E731 - gradient +5: downhill is negative
-  kernel = jg.samplers.barker(energy, step_size=0.5)
-  state = kernel.init(jnp.zeros(1))
+  state = jg.samplers.barker(energy, step_size=0.5).init(jnp.zeros(1))
   moves = jax.vmap(lambda k: jg.samplers.barker_proposal(k, state, 0.5))(jax.random.split(KEY, 4000))
   # P(move < 0) = E[sigmoid(5 |w|)] with w ~ N(0, 0.5): well above 1/2.
   w = np.abs(np.random.default_rng(0).normal(0, np.sqrt(0.5), 200_000))
@@ -190,17 +199,21 @@ def test_barker_proposal_prefers_the_downhill_direction():
 def test_ex2mcmc_matches_target_moments(target):
   energy = correlated_energy if target == "correlated" else banana_energy
   particles, steps = 8, 200
-  kernel = jg.samplers.ex2mcmc(energy, step_size=0.1, num_particles=particles, proposal_scale=2.0)
-  result = jg.samplers.run_chains(kernel, KEY, jnp.zeros((CHAINS, 2)), num_steps=steps, thin=steps, num_warmup=100)
-  samples = np.asarray(result.final_state.position)
+  build = functools.partial(jg.samplers.ex2mcmc, energy, num_particles=particles, proposal_scale=2.0)
+  (final_state, trace), _ = adapted_run(build, KEY, jnp.broadcast_to(START, (CHAINS, 2)), 100, steps, thin=steps,
+                                        initial_step_size=0.1)
+  samples = np.asarray(final_state.position)
   if target == "correlated":
     check_moments(samples, np.zeros(2), np.ones(2))
   else:
     check_moments(samples, BANANA_MEAN, BANANA_VAR)
   # The runner adds up each step's cost (one step's counts, moved or not: MenuKernelStepTest): N - 1 energies per
   # i-SIR move, one gradient per MALA step plus one per i-SIR move that left the current point.
-  assert result.diagnostics["evals_per_chain"] == steps * (particles - 1)
-  assert steps < result.diagnostics["grads_per_chain"] < 2 * steps
+  summary = jg.samplers.summarize(trace)
+  assert summary["evals_per_chain"] == steps * (particles - 1)
+  assert steps < summary["grads_per_chain"] < 2 * steps
+  assert 0.45 < summary["mean_acceptance"] < 0.7  # MALA's, adapted toward 0.574
+  assert 0.0 < float(np.mean(trace.info.global_acceptance_rate)) < 1.0
 
 
 def bimodal_energy(x):
@@ -210,27 +223,28 @@ def bimodal_energy(x):
 
 def test_isir_jumps_between_modes_where_mala_cannot():
   start = jnp.full((CHAINS, 1), -3.0)  # every chain in the left mode
-  global_moves = jg.samplers.run_chains(jg.samplers.isir(bimodal_energy, 16, proposal_scale=4.0), KEY, start,
-                                        num_steps=50, thin=50)
-  local = jg.samplers.run_chains(jg.samplers.mala(bimodal_energy, 0.1), KEY, start, num_steps=50, thin=50)
-  right = lambda r: float(np.mean(np.asarray(r.final_state.position)[:, 0] > 0))  # noqa: E731
+  global_moves, _ = run(jg.samplers.isir(bimodal_energy, 16, proposal_scale=4.0), KEY, start, 50, thin=50)
+  local, _ = run(jg.samplers.mala(bimodal_energy, 0.1), KEY, start, 50, thin=50)
+  right = lambda state: float(np.mean(np.asarray(state.position)[:, 0] > 0))  # noqa: E731
   assert abs(right(global_moves) - 0.5) < 4.5 * np.sqrt(0.25 / CHAINS)
   assert right(local) == 0.0
   # i-SIR keeps the state's energy and gradient consistent with its position.
-  state = global_moves.final_state
-  np.testing.assert_allclose(np.asarray(state.energy), np.asarray(jax.vmap(bimodal_energy)(state.position)),
-                             rtol=1e-5, atol=1e-5)
-  np.testing.assert_allclose(np.asarray(state.energy_grad),
-                             np.asarray(jax.vmap(jax.grad(bimodal_energy))(state.position)), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(np.asarray(global_moves.energy),
+                             np.asarray(jax.vmap(bimodal_energy)(global_moves.position)), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(np.asarray(global_moves.energy_grad),
+                             np.asarray(jax.vmap(jax.grad(bimodal_energy))(global_moves.position)), rtol=1e-4,
+                             atol=1e-5)
 
 
 def test_isir_never_moves_to_a_nan_particle():
   energy = lambda x: jnp.where(x[0] > 0, jnp.nan, 0.5 * x[0] ** 2)  # noqa: E731
-  result = jg.samplers.run_chains(jg.samplers.isir(energy, 8), KEY, jnp.full((64, 1), -1.0), num_steps=20, thin=1)
-  assert np.all(np.asarray(result.trace.position) <= 0)
+  _, trace = run(jg.samplers.isir(energy, 8), KEY, jnp.full((64, 1), -1.0), 20)
+  assert np.all(np.asarray(trace.position) <= 0)
+  assert not np.all(np.asarray(trace.info.is_finite))  # NaN particles were drawn, and reported
 
 
 def test_bad_menu_arguments():
+  build = functools.partial(jg.samplers.mala, banana_energy)
   with pytest.raises(ValueError, match="step_size"):
     jg.samplers.barker(banana_energy, 0.0)
   with pytest.raises(ValueError, match="num_particles"):
@@ -239,8 +253,16 @@ def test_bad_menu_arguments():
     jg.samplers.isir(banana_energy, 4, proposal_scale=-1.0)
   with pytest.raises(ValueError, match="mala_steps"):
     jg.samplers.ex2mcmc(banana_energy, 0.1, 4, mala_steps=0)
-  with pytest.raises(ValueError, match="Metropolis kernel"):  # i-SIR has no step size to adapt
-    jg.samplers.run_chains(jg.samplers.isir(banana_energy, 4), KEY, jnp.zeros((4, 2)), 10, num_warmup=5)
+  with pytest.raises(ValueError, match="method"):
+    jg.samplers.step_size_adaptation(build, 0.1, method="nesterov")
+  with pytest.raises(ValueError, match="initial_step_size"):
+    jg.samplers.step_size_adaptation(build, 0.0)
+  with pytest.raises(ValueError, match="target_acceptance"):
+    jg.samplers.step_size_adaptation(build, 0.1, target_acceptance=1.0)
+  with pytest.raises(ValueError, match="rate"):
+    jg.samplers.robbins_monro(0.5, rate=0.5)
+  with pytest.raises(ValueError, match="leading chain axis"):
+    jg.samplers.step_size_adaptation(build, 0.1).run(KEY, {"a": jnp.zeros((2, 1)), "b": jnp.zeros((3, 1))}, 2)
 
 
 def test_platt_scaling_recovers_the_true_log_density_ratio():
@@ -280,18 +302,15 @@ def test_independent_metropolis_turns_generator_samples_into_target_samples():
   assert int(index) == -1
 
 
-def test_latent_energy_temperature_and_calibration():
+def test_latent_energy_inverse_temperature_and_calibration():
   generator = lambda z: 2.0 * z  # noqa: E731
   critic = lambda x: jnp.sum(x, axis=1)  # noqa: E731 - logit d(x) = sum(x)
   z = jnp.array([0.5, -1.5])
-  calibration = jg.samplers.Calibration(jnp.asarray(0.5), jnp.asarray(1.0))
-  energy = jg.samplers.latent_energy(generator, critic, temperature=3.0, calibration=calibration)
+  calibration = jg.samplers.Calibration(jnp.asarray(0.5), jnp.asarray(2.0))  # calibrated d = 0.5 * (-2) + 2 = 1
+  realness = jg.losses.get("non_saturating").realness
+  energy = jg.samplers.latent_energy(generator, lambda x: calibration(realness(critic(x))), inverse_temperature=3.0)
   d = float(jnp.sum(2.0 * z))
-  np.testing.assert_allclose(energy(z), -3.0 * (0.5 * d + 1.0) + 0.5 * float(jnp.sum(z**2)), rtol=1e-6)
-  with pytest.raises(ValueError, match="temperature"):
-    jg.samplers.latent_energy(generator, critic, temperature=0.0)
-  with pytest.raises(ValueError, match="calibration"):
-    jg.samplers.latent_energy(generator, critic, critic_is_energy=True, calibration=calibration)
+  np.testing.assert_allclose(energy(z), -3.0 * (0.5 * d + 2.0) + 0.5 * float(jnp.sum(z**2)), rtol=1e-6)
 
 
 def ar1(rng, chains, draws, phi, shift=None):
@@ -331,65 +350,125 @@ def test_prior_shell_drift():
     jg.samplers.prior_shell_drift(on_shell[0])
 
 
-@pytest.mark.parametrize("adaptation,shared", [("dual_averaging", False), ("dual_averaging", True),
-                                               ("robbins_monro", True)])
-def test_step_size_adaptation_variants_hit_the_target_and_keep_moments(adaptation, shared):
-  kernel = jg.samplers.mala(correlated_energy, step_size=1.0)  # far too large to start with
-  result = jg.samplers.run_chains(kernel, KEY, jnp.zeros((CHAINS, 2)), num_steps=300, thin=300, num_warmup=400,
-                                  adaptation=adaptation, shared_step_size=shared)
-  check_moments(np.asarray(result.final_state.position), np.zeros(2), np.ones(2))
+@pytest.mark.parametrize("method,shared", [("dual_averaging", False), ("dual_averaging", True),
+                                           ("robbins_monro", True)])
+def test_step_size_adaptation_variants_hit_the_target_and_keep_moments(method, shared):
+  build = functools.partial(jg.samplers.mala, correlated_energy)
+  (final_state, trace), parameters = adapted_run(build, KEY, jnp.broadcast_to(START, (CHAINS, 2)), 400, 300,
+                                                 thin=300, initial_step_size=1.0,  # 10x too large to start with
+                                                 method=method, shared=shared)
+  check_moments(np.asarray(final_state.position), np.zeros(2), np.ones(2))
+  acceptance = jg.samplers.summarize(trace)["mean_acceptance"]
   if shared:  # the harmonic mean is ruled by the worst chains: the mean acceptance lands above the target
-    assert 0.5 < result.diagnostics["mean_acceptance"] < 0.95
+    assert 0.5 < acceptance < 0.95
   else:
-    assert 0.45 < result.diagnostics["mean_acceptance"] < 0.7
-  steps = np.asarray(result.step_size)
+    assert 0.45 < acceptance < 0.7
+  steps = np.asarray(parameters["step_size"])
   if shared:
     np.testing.assert_allclose(steps, steps[0], rtol=1e-5)
   else:
     assert np.std(np.log(steps)) > 0  # one step size per chain
-  with pytest.raises(ValueError, match="adaptation"):
-    jg.samplers.run_chains(kernel, KEY, jnp.zeros((2, 2)), 4, num_warmup=2, adaptation="nesterov")
 
 
-def test_meg_parity_reproduces_the_reference_code_bias():
-  """The MEG code's unsquared-norm acceptance test and missing prior are biased; jaxgan's MALA is not."""
-  energy = lambda z: 0.5 * jnp.sum(z**2)  # noqa: E731 - N(0, I) in 10 dimensions
-  chains = 1024
-  variances = {}
-  for parity in (False, True):
-    result = jg.samplers.run_chains(jg.samplers.mala(energy, 0.5, meg_parity=parity), KEY,
-                                    jnp.zeros((chains, 10)), 400, thin=400)
-    variances[parity] = np.asarray(result.final_state.position).var(0).mean()
-  se = np.sqrt(2.0 / (chains * 10))  # standard error of the averaged sample variance
-  assert abs(variances[False] - 1.0) < 5 * se
-  assert variances[True] < 1.0 - 10 * se  # measured 0.59
-  generator, critic = (lambda z: z), (lambda x: jnp.sum(x, axis=1))  # noqa: E731
-  z = jnp.array([1.0, 2.0])
-  assert float(jg.samplers.latent_energy(generator, critic, meg_parity=True)(z)) == -3.0
-  assert float(jg.samplers.latent_energy(generator, critic)(z)) == -3.0 + 2.5
+def numpy_dual_averaging(log_step0, acceptances, target, t0=10.0, gamma=0.05, kappa=0.75):
+  """Hoffman & Gelman 2014, Algorithm 5, in float64: the iterates log eps_t and their average log eps_bar_t."""
+  mu, h_bar, log_bar, iterates, averages = np.log(10.0) + log_step0, 0.0, log_step0, [], []
+  for t, alpha in enumerate(acceptances, start=1):
+    h_bar = (1 - 1 / (t + t0)) * h_bar + (target - alpha) / (t + t0)
+    log_step = mu - np.sqrt(t) / gamma * h_bar
+    log_bar = t**-kappa * log_step + (1 - t**-kappa) * log_bar
+    iterates.append(log_step)
+    averages.append(log_bar)
+  return np.array(iterates), np.array(averages)
+
+
+def scan_triple(triple, initial_step_size, acceptances):
+  """Runs an (init, update, final) triple over an acceptance sequence: its log step iterates and final step."""
+  init, update, final = triple
+
+  def body(state, alpha):
+    state = update(state, alpha)
+    return state, state.log_step_size
+
+  state, iterates = jax.lax.scan(body, init(initial_step_size), jnp.asarray(acceptances, jnp.float32))
+  return iterates, final(state)
+
+
+def test_adaptation_triples_equal_their_recursions_and_blackjax():
+  import blackjax
+
+  acceptances = np.random.default_rng(0).uniform(0.2, 1.0, size=50)
+  iterates, final = jax.jit(scan_triple, static_argnums=0)(jg.samplers.dual_averaging(0.65), 0.3, acceptances)
+  iterates, final = np.asarray(iterates), float(final)
+  expected_iterates, expected_averages = numpy_dual_averaging(np.log(0.3), acceptances, 0.65)
+  np.testing.assert_allclose(iterates, expected_iterates, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(final, np.exp(expected_averages[-1]), rtol=1e-4)
+  # BlackJAX's own dual averaging has the same iterates (its average lags one update behind Algorithm 5's).
+  bj_init, bj_update, _ = blackjax.adaptation.step_size.dual_averaging_adaptation(0.65)
+  bj_state, bj_iterates = bj_init(0.3), []
+  for alpha in acceptances:
+    bj_state = bj_update(bj_state, alpha)
+    bj_iterates.append(float(bj_state.log_step_size))
+  np.testing.assert_allclose(iterates, bj_iterates, rtol=1e-5, atol=1e-5)
+  # Robbins-Monro: log eps_t = log eps_0 + sum_s s^-0.6 (alpha_s - target), in closed form.
+  iterates, final = scan_triple(jg.samplers.robbins_monro(0.65), 0.3, acceptances)
+  iterates, final = np.asarray(iterates), float(final)
+  t = np.arange(1, 51)
+  np.testing.assert_allclose(iterates, np.log(0.3) + np.cumsum(t**-0.6 * (acceptances - 0.65)), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(final, np.exp(iterates[-1]), rtol=1e-6)
+
+
+def test_shared_adaptation_updates_from_the_harmonic_mean_and_per_chain_from_each_chain():
+  """One warm-up step moves the step sizes exactly as the recomputed update from the chains' acceptance rates."""
+  build = functools.partial(jg.samplers.mala, correlated_energy)
+  positions = jnp.asarray(np.random.default_rng(2).normal(size=(6, 2)) * 2.0, jnp.float32)
+  key = jax.random.key(5)
+
+  @jax.jit
+  def one_warmup_step(key, positions):
+    # The warm-up's one step by hand: the scan's key, split over the chains, at the initial step size 0.8.
+    chain_keys = jax.random.split(jax.random.split(key, 1)[0], 6)
+    _, infos = jax.vmap(lambda k, p: build(0.8).step(k, build(0.8).init(p)))(chain_keys, positions)
+    runs = [jg.samplers.step_size_adaptation(build, 0.8, shared=shared).run(key, positions, 1)[1]["step_size"]
+            for shared in (False, True)]
+    return infos.acceptance_rate, runs
+
+  rates, (per_chain, shared) = one_warmup_step(key, positions)
+  rates = np.asarray(rates, np.float64)
+  assert np.ptp(rates) > 0.1, rates  # the chains disagree: shared and per-chain updates differ
+  # Robbins-Monro's first gain is 1^-0.6 = 1: log eps = log 0.8 + (alpha - 0.574).
+  np.testing.assert_allclose(per_chain, 0.8 * np.exp(rates - 0.574), rtol=1e-5)
+  harmonic = 1.0 / np.mean(1.0 / np.maximum(rates, 1e-6))
+  np.testing.assert_allclose(shared, np.full(6, 0.8 * np.exp(harmonic - 0.574)), rtol=1e-5)
 
 
 @pytest.mark.parametrize("make", [lambda e: jg.samplers.mala(e, 0.1), lambda e: jg.samplers.langevin(e, 0.1),
-                                  lambda e: jg.samplers.barker(e, 0.1)], ids=["mala", "ula", "barker"])
-def test_reported_gradient_counts_equal_counted_energy_calls(make):
+                                  lambda e: jg.samplers.barker(e, 0.1), lambda e: jg.samplers.isir(e, 4),
+                                  lambda e: jg.samplers.ex2mcmc(e, 0.1, 4, mala_steps=2)],
+                         ids=["mala", "ula", "barker", "isir", "ex2mcmc"])
+def test_reported_costs_equal_counted_energy_calls(make):
   calls = []
 
   def energy(z):
-    jax.debug.callback(lambda: calls.append(1))
+    jax.debug.callback(lambda z: calls.append(np.size(z) // 3), z)  # under vmap: once for the batch of positions
     return 0.5 * jnp.sum(z**2)
 
-  kernel = make(energy)
-  state = kernel.init(jnp.zeros(3))
+  algorithm = make(energy)
+  state = algorithm.init(jnp.zeros(3))
   steps = 20
 
   @jax.jit
   def run(state):
-    return jax.lax.scan(lambda s, k: kernel.step(k, s), state, jax.random.split(KEY, steps))
+    return jax.lax.scan(lambda s, k: algorithm.step(k, s), state, jax.random.split(KEY, steps))
 
   _, infos = jax.block_until_ready(run(state))
   jax.effects_barrier()
-  assert len(calls) == 1 + int(jnp.sum(infos.num_grads)) == 1 + steps  # init + one value_and_grad per step
-  assert int(jnp.sum(infos.num_evals)) == 0
+  grads, evals = int(jnp.sum(infos.num_grads)), int(jnp.sum(infos.num_evals))
+  assert sum(calls) == 1 + grads + evals  # init, then every value_and_grad and every gradient-free evaluation
+  if isinstance(infos, jg.samplers.Info):  # ULA, MALA, Barker: one value_and_grad per step and nothing else
+    assert (grads, evals) == (steps, 0)
+  else:  # i-SIR's gradient is spent only on steps that moved: both kinds of step occur
+    assert evals == 3 * steps and 0 < np.sum(infos.num_grads != infos.num_grads.max()) < steps
 
 
 def test_effective_lipschitz_of_a_linear_score_is_its_slope():

@@ -45,6 +45,22 @@ class Objective(NamedTuple):
   scores: str
   extras: tuple[str, ...] = ()
 
+  def realness(self, scores):
+    r"""The critic's realness :math:`d` (higher = more real): the logit itself, or :math:`d = -U` for energies.
+
+    The one sign convention between critics and what consumes them (latent
+    samplers target :math:`p_g(x)\, e^{d(x)}`, `jg.samplers.latent_energy`). A
+    logit estimates :math:`\log p_{data}/p_g` only for the optimal minimax
+    critic; calibrate it (`jg.samplers.calibrate_logits`) to use it as one.
+
+    Args:
+      scores: critic outputs, any shape.
+
+    Returns:
+      :math:`d`, the shape of `scores`.
+    """
+    return -scores if self.scores == "energies" else scores
+
 
 def _no_update(state, real_scores, fake_scores):
   del real_scores, fake_scores

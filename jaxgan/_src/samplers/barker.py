@@ -21,31 +21,49 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
 
 from jaxgan._src import validation
-from jaxgan._src.samplers.kernels import Info, Kernel, State, _checked_energy_and_grad
+from jaxgan._src.samplers import base
+from jaxgan._src.samplers.base import Info, SamplingAlgorithm, State
 
 TARGET_ACCEPTANCE = 0.4
 
 
-def _tree_sum(tree) -> jax.Array:
-  return sum(jnp.sum(leaf) for leaf in jax.tree.leaves(tree))
-
-
 def barker_proposal(rng_key, state: State, step_size):
-  """The Barker move: Gaussian magnitudes, signs skewed toward lower energy."""
-  leaves, treedef = jax.tree.flatten(state.position)
-  keys = jax.random.split(rng_key, 2 * len(leaves))
-  grads = treedef.flatten_up_to(state.energy_grad)
-  moved = []
-  for i, (z, g) in enumerate(zip(leaves, grads)):
-    w = jnp.sqrt(step_size) * jax.random.normal(keys[2 * i], jnp.shape(z), jnp.result_type(z))
-    keep_sign = jax.random.uniform(keys[2 * i + 1], jnp.shape(z)) < jax.nn.sigmoid(-w * g)
-    moved.append(z + jnp.where(keep_sign, w, -w))
-  return treedef.unflatten(moved)
+  """The Barker move: Gaussian magnitudes (from the key's first half), signs skewed toward lower energy (second)."""
+  magnitude_key, sign_key = jax.random.split(rng_key)
+  z, unravel = ravel_pytree(state.position)
+  g, _ = ravel_pytree(state.energy_grad)
+  w = jnp.sqrt(step_size) * jax.random.normal(magnitude_key, z.shape, z.dtype)
+  keep_sign = jax.random.uniform(sign_key, z.shape, z.dtype) < jax.nn.sigmoid(-w * g)
+  return unravel(z + jnp.where(keep_sign, w, -w))
 
 
-def barker(energy_fn: Callable, step_size: float) -> Kernel:
+def barker_log_ratio(current: State, proposed: State) -> jax.Array:
+  r"""Barker's :math:`\log\alpha` (Eq. 8) in one reduction.
+
+  .. math:: \log\alpha = E(z) - E(z') + \sum_i \mathrm{sp}(d_i g_i) - \mathrm{sp}(-d_i g'_i),\quad d = z' - z
+  """
+  terms = jax.tree.map(lambda z, z_new, g, g_new: jnp.sum(jax.nn.softplus((z_new - z) * g)
+                                                          - jax.nn.softplus((z - z_new) * g_new)),
+                       current.position, proposed.position, current.energy_grad, proposed.energy_grad)
+  return current.energy - proposed.energy + sum(jax.tree.leaves(terms))
+
+
+def build_kernel() -> Callable:
+  """Barker: `kernel(rng_key, state, energy_fn, step_size) -> (state, Info)`; the key splits into (move, test)."""
+
+  def kernel(rng_key, state: State, energy_fn: Callable, step_size) -> tuple[State, Info]:
+    proposal_key, accept_key = jax.random.split(rng_key)
+    position = barker_proposal(proposal_key, state, step_size)
+    proposed = State(position, *jax.value_and_grad(energy_fn)(position))
+    return base.metropolis_hastings(accept_key, state, proposed, barker_log_ratio(state, proposed))
+
+  return kernel
+
+
+def barker(energy_fn: Callable, step_size: float) -> SamplingAlgorithm:
   """Barker-proposal Metropolis kernel on any pytree position (see the module docstring).
 
   Args:
@@ -53,28 +71,11 @@ def barker(energy_fn: Callable, step_size: float) -> Kernel:
     step_size: variance epsilon > 0 of the Gaussian magnitudes.
 
   Returns:
-    A :class:`Kernel`; adapt toward acceptance :data:`TARGET_ACCEPTANCE`
-    (`run_chains(..., target_acceptance=0.4)`).
+    A :class:`SamplingAlgorithm`; adapt toward acceptance :data:`TARGET_ACCEPTANCE`
+    (`step_size_adaptation(..., target_acceptance=0.4)`).
   """
   validation.check_positive(step_size, "step_size")
-  value_and_grad = _checked_energy_and_grad(energy_fn)
+  return base.as_top_level_api(build_kernel(), energy_fn, step_size)
 
-  def init(position) -> State:
-    return State(position, *value_and_grad(position))
 
-  def step(rng_key, state: State, step_size_override=None):
-    eps = step_size if step_size_override is None else step_size_override
-    proposal_key, accept_key = jax.random.split(rng_key)
-    proposed = init(barker_proposal(proposal_key, state, eps))
-    forward = jax.tree.map(lambda a, b, g: jax.nn.softplus((a - b) * g), proposed.position, state.position,
-                           state.energy_grad)
-    backward = jax.tree.map(lambda a, b, g: jax.nn.softplus((a - b) * g), state.position, proposed.position,
-                            proposed.energy_grad)
-    log_ratio = state.energy - proposed.energy + _tree_sum(forward) - _tree_sum(backward)
-    finite = jnp.isfinite(log_ratio)
-    log_ratio = jnp.where(finite, log_ratio, -jnp.inf)
-    accepted = jnp.log(jax.random.uniform(accept_key)) < log_ratio
-    new = jax.tree.map(lambda p, c: jnp.where(accepted, p, c), proposed, state)
-    return new, Info(jnp.minimum(1.0, jnp.exp(log_ratio)), accepted, finite)
-
-  return Kernel(init, step, step_size, metropolis=True)
+barker.build_kernel = build_kernel  # as `blackjax.mala.build_kernel`

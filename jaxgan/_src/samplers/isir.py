@@ -1,13 +1,13 @@
-r"""Iterated sampling-importance-resampling (i-SIR) global moves, and Ex2MCMC (i-SIR then MALA).
+r"""Iterated sampling-importance-resampling (i-SIR): gradient-free global moves.
 
 i-SIR keeps the current point as particle 0, draws `N - 1` particles from a
 proposal :math:`q` (here :math:`N(0, \sigma^2 I)`), weights every particle by
 :math:`w_j \propto \exp(-E(z_j)) / q(z_j)` and moves to particle :math:`j` with
 probability :math:`w_j / \sum_k w_k`. It leaves :math:`\pi \propto e^{-E}` invariant,
 needs no gradient (`N - 1` energy evaluations, then one `value_and_grad` at the
-chosen point to keep the state's gradient) and jumps between modes, which local
-kernels cannot. For the latent energy :math:`E = U(G(z)) + \|z\|^2/2` with
-:math:`q = N(0, I)` the weight is :math:`e^{-U(G(z))}`.
+chosen point, only if it moved, to keep the state's gradient) and jumps between
+modes, which local kernels cannot. For the latent energy
+:math:`E = U(G(z)) + \|z\|^2/2` with :math:`q = N(0, I)` the weight is :math:`e^{-U(G(z))}`.
 
 References:
   Andrieu, Lee & Vihola, Uniform ergodicity of the iterated conditional SMC and
@@ -19,20 +19,74 @@ References:
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
 
 from jaxgan._src import validation
-from jaxgan._src.samplers.kernels import Info, Kernel, State, _checked_energy_and_grad, mala
+from jaxgan._src.samplers import base
+from jaxgan._src.samplers.base import SamplingAlgorithm, State
 
 
-def _log_proposal(position, scale) -> jax.Array:
-  return sum(jnp.sum(-0.5 * (leaf / scale) ** 2) for leaf in jax.tree.leaves(position))
+class ISIRInfo(NamedTuple):
+  """Per-step diagnostics and cost of i-SIR.
+
+  Attributes:
+    acceptance_rate: probability of leaving the current point, :math:`1 - w_0 / \\sum_k w_k`.
+    is_accepted: whether it left.
+    is_finite: whether every fresh particle's weight was finite (non-finite ones are never picked).
+    num_grads: 1 if it left (the gradient at the new point), else 0.
+    num_evals: `N - 1`, the fresh particles' energies.
+    index: the particle moved to (0: the current point).
+  """
+
+  acceptance_rate: jax.Array
+  is_accepted: jax.Array
+  is_finite: jax.Array
+  num_grads: jax.Array
+  num_evals: jax.Array
+  index: jax.Array
 
 
-def isir(energy_fn: Callable, num_particles: int, *, proposal_scale: float = 1.0) -> Kernel:
+def check_particles(num_particles: int, proposal_scale: float) -> None:
+  num_particles = validation.check_positive_int(num_particles, "num_particles")
+  if num_particles < 2:
+    raise ValueError(f"`num_particles` must be >= 2, got {num_particles}.")
+  validation.check_positive(proposal_scale, "proposal_scale")
+
+
+def build_kernel() -> Callable:
+  """i-SIR: `kernel(rng_key, state, energy_fn, num_particles, proposal_scale) -> (state, ISIRInfo)`.
+
+  The key splits into (particles, pick); the `N - 1` particles are one normal
+  draw of shape `(N - 1, size of the flattened position)`.
+  """
+
+  def kernel(rng_key, state: State, energy_fn: Callable, num_particles: int,
+             proposal_scale) -> tuple[State, ISIRInfo]:
+    draw_key, pick_key = jax.random.split(rng_key)
+    z, unravel = ravel_pytree(state.position)
+    fresh = proposal_scale * jax.random.normal(draw_key, (num_particles - 1, *z.shape), z.dtype)
+    energies = jax.vmap(lambda flat: energy_fn(unravel(flat)))(fresh)
+    particles = jnp.concatenate([z[None], fresh])
+    log_w = -jnp.concatenate([state.energy[None], energies]) + 0.5 * jnp.sum(jnp.square(particles / proposal_scale),
+                                                                             axis=1)
+    finite = jnp.isfinite(log_w)
+    log_w = jnp.where(finite, log_w, -jnp.inf)
+    index = jax.random.categorical(pick_key, log_w)
+    moved = index > 0
+    new_state = jax.lax.cond(moved, lambda flat: base.init(unravel(flat), energy_fn), lambda _: state,
+                             particles[index])
+    leave_probability = 1.0 - jax.nn.softmax(log_w)[0]
+    return new_state, ISIRInfo(leave_probability, moved, jnp.all(finite[1:]), base.count(moved),
+                               base.count(num_particles - 1), index)
+
+  return kernel
+
+
+def isir(energy_fn: Callable, num_particles: int, *, proposal_scale: float = 1.0) -> SamplingAlgorithm:
   """i-SIR kernel with an isotropic Gaussian proposal (see the module docstring).
 
   Args:
@@ -41,69 +95,10 @@ def isir(energy_fn: Callable, num_particles: int, *, proposal_scale: float = 1.0
     proposal_scale: standard deviation of the Gaussian proposal.
 
   Returns:
-    A :class:`Kernel` (`step_size` unused). `Info.acceptance_rate` is the
-    probability of leaving the current point, `is_accepted` whether it left.
+    A :class:`SamplingAlgorithm` whose steps report an :class:`ISIRInfo`.
   """
-  num_particles = validation.check_positive_int(num_particles, "num_particles")
-  if num_particles < 2:
-    raise ValueError(f"`num_particles` must be >= 2, got {num_particles}.")
-  validation.check_positive(proposal_scale, "proposal_scale")
-  value_and_grad = _checked_energy_and_grad(energy_fn)
-
-  def init(position) -> State:
-    return State(position, *value_and_grad(position))
-
-  def step(rng_key, state: State, step_size_override=None):
-    del step_size_override
-    draw_key, pick_key = jax.random.split(rng_key)
-    leaves, treedef = jax.tree.flatten(state.position)
-    keys = jax.random.split(draw_key, len(leaves))
-    fresh = treedef.unflatten([proposal_scale * jax.random.normal(k, (num_particles - 1, *jnp.shape(x)),
-                                                                  jnp.result_type(x))
-                               for k, x in zip(keys, leaves)])
-    energies = jax.vmap(energy_fn)(fresh)
-    log_w = jnp.concatenate([
-        (-state.energy - _log_proposal(state.position, proposal_scale))[None],
-        -energies - jax.vmap(lambda p: _log_proposal(p, proposal_scale))(fresh),
-    ])
-    finite = jnp.isfinite(log_w)
-    log_w = jnp.where(finite, log_w, -jnp.inf)
-    index = jax.random.categorical(pick_key, log_w)
-    chosen = jax.tree.map(lambda cur, new: jnp.where(index == 0, cur, new[jnp.maximum(index - 1, 0)]),
-                          state.position, fresh)
-    moved = index > 0
-    new_state = jax.lax.cond(moved, init, lambda _: state, chosen)
-    leave_probability = 1.0 - jax.nn.softmax(log_w)[0]
-    return new_state, Info(leave_probability, moved, jnp.all(finite[1:]), moved.astype(jnp.int32),
-                           num_particles - 1)
-
-  return Kernel(init, step, 0.0, metropolis=False)
+  check_particles(num_particles, proposal_scale)
+  return base.as_top_level_api(build_kernel(), energy_fn, num_particles, proposal_scale)
 
 
-def ex2mcmc(energy_fn: Callable, step_size: float, num_particles: int, *, proposal_scale: float = 1.0,
-            mala_steps: int = 1) -> Kernel:
-  """Ex2MCMC: one i-SIR global move, then `mala_steps` MALA steps.
-
-  The Info is the last MALA step's, with the costs of the whole step.
-
-  Adapting the step size (`run_chains(num_warmup=...)`) tunes MALA's step.
-
-  References:
-    Samsonov et al., Local-Global MCMC kernels: the best of both worlds, NeurIPS 2022, Algorithm 2.
-  """
-  global_kernel = isir(energy_fn, num_particles, proposal_scale=proposal_scale)
-  local = mala(energy_fn, step_size)
-  mala_steps = validation.check_positive_int(mala_steps, "mala_steps")
-
-  def step(rng_key, state: State, step_size_override=None):
-    global_key, local_key = jax.random.split(rng_key)
-    state, global_info = global_kernel.step(global_key, state)
-
-    def body(state, key):
-      return local.step(key, state, step_size_override)
-
-    state, infos = jax.lax.scan(body, state, jax.random.split(local_key, mala_steps))
-    last = jax.tree.map(lambda x: x[-1], infos)
-    return state, last._replace(num_grads=global_info.num_grads + mala_steps, num_evals=global_info.num_evals)
-
-  return Kernel(local.init, step, step_size, metropolis=True)
+isir.build_kernel = build_kernel  # as `blackjax.mala.build_kernel`

@@ -8,26 +8,24 @@ import jax.numpy as jnp
 from jaxgan._src import validation
 
 
-def latent_energy(generator_fn, critic_fn, *, critic_is_energy: bool = False, temperature: float = 1.0,
-                  calibration=None, meg_parity: bool = False):
-  r"""Builds :math:`E(z) = \beta\,U(G(z)) + \|z\|^2/2` on one latent vector.
+def latent_energy(generator_fn, realness_fn, *, inverse_temperature: float = 1.0):
+  r"""Builds :math:`E(z) = -\beta\, d(G(z)) + \|z\|^2/2` on one latent vector.
 
-  With a GAN critic (raw logit `d`, high = real), `U = -d`: with a logit
-  critic this is discriminator-driven latent sampling (DDLS); a
-  :class:`Calibration` (from :func:`calibrate_logits`) replaces `d` by the
-  calibrated logit first. With an energy critic (low = real, e.g. MEG) pass
-  `critic_is_energy=True` and `U` is the critic's output.
+  `d` is the critic's realness (higher = more real): `objective.realness` of
+  the critic's scores (:meth:`jaxgan.losses.Objective.realness`: the logit of
+  a GAN critic, :math:`-U` of an energy critic), optionally calibrated
+  (:func:`calibrate_logits`) so that :math:`d \approx \log p_{data}/p_g`.
+  The chain then targets :math:`p(z) \propto N(z; 0, I)\, e^{\beta d(G(z))}`,
+  i.e. samples :math:`G(z)` from :math:`p_g(x)\, e^{\beta d(x)}`: with a logit critic
+  this is discriminator-driven latent sampling (DDLS), with an energy critic
+  the latent MCMC of MEG.
 
   Args:
     generator_fn: `z_batch (batch, latent_dim) -> x_batch`.
-    critic_fn: `x_batch -> scores (batch,)`.
-    critic_is_energy: the critic already outputs an energy.
-    temperature: the inverse temperature beta > 0 on the critic term
-      (beta > 1 sharpens toward the critic's modes; 1 is the DDLS/MEG target).
-    calibration: optional logit calibration (logit critics only).
-    meg_parity: drop the prior term `||z||^2/2`, as the MEG reference code
-      does. **Biased**: the chain then ignores the latent prior; for
-      comparisons with published MEG numbers only.
+    realness_fn: `x_batch -> d (batch,)`, e.g.
+      `lambda x: objective.realness(critic_fn(x))`.
+    inverse_temperature: :math:`\beta > 0` on the critic term (:math:`\beta > 1`
+      sharpens toward the critic's modes; 1 is the DDLS/MEG target).
 
   Returns:
     `energy_fn(z) -> scalar` for `z` of shape `(latent_dim,)`.
@@ -37,17 +35,10 @@ def latent_energy(generator_fn, critic_fn, *, critic_is_energy: bool = False, te
     Discriminator Driven Latent Sampling, NeurIPS 2020, Eq. 6; Kumar et al.,
     Maximum Entropy Generators for Energy-Based Models, 2019, Section 4.
   """
-  validation.check_positive(temperature, "temperature")
-  if calibration is not None and critic_is_energy:
-    raise ValueError("`calibration` applies to logit critics; pass it with critic_is_energy=False.")
-  sign = 1.0 if critic_is_energy else -1.0
+  validation.check_positive(inverse_temperature, "inverse_temperature")
 
   def energy_fn(z):
-    score = critic_fn(generator_fn(z[None]))[0]
-    if calibration is not None:
-      score = calibration(score)
-    prior = 0.0 if meg_parity else 0.5 * jnp.sum(z**2)
-    return temperature * sign * score + prior
+    return -inverse_temperature * realness_fn(generator_fn(z[None]))[0] + 0.5 * jnp.sum(z**2)
 
   return energy_fn
 
