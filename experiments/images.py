@@ -27,6 +27,14 @@ def is_image(config: dict) -> bool:
   return config["dataset"] in IMAGE_DATASETS
 
 
+# Held on device and drawn in-graph (CIFAR-10 as uint8 is 150 MB); CelebA is read from host storage.
+ON_DEVICE = OFFLINE + ("mnist", "fashion_mnist", "cifar10")
+
+
+def fits_on_device(config: dict) -> bool:
+  return config["dataset"] in ON_DEVICE
+
+
 def validate(config: dict) -> None:
   if config["model"] not in MODELS:
     raise ValueError(f"config['model'] must be one of {MODELS} for image datasets, got {config['model']!r}.")

@@ -1,15 +1,16 @@
 """The loss zoo: every objective of `jg.losses`, with its natural regulariser and with R1, on the ring and the grid.
 
     python -m experiments.loss_zoo                  # full table (about 75 min on 2 CPU cores, 2 processes)
-    python -m experiments.loss_zoo --quick          # 2 objectives x 2 variants x 1 dataset x 1 seed, seconds
+    python -m experiments.loss_zoo --quick          # 2 objectives x 2 variants x 1 dataset x 2 seeds, seconds
 
 Every run uses the same MLPs, steps, batch and optimiser (the main job's
 `_base` config), only the objective, its regulariser and `n_critic` (5 for
 the Wasserstein family and the energy model, 1 otherwise) change. EBGAN,
 MAGAN and BEGAN use the autoencoder critic; the energy model (MEG) adds its
-JSD entropy estimate. Each (dataset, objective, variant, seed) runs in its
-own work directory under `--workdir` and is skipped when already finished, so
-an interrupted zoo resumes. Scored by the mode-coverage protocol
+JSD entropy estimate. The seeds of a (dataset, objective, variant) cell train
+as vmapped runs in one program (the main job's `num_runs`); each cell runs in
+its own work directory under `--workdir` and is skipped when already
+finished, so an interrupted zoo resumes. Scored by the mode-coverage protocol
 (Srivastava et al. 2017, VEEGAN; Lin et al. 2018, PacGAN); writes `table.md` (mean +- std over seeds),
 `results.json` and `samples.png` (final samples of seed 0, one panel per run).
 """
@@ -41,8 +42,8 @@ DATASETS = ("ring8", "grid25")
 R1 = ("r1", {"gamma": 1.0}, False)
 
 
-def run_config(objective: str, variant: str, dataset: str, seed: int, *, steps: int, hidden: list[int]) -> dict:
-  """The config of one zoo cell; `variant` is `"natural"` or `"r1"`."""
+def run_config(objective: str, variant: str, dataset: str, seeds: int, *, steps: int, hidden: list[int]) -> dict:
+  """The config of one zoo cell (seeds 0..seeds-1 as vmapped runs); `variant` is `"natural"` or `"r1"`."""
   penalty, penalty_kwargs, spectral_norm = NATURAL.get(objective, (None, {}, False)) if variant == "natural" else R1
   config = {
       **base_config(),
@@ -56,7 +57,8 @@ def run_config(objective: str, variant: str, dataset: str, seed: int, *, steps: 
       "n_critic": 5 if objective in MULTI_CRITIC else 1,
       "steps": steps,
       "hidden": hidden,
-      "seed": seed,
+      "seed": 0,
+      "num_runs": seeds,
       "plot_every": 10 * steps,
       "checkpoint_every": steps,
       "keep_checkpoints": 1,
@@ -64,19 +66,22 @@ def run_config(objective: str, variant: str, dataset: str, seed: int, *, steps: 
   return train_lib.validate_config(config)
 
 
-def run_cell(config: dict, workdir: str) -> dict:
-  """Trains one cell (or reads its finished result) and returns its final metrics."""
+def run_cell(config: dict, workdir: str) -> list[dict]:
+  """Trains one cell (or reads its finished result) and returns the final metrics of each seed."""
   done = os.path.join(workdir, "final_metrics.json")
   if os.path.exists(done):
     with open(done) as f:
-      return json.load(f)
-  try:
-    return train_lib.train_and_evaluate(config, workdir, progress=False)
-  except jg.train.NonFiniteError as e:  # a run that diverges is a result; any other error is a bug and raises
-    result = {"step": None, "diverged": str(e).splitlines()[0]}
-    with open(done, "w") as f:
-      json.dump(result, f)
-    return result
+      final = json.load(f)
+  else:
+    try:
+      final = train_lib.train_and_evaluate(config, workdir, progress=False)
+    except jg.train.NonFiniteError as e:  # every seed diverged: a result; any other error is a bug and raises
+      final = {"step": None, "diverged": str(e).splitlines()[0]}
+      with open(done, "w") as f:
+        json.dump(final, f)
+  if "runs" in final:
+    return final["runs"]
+  return [final] * (1 if "diverged" not in final else config["num_runs"])
 
 
 def summarise(results: list[dict]) -> dict:
@@ -154,16 +159,18 @@ def plot(path: str, samples: dict, datasets, columns: int = 8) -> None:
 
 def run(workdir: str, *, objectives, datasets, seeds: int, steps: int, hidden: list[int],
         progress: bool = True) -> dict:
-  cells = [(o, v, d, s) for d in datasets for o in objectives for v in ("natural", "r1") for s in range(seeds)]
+  cells = [(o, v, d) for d in datasets for o in objectives for v in ("natural", "r1")]
   raw, samples = {}, {}
-  for objective, variant, dataset, seed in tqdm(cells, disable=not progress, desc="loss zoo", unit="run"):
-    config = run_config(objective, variant, dataset, seed, steps=steps, hidden=hidden)
-    cell_dir = os.path.join(workdir, dataset, f"{objective}__{variant}", f"seed{seed}")
-    result = run_cell(config, cell_dir)
-    raw.setdefault((objective, variant), {}).setdefault(dataset, []).append(result)
-    if seed == 0 and "diverged" not in result:
+  for objective, variant, dataset in tqdm(cells, disable=not progress, desc="loss zoo", unit="cell"):
+    config = run_config(objective, variant, dataset, seeds, steps=steps, hidden=hidden)
+    cell_dir = os.path.join(workdir, dataset, f"{objective}__{variant}")
+    results = run_cell(config, cell_dir)
+    raw.setdefault((objective, variant), {})[dataset] = results
+    if "diverged" not in results[0]:
       state, parts = train_lib.load_trained(config, cell_dir)
-      samples[objective, variant, dataset] = np.asarray(train_lib.sample_generator(parts, state, config, 1000))
+      seed0, eval_key = train_lib.runs(parts, state)[0]
+      samples[objective, variant, dataset] = np.asarray(
+          train_lib.sample_generator(parts["gan"], seed0, eval_key, config, 1000))
   summary = {key: {d: summarise(per[d]) for d in datasets} for key, per in raw.items()}
   outputs.write_results(workdir, {"steps": steps, "hidden": hidden, "seeds": seeds, "datasets": list(datasets),
                                   "cells": [{"objective": o, "variant": v, **{d: s[d] for d in datasets}}
@@ -176,7 +183,7 @@ def run(workdir: str, *, objectives, datasets, seeds: int, steps: int, hidden: l
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument("--workdir", default="runs/loss_zoo")
-  parser.add_argument("--quick", action="store_true", help="2 objectives, 1 dataset, 1 seed, 30 steps (CI)")
+  parser.add_argument("--quick", action="store_true", help="2 objectives, 1 dataset, 2 seeds, 30 steps (CI)")
   parser.add_argument("--seeds", type=int, default=3)
   parser.add_argument("--steps", type=int, default=2000)
   parser.add_argument("--objectives", nargs="*", default=None, help="subset of jg.losses.available()")
@@ -189,7 +196,7 @@ def main(argv=None) -> None:
   if unknown:
     parser.error(f"unknown objectives {unknown}; available: {', '.join(jg.losses.available())}")
   if args.quick:
-    summary = run(args.workdir, objectives=args.objectives or ["wgan", "hinge"], datasets=("ring8",), seeds=1,
+    summary = run(args.workdir, objectives=args.objectives or ["wgan", "hinge"], datasets=("ring8",), seeds=2,
                   steps=30, hidden=[32, 32], progress=not args.no_progress)
     datasets = ("ring8",)
   else:

@@ -3,13 +3,22 @@
     python -m experiments.train                        # WGAN-GP on the ring of 8
     python -m experiments.train --config grid25_wgan_gp --workdir runs/grid
     python -m experiments.train --objective hinge --penalty r1 --dataset grid25
+    python -m experiments.train --num-runs 8           # seeds 0..7 in one program
+
+Training runs on device in chunks of `chunk_size` steps (`GAN.run`: one
+dispatch per chunk, batches drawn in-graph from a `jg.data` stream); the
+progress bar, logging, plots and checkpoints happen between chunks. With
+`num_runs = N` the job trains seeds `seed, ..., seed + N - 1` as N vmapped
+runs in one program (run i is the single run with seed `seed + i`).
 
 A run writes to its work directory: `config.json`, `metrics.jsonl` (one JSON
-line per logged step), `samples_<step>.png` (real vs generated with the
-critic's contours), `final_metrics.json` (mode coverage of the EMA generator)
-and Orbax checkpoints under `checkpoints/`. Rerunning with the same work
-directory resumes from the newest checkpoint and ends bit-identical to an
-uninterrupted run. SIGTERM saves a checkpoint and exits cleanly.
+line per logged step, and per run with `"run": i` when N > 1),
+`samples_<step>.png` (real vs generated with the critic's contours; run 0),
+`final_metrics.json` (mode coverage of the EMA generator; with N > 1 every
+run, their mean and std) and Orbax checkpoints under `checkpoints/` (one
+checkpoint holds all runs). Rerunning with the same work directory resumes
+from the newest checkpoint and ends bit-identical to an uninterrupted run.
+SIGTERM saves a checkpoint and exits cleanly.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from experiments import images
 
 DEFAULT_CONFIG = "ring8_wgan_gp"
 # Keys that do not change the state's trajectory: allowed to differ on resume.
-RUNTIME_KEYS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "eval_samples")
+RUNTIME_KEYS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "eval_samples", "chunk_size")
 OVERRIDES = {
     "steps": int,
     "seed": int,
@@ -43,6 +52,8 @@ OVERRIDES = {
     "n_critic": int,
     "batch_size": int,
     "compute_dtype": str,
+    "num_runs": int,
+    "chunk_size": int,
 }
 
 
@@ -72,12 +83,22 @@ def validate_config(config: dict) -> dict:
   if not config["entropy_weight"] >= 0:
     raise ValueError(f"config['entropy_weight'] must be >= 0, got {config['entropy_weight']!r}.")
   for key in ("steps", "batch_size", "n_critic", "latent_dim", "penalty_interval", "log_every", "plot_every",
-              "checkpoint_every", "keep_checkpoints", "eval_samples", "dataset_size"):
+              "checkpoint_every", "keep_checkpoints", "eval_samples", "dataset_size", "num_runs"):
     if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 1:
       raise ValueError(f"config[{key!r}] must be an integer >= 1, got {config[key]!r}.")
   for key in ("generator_lr", "critic_lr"):
-    if not config[key] > 0:
-      raise ValueError(f"config[{key!r}] must be > 0, got {config[key]!r}.")
+    values = config[key] if isinstance(config[key], (list, tuple)) else [config[key]]
+    if isinstance(config[key], (list, tuple)) and len(values) != config["num_runs"]:
+      raise ValueError(f"config[{key!r}] has {len(values)} values (one per run) but num_runs is"
+                       f" {config['num_runs']}: give one number, or num_runs of them.")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
+      raise ValueError(f"config[{key!r}] must be > 0 (or a list of num_runs such numbers), got {config[key]!r}.")
+  chunk = config["chunk_size"]
+  if not (chunk is None or (isinstance(chunk, int) and not isinstance(chunk, bool) and chunk >= 1)):
+    raise ValueError(f"config['chunk_size'] must be None (automatic) or an integer >= 1, got {config['chunk_size']!r}.")
+  if config["num_runs"] > 1 and images.is_image(config) and not images.fits_on_device(config):
+    raise ValueError(f"config['num_runs'] > 1 needs a dataset held on device; {config['dataset']} is streamed"
+                     " from host storage. Train its seeds as separate runs.")
   if config["lr_schedule"] not in ("constant", "cosine"):
     raise ValueError(f"config['lr_schedule'] must be 'constant' or 'cosine', got {config['lr_schedule']!r}.")
   if jax.device_count() > 1 and config["batch_size"] % jax.device_count():
@@ -85,9 +106,29 @@ def validate_config(config: dict) -> dict:
   return config
 
 
-def _optimizer(lr: float, updates_per_run: int, config: dict) -> optax.GradientTransformation:
-  schedule = optax.cosine_decay_schedule(lr, updates_per_run) if config["lr_schedule"] == "cosine" else lr
-  return optax.adam(schedule, b1=config["adam_b1"], b2=config["adam_b2"])
+def _optimizer(updates_per_run: int, config: dict) -> optax.GradientTransformation:
+  """Adam with the config's betas; its learning rate (times the schedule's factor) is an injected
+  hyperparameter in the optimiser state, so vmapped runs can each carry their own (:func:`_set_learning_rates`)."""
+  factor = optax.cosine_decay_schedule(1.0, updates_per_run) if config["lr_schedule"] == "cosine" else (lambda _: 1.0)
+
+  def adam(learning_rate):
+    return optax.chain(optax.scale_by_adam(b1=config["adam_b1"], b2=config["adam_b2"]),
+                       optax.scale_by_schedule(lambda count: -learning_rate * factor(count)))
+
+  return optax.inject_hyperparams(adam)(learning_rate=0.0)
+
+
+def _set_learning_rates(state, config: dict):
+  """Writes `generator_lr` / `critic_lr` (one number, or one per run) into the optimiser states."""
+
+  def with_rate(player, key):
+    current = player.opt_state.hyperparams["learning_rate"]
+    rates = jnp.broadcast_to(jnp.asarray(config[key], current.dtype), current.shape)
+    hyperparams = {**player.opt_state.hyperparams, "learning_rate": rates}
+    return player.replace(opt_state=player.opt_state._replace(hyperparams=hyperparams))
+
+  return state.replace(generator=with_rate(state.generator, "generator_lr"),
+                       critic=with_rate(state.critic, "critic_lr"))
 
 
 def _entropy_estimator(config: dict, data_shape: tuple):
@@ -105,18 +146,42 @@ def _entropy_estimator(config: dict, data_shape: tuple):
   return jg.losses.entropy_estimator(name, network)
 
 
+def run_keys(config: dict) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """`(init, data, eval)` keys: from `seed`, or one of each per run (seeds `seed + i`) when `num_runs > 1`."""
+  split = lambda seed: jax.random.split(jax.random.key(seed), 3)  # noqa: E731
+  if config["num_runs"] == 1:
+    return tuple(split(config["seed"]))
+  keys = jax.vmap(split)(config["seed"] + jnp.arange(config["num_runs"]))
+  return keys[:, 0], keys[:, 1], keys[:, 2]
+
+
+def default_chunk_size(config: dict) -> int:
+  """Steps per dispatch when `chunk_size` is None: 100, or 1 for image models on CPU.
+
+  XLA:CPU runs convolution gradients inside a while loop 20-80x slower than
+  outside one (benchmarks/RESULTS.md, end to end), so a CPU image run
+  dispatches step by step (its ~0.2 s steps hide the host anyway).
+  """
+  return 1 if images.is_image(config) and jax.default_backend() == "cpu" else 100
+
+
 def build(config: dict) -> dict[str, Any]:
-  """Dataset, the GAN object and the initial state for `config`."""
+  """Dataset, its in-graph stream, the GAN object and the initial state for `config`."""
   dtype = jnp.dtype(config["compute_dtype"])
   objective = jg.losses.get(config["objective"], **config["objective_kwargs"])
   embeddings = "embeddings" in objective.extras  # EBGAN's pulling-away term reads the autoencoder's codes
+  mesh = jg.train.data_mesh() if jax.device_count() > 1 else None
+  init_key, data_key, eval_key = run_keys(config)
+  sizes = dict(batch_size=config["batch_size"], n_critic=config["n_critic"])
   if images.is_image(config):
     dataset = images.dataset(config)
     generator, critic = images.models(config, dataset.image_shape, dtype, return_embeddings=embeddings)
     example = images.example(dataset)
+    stream = jg.data.image_stream(dataset, data_key, mesh=mesh, **sizes) if images.fits_on_device(config) else None
   else:
     dataset = jg.data.get(config["dataset"])
     example = jnp.zeros((1, 2))
+    stream = jg.data.toy_stream(dataset, data_key, **sizes)
     generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(config["hidden"]), dtype=dtype)
     if config["critic"] == "autoencoder":
       critic = jg.models.MLPAutoencoderCritic(hidden=tuple(config["hidden"]), bottleneck=2,
@@ -131,24 +196,33 @@ def build(config: dict) -> dict[str, Any]:
       penalty=jg.penalties.get(config["penalty"], **config["penalty_kwargs"]) if config["penalty"] else None,
       latent_dim=config["latent_dim"],
       n_critic=config["n_critic"],
-      generator_optimizer=_optimizer(config["generator_lr"], config["steps"], config),
-      critic_optimizer=_optimizer(config["critic_lr"], config["steps"] * config["n_critic"], config),
+      generator_optimizer=_optimizer(config["steps"], config),
+      critic_optimizer=_optimizer(config["steps"] * config["n_critic"], config),
       ema_decay=config["ema_decay"],
       penalty_interval=config["penalty_interval"],
       entropy_estimator=_entropy_estimator(config, example.shape[1:]),
       entropy_weight=config["entropy_weight"],
       on_nonfinite=config["on_nonfinite"],
-      mesh=jg.train.data_mesh() if jax.device_count() > 1 else None,
+      mesh=mesh,
+      num_runs=None if config["num_runs"] == 1 else config["num_runs"],
   )
-  init_key, data_key, eval_key = jax.random.split(jax.random.key(config["seed"]), 3)
-  return dict(dataset=dataset, gan=gan, state=gan.init(init_key, example), data_key=data_key, eval_key=eval_key)
+  state = _set_learning_rates(gan.init(init_key, example), config)
+  return dict(dataset=dataset, stream=stream, gan=gan, state=state, data_key=data_key, eval_key=eval_key)
+
+
+def runs(parts: dict, state) -> list[tuple[Any, jax.Array]]:
+  """`(state, eval key)` of every run: one pair, or `num_runs` of them."""
+  if parts["gan"].num_runs is None:
+    return [(state, parts["eval_key"])]
+  return [(jg.train.select_run(state, i), parts["eval_key"][i]) for i in range(parts["gan"].num_runs)]
 
 
 def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None:
   """Scatter of real vs EMA-generated samples over the critic's contour map (a sample grid for images)."""
+  state, eval_key = runs(parts, state)[0]
   if images.is_image(config):
     title = f"{config['objective']} + {config['penalty'] or 'no penalty'} on {config['dataset']}, step {step}"
-    images.plot_samples(path, np.asarray(sample_generator(parts, state, config, 64)), title)
+    images.plot_samples(path, np.asarray(sample_generator(parts["gan"], state, eval_key, config, 64)), title)
     return
   import matplotlib
 
@@ -156,7 +230,7 @@ def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None
   import matplotlib.pyplot as plt
 
   real = np.asarray(parts["dataset"].sample(jax.random.key(1), 1000))
-  fake = np.asarray(sample_generator(parts, state, config, 1000))
+  fake = np.asarray(sample_generator(parts["gan"], state, eval_key, config, 1000))
   lim = float(np.max(np.abs(real))) * 1.3
   grid = np.linspace(-lim, lim, 120)
   xx, yy = np.meshgrid(grid, grid)
@@ -175,18 +249,40 @@ def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None
   plt.close(fig)
 
 
-def sample_generator(parts: dict, state, config: dict, n: int) -> jax.Array:
-  return images.sample(parts["gan"].generator_fn(state), parts["eval_key"], n, config["latent_dim"])
+def sample_generator(gan, state, eval_key: jax.Array, config: dict, n: int) -> jax.Array:
+  """`n` samples of one run's EMA generator from its eval key."""
+  return images.sample(gan.generator_fn(state), eval_key, n, config["latent_dim"])
 
 
-def evaluate(parts: dict, state, config: dict) -> dict:
+def evaluate_run(parts: dict, state, eval_key: jax.Array, config: dict) -> dict:
+  """One run's final metrics: mode coverage (2-D) or the image metrics, from `eval_samples` EMA samples."""
   dataset = parts["dataset"]
-  samples = sample_generator(parts, state, config, config["eval_samples"])
+  samples = sample_generator(parts["gan"], state, eval_key, config, config["eval_samples"])
   if images.is_image(config):
     return {"step": int(state.step), **images.evaluate(dataset, samples, config)}
   if dataset.modes is None:
     return {"step": int(state.step)}
   return {"step": int(state.step), **jg.metrics.mode_coverage(samples, dataset.modes, dataset.std)}
+
+
+def evaluate(parts: dict, state, config: dict) -> dict:
+  """The final metrics: one run's, or with `num_runs > 1` every run's (`runs`) with their `mean` and `std`.
+
+  A run halted on a non-finite update is reported as `{"diverged": message}`
+  and left out of the mean and std (`diverged` counts them).
+  """
+  halted = jg.train.halted_runs(state)
+  results = [{"step": int(run_state.step), "diverged": halted[i]} if i in halted
+             else evaluate_run(parts, run_state, key, config) for i, (run_state, key) in enumerate(runs(parts, state))]
+  if len(results) == 1:
+    return results[0]
+  finished = [r for r in results if "diverged" not in r]
+  names = [k for k, v in finished[0].items() if isinstance(v, (int, float)) and k != "step"]
+  values = {k: np.asarray([r[k] for r in finished], np.float64) for k in names}
+  with np.errstate(invalid="ignore"):  # an infinite KL (a run missing a mode) has mean inf and std nan
+    std = {k: float(v.std(ddof=1)) if len(v) > 1 else 0.0 for k, v in values.items()}
+  return {"step": int(jnp.max(state.step)), "num_runs": len(results), "diverged": len(results) - len(finished),
+          "runs": results, "mean": {k: float(v.mean()) for k, v in values.items()}, "std": std}
 
 
 def _truncate_metrics(path: str, last_step: int) -> None:
@@ -205,46 +301,105 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
   state = parts["state"]
   if checkpointer.latest_step() is not None:
     state = checkpointer.restore(state)
-    print(f"Resuming from step {int(state.step)} in {workdir}.")
+    print(f"Resuming from step {int(jnp.max(state.step))} in {workdir}.")
   with open(os.path.join(workdir, "config.json"), "w") as f:
     json.dump(config, f, indent=2)
   metrics_path = os.path.join(workdir, "metrics.jsonl")
-  start = int(state.step)
+  start = int(jnp.max(state.step))
   _truncate_metrics(metrics_path, start)
 
-  mesh = parts["gan"].mesh
-  sharding = jg.train.batch_sharding(mesh) if mesh is not None else None
-  if images.is_image(config):
-    batches = images.batches(parts["dataset"], parts["data_key"], config, start, sharding)
-  else:
-    batches = jg.data.batches(parts["dataset"], parts["data_key"], batch_size=config["batch_size"],
-                              n_critic=config["n_critic"], start_step=start, sharding=sharding)
+  chunk_size = config["chunk_size"] or default_chunk_size(config)
+  feed = _Feed(parts, config, start, checkpointer.restore_data_state() if start else None)
   stop = {"requested": False}
   previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
   try:
     with open(metrics_path, "a") as log, tqdm(total=config["steps"], initial=start, disable=not progress,
                                                desc="train", unit="step") as bar:
-      for step in range(start + 1, config["steps"] + 1):
-        state, metrics = parts["gan"].step(state, next(batches))
-        bar.update(1)
+      step, halted = start, {}
+      while step < config["steps"]:
+        num_steps = min(chunk_size, _next_event(step, config) - step)
+        state, metrics = feed.advance(state, num_steps)
+        step += num_steps
+        bar.update(num_steps)
         if step % config["log_every"] == 0 or step == config["steps"]:
-          jg.train.check_health(state)
-          record = {"step": step, **{k: float(v) for k, v in metrics.items()}}
-          log.write(json.dumps(record) + "\n")
+          _guard(state, halted)
+          records = _log_records(step, metrics)
+          log.writelines(json.dumps(record) + "\n" for record in records)
           log.flush()
-          bar.set_postfix(critic=f"{record['critic_loss']:.3f}", gen=f"{record['generator_loss']:.3f}")
+          bar.set_postfix(critic=f"{records[0]['critic_loss']:.3f}", gen=f"{records[0]['generator_loss']:.3f}")
         if step % config["plot_every"] == 0 or step == config["steps"]:
           plot_samples(os.path.join(workdir, f"samples_{step:06d}.png"), parts, state, config, step)
         if step % config["checkpoint_every"] == 0 or step == config["steps"] or stop["requested"]:
-          jg.train.check_health(state)
-          checkpointer.save(step, state, force=True)
+          _guard(state, halted)
+          checkpointer.save(step, state, force=True, data_state=feed.data_state())
         if stop["requested"]:
           checkpointer.wait()
           print(f"SIGTERM: saved step {step} in {workdir}; rerun the same command to resume.")
           sys.exit(0)
   finally:
     signal.signal(signal.SIGTERM, previous_handler)
+    feed.close()
   return state, parts
+
+
+def _guard(state, halted: dict) -> None:
+  """Stops training on a non-finite update: a one-run job raises; of many runs, the halted ones stay frozen
+  (reported once) and the job raises only when every run has halted."""
+  if np.ndim(state.health.halted_step) == 0:
+    jg.train.check_health(state)
+    return
+  for run, message in jg.train.halted_runs(state).items():
+    if run not in halted:
+      halted[run] = message
+      tqdm.write(f"{message}: run {run} is frozen at its last finite step; the other runs go on.")
+  if len(halted) == state.health.halted_step.shape[0]:
+    jg.train.check_health(state)
+
+
+def _next_event(step: int, config: dict) -> int:
+  """The first step after `step` that logs, plots, checkpoints or ends: where a chunk must stop."""
+  every = (config["log_every"], config["plot_every"], config["checkpoint_every"])
+  return min(config["steps"], *((step // e + 1) * e for e in every))
+
+
+class _Feed:
+  """How chunks get their data: `gan.run` on the in-graph stream, or on batches read by a grain iterator.
+
+  `advance(state, num_steps) -> (state, metrics)`; `data_state()` is the
+  iterator's JSON state (saved in the checkpoint; None for a stream, whose
+  position is the step itself); `close()` stops the iterator's workers.
+  """
+
+  def __init__(self, parts: dict, config: dict, start: int, saved_data_state: dict | None):
+    self.gan, self.stream, self.batches = parts["gan"], parts["stream"], None
+    if self.stream is None:
+      sharding = jg.train.batch_sharding(self.gan.mesh) if self.gan.mesh is not None else None
+      # A saved iterator state restores into an iterator built as the saving one was (from step 0).
+      self.batches = images.batches(parts["dataset"], parts["data_key"], config,
+                                    0 if saved_data_state else start, sharding)
+      if saved_data_state:
+        self.batches.set_state(saved_data_state)
+
+  def advance(self, state, num_steps: int):
+    if self.stream is not None:
+      return self.gan.run(state, self.stream, num_steps)
+    return self.gan.run(state, jnp.stack([next(self.batches) for _ in range(num_steps)]), num_steps)
+
+  def data_state(self) -> dict | None:
+    return None if self.batches is None else self.batches.get_state()
+
+  def close(self) -> None:
+    if self.batches is not None:
+      self.batches.close()
+
+
+def _log_records(step: int, metrics: dict) -> list[dict]:
+  """The log lines of `step`, the last of a chunk: one, or one per run (`"run": i`) with a run axis."""
+  last = {k: np.asarray(v[-1]) for k, v in metrics.items()}
+  if next(iter(last.values())).ndim == 0:
+    return [{"step": step, **{k: float(v) for k, v in last.items()}}]
+  num_runs = next(iter(last.values())).shape[0]
+  return [{"step": step, "run": i, **{k: float(v[i]) for k, v in last.items()}} for i in range(num_runs)]
 
 
 def train_and_evaluate(config: dict, workdir: str, *, progress: bool = True) -> dict:

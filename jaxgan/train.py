@@ -1,4 +1,4 @@
-"""Training: the GAN object (players, objective, penalty, optimisers), its state, data parallelism, health checks.
+"""Training: the GAN object (players, objective, penalty, optimisers), its state, many runs, data parallelism, health.
 
 >>> import jax, jax.numpy as jnp, jaxgan as jg
 >>> gan = jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16,)), critic=jg.models.MLPCritic(hidden=(16,)),
@@ -15,11 +15,13 @@ from jaxgan._src.training.health import NONFINITE_QUANTITIES
 from jaxgan._src.training.health import Health
 from jaxgan._src.training.health import NonFiniteError
 from jaxgan._src.training.health import check_health
+from jaxgan._src.training.health import halted_runs
 from jaxgan._src.training.players import Player
 from jaxgan._src.training.sharding import batch_sharding
 from jaxgan._src.training.sharding import data_mesh
 from jaxgan._src.training.state import GANState
 from jaxgan._src.training.state import PlayerState
+from jaxgan._src.training.state import select_run
 
 __all__ = [
     "GAN",
@@ -33,4 +35,6 @@ __all__ = [
     "check_health",
     "data_mesh",
     "default_optimizer",
+    "halted_runs",
+    "select_run",
 ]

@@ -6,7 +6,10 @@ import shutil
 import subprocess
 import sys
 
+from typing import Any
+
 import chex
+import flax.struct
 import numpy as np
 import jax
 import jax.numpy as jnp
@@ -14,6 +17,7 @@ import pytest
 
 import jaxgan as jg
 from experiments import configs, train
+from experiments import images as images_lib
 
 
 def tiny(**overrides):
@@ -47,6 +51,27 @@ def test_resume_is_bit_identical(tmp_path):
   chex.assert_trees_all_equal(a.replace(rng_key=None), b.replace(rng_key=None))
   lines = [json.loads(l)["step"] for l in open(os.path.join(resumed, "metrics.jsonl"))]
   assert lines == [10, 20, 30, 40]  # no duplicated log lines after resuming
+
+
+def test_num_runs_trains_seeds_in_one_program_and_run_i_is_the_single_run_with_seed_plus_i(tmp_path):
+  config = tiny(num_runs=2, seed=3, generator_lr=[1e-3, 3e-4])  # per-run learning rates, injected into Adam
+  final = train.train_and_evaluate(config, str(tmp_path / "both"), progress=False)
+  assert final["num_runs"] == 2 and len(final["runs"]) == 2
+  hq = [run["high_quality"] for run in final["runs"]]
+  np.testing.assert_allclose([final["mean"]["high_quality"], final["std"]["high_quality"]],
+                             [np.mean(hq), np.std(hq, ddof=1)])
+  lines = [json.loads(l) for l in open(tmp_path / "both" / "metrics.jsonl")]
+  assert [(l["step"], l["run"]) for l in lines[:4]] == [(10, 0), (10, 1), (20, 0), (20, 1)]
+  both = final_state(str(tmp_path / "both"), config)
+  assert both.step.shape == (2,)
+  single_config = tiny(seed=4, generator_lr=3e-4)
+  single = train.train_and_evaluate(single_config, str(tmp_path / "one"), progress=False)
+  chex.assert_trees_all_close(jg.train.select_run(both, 1).replace(rng_key=None),
+                              final_state(str(tmp_path / "one"), single_config).replace(rng_key=None),
+                              rtol=1e-4, atol=1e-5)
+  assert final["runs"][1]["modes_covered"] == single["modes_covered"]
+  with pytest.raises(ValueError, match=r"config\['critic_lr'\] has 3 values \(one per run\) but num_runs is 2"):
+    train.validate_config(tiny(num_runs=2, critic_lr=[1e-3, 1e-3, 1e-3]))
 
 
 def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path):
@@ -83,6 +108,7 @@ def test_every_named_config_is_valid():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("default_job")
 def test_default_job_covers_all_modes_with_high_quality(default_job):
   """The README's main job, run as the README runs it (the shared `default_job` run): 8/8 modes, >= 80% HQ."""
   assert default_job["step"] == 5000
@@ -93,13 +119,14 @@ def test_default_job_covers_all_modes_with_high_quality(default_job):
 def test_meg_sampler_experiment_quick_mode_writes_table_and_figure(tmp_path):
   from experiments import meg_samplers
 
-  meg_samplers.main(["--quick", "--workdir", str(tmp_path), "--no-progress"])
+  meg_samplers.main(["--quick", "--workdir", str(tmp_path), "--no-progress", "--meg-code"])
   table = (tmp_path / "samplers" / "table.md").read_text()
-  for name in meg_samplers.SAMPLERS:
+  for name in (*meg_samplers.SAMPLERS, meg_samplers.MEG_CODE):
     assert f"| {name} |" in table
   results = json.loads((tmp_path / "samplers" / "results.json").read_text())["results"]
-  assert 0.0 < results["MALA"]["acceptance"] <= 1.0
-  assert results["MALA"]["nonfinite"] == 0
+  for name in ("MALA", meg_samplers.MEG_CODE):
+    assert 0.0 < results[name]["acceptance"] <= 1.0
+    assert results[name]["nonfinite"] == 0
   assert (tmp_path / "samplers" / "samplers.png").stat().st_size > 10_000
   config = json.loads((tmp_path / "config.json").read_text())
   assert config["objective"] == "energy" and config["entropy_estimator"] == "jsd"
@@ -122,15 +149,20 @@ def test_meg_latent_mcmc_raises_quality_without_losing_modes(tmp_path):
   assert 0.4 < results["MALA"]["acceptance"] < 0.75
 
 
+@flax.struct.dataclass
+class PoisonedStream:
+  """A stream whose batch 24 is NaN: the data a corrupted source would feed in-graph."""
+
+  stream: Any
+
+  def batch(self, step):
+    return jnp.where(step == 24, jnp.nan, self.stream.batch(step))
+
+
 def test_nonfinite_data_stops_the_run_naming_step_and_quantity_and_keeps_the_last_good_checkpoint(tmp_path,
                                                                                                    monkeypatch):
-  real_batches = jg.data.batches
-
-  def poisoned(*args, **kwargs):
-    for step, batch in enumerate(real_batches(*args, **kwargs), start=kwargs.get("start_step", 0) + 1):
-      yield batch * float("nan") if step == 25 else batch
-
-  monkeypatch.setattr(jg.data, "batches", poisoned)
+  real_stream = jg.data.toy_stream
+  monkeypatch.setattr(jg.data, "toy_stream", lambda *args, **kwargs: PoisonedStream(real_stream(*args, **kwargs)))
   with pytest.raises(RuntimeError, match=r"Non-finite critic_loss at train step 24"):
     train.train_and_evaluate(tiny(), str(tmp_path), progress=False)
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["20"]
@@ -169,12 +201,16 @@ def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
   results = json.loads((tmp_path / "results.json").read_text())
   assert {(c["objective"], c["variant"]) for c in results["cells"]} == {
       ("wgan", "natural"), ("wgan", "r1"), ("ebgan", "natural"), ("ebgan", "r1")}
-  ebgan = json.loads((tmp_path / "ring8" / "ebgan__natural" / "seed0" / "config.json").read_text())
-  assert ebgan["critic"] == "autoencoder" and ebgan["penalty"] is None
+  assert all(c["ring8"]["seeds"] == 2 for c in results["cells"])  # two seeds, vmapped in one program per cell
+  ebgan = json.loads((tmp_path / "ring8" / "ebgan__natural" / "config.json").read_text())
+  assert ebgan["critic"] == "autoencoder" and ebgan["penalty"] is None and ebgan["num_runs"] == 2
+  wgan = json.loads((tmp_path / "ring8" / "wgan__r1" / "final_metrics.json").read_text())
+  assert [run["step"] for run in wgan["runs"]] == [30, 30]
+  assert wgan["runs"][0]["high_quality"] != wgan["runs"][1]["high_quality"]
   assert (tmp_path / "samples.png").exists()
-  before = os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "seed0" / "final_metrics.json")
+  before = os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json")
   loss_zoo.main(["--quick", "--workdir", str(tmp_path), "--objectives", "wgan", "ebgan", "--no-progress"])
-  assert os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "seed0" / "final_metrics.json") == before
+  assert os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json") == before
 
 
 def test_loss_zoo_rejects_unknown_objectives(capsys):
@@ -196,6 +232,24 @@ def test_image_smoke_run_on_the_offline_dataset_writes_grids_metrics_and_checkpo
   assert {"samples_000002.png", "samples_000004.png", "checkpoints"} <= set(os.listdir(tmp_path))
   state = final_state(str(tmp_path), config)
   assert int(state.step) == 4
+
+
+def test_a_dataset_read_from_host_storage_trains_through_grain_and_resumes_from_the_saved_iterator_state(
+    tmp_path, monkeypatch):
+  monkeypatch.setattr(images_lib, "fits_on_device", lambda config: False)  # as CelebA: read by grain, not held
+  config = {**configs.get_config("shapes_dcgan_wgan_gp"), "image_features": 8, "latent_dim": 8, "batch_size": 8,
+            "n_critic": 2, "dataset_size": 40, "steps": 6, "log_every": 3, "plot_every": 6, "checkpoint_every": 3,
+            "eval_samples": 64}
+  straight, resumed = str(tmp_path / "a"), str(tmp_path / "b")
+  train.train_and_evaluate(config, straight, progress=False)
+  shutil.copytree(straight, resumed)
+  shutil.rmtree(os.path.join(resumed, "checkpoints", "6"))  # as if killed after step 3's checkpoint
+  checkpointer = jg.checkpoint.Checkpointer(os.path.join(resumed, "checkpoints"), save_every=1)
+  assert checkpointer.restore_data_state(3) is not None  # the grain iterator's position, in the same checkpoint
+  checkpointer.close()
+  train.train_and_evaluate(config, resumed, progress=False)
+  chex.assert_trees_all_equal(final_state(straight, config).replace(rng_key=None),
+                              final_state(resumed, config).replace(rng_key=None))
 
 
 @pytest.mark.parametrize("override,match", [
@@ -247,12 +301,12 @@ def test_chain_budget_picks_the_last_state_whose_cumulative_cost_fits():
   kernel = jg.samplers.isir(energy, 4)  # 3 evaluations (1 gradient equivalent) + 1 gradient if it moves
   z0 = jax.random.normal(jax.random.key(0), (16, 2))
   latents, info = sampler_budget.chain_at_budgets(kernel, jax.random.key(1), z0, (0, 1, 5, 12), 8)
-  trace = jg.samplers.run_chains(kernel, jax.random.key(1), z0, 8).trace
+  trace = sampler_budget.chain_trace(kernel, jax.random.key(1), z0, 8)
   for c in range(16):
     cost, expected = {0: 0.0, 1: 1.0, 5: 1.0, 12: 1.0}, {b: np.asarray(z0[c]) for b in (0, 1, 5, 12)}
     total = 1.0
     for t in range(8):
-      total += float(trace.num_grads[c, t]) + float(trace.num_evals[c, t]) / 3.0
+      total += float(trace.info.num_grads[c, t]) + float(trace.info.num_evals[c, t]) / 3.0
       for b in (5, 12):
         if total <= b:
           cost[b], expected[b] = total, np.asarray(trace.position[c, t])

@@ -195,3 +195,13 @@ def test_tfds_without_the_package_says_how_to_install(monkeypatch):
     jg.data.tfds_images("mnist")
   with pytest.raises(ValueError, match="celeb_a"):
     jg.data.tfds_images("imagenet")
+
+
+def test_importing_jaxgan_starts_no_jax_backend():
+  # grain's worker processes import jaxgan to unpickle the pipeline; on a GPU machine a backend started at
+  # import would open the GPU in every worker before it is pinned to the CPU.
+  import subprocess
+
+  code = "import jaxgan, jax._src.xla_bridge as xb; print(len(xb._backends))"
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+  assert out.stdout.strip() == "0", out.stderr[-500:]

@@ -29,10 +29,12 @@ def base_config() -> dict:
       lr_schedule="cosine",
       ema_decay=0.99,
       seed=0,
+      num_runs=1,
       on_nonfinite="raise",
       log_every=100,
       plot_every=1000,
       checkpoint_every=500,
       keep_checkpoints=3,
       eval_samples=2500,
+      chunk_size=None,
   )

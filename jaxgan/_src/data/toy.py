@@ -1,4 +1,4 @@
-"""2-D toy distributions generated in-process, and a device-ready batch iterator.
+"""2-D toy distributions generated in-process (batches: `jaxgan._src.data.streams`).
 
 The mixtures follow the standard mode-collapse protocol: a ring of 8
 Gaussians (radius 2, std 0.02) and a 5x5 grid of 25 Gaussians (spacing 2,
@@ -8,7 +8,7 @@ std 0.05) (Srivastava et al., VEEGAN, 2017; Lin et al., PacGAN, 2018).
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -96,45 +96,3 @@ def get(name: str) -> ToyDistribution:
   """Returns the toy distribution `name` with its default parameters."""
   return _REGISTRY[validation.check_choice(name, "toy dataset", _REGISTRY)]()
 
-
-def batches(
-    distribution: ToyDistribution,
-    rng_key: jax.Array,
-    *,
-    batch_size: int,
-    n_critic: int = 1,
-    start_step: int = 0,
-    sharding: jax.sharding.Sharding | None = None,
-) -> Iterator[jax.Array]:
-  """Infinite iterator of device-ready batches, shape `(n_critic, batch_size, 2)`.
-
-  Batch `s` depends only on `(rng_key, s)`, so resuming at `start_step` yields
-  exactly the batches an uninterrupted run would have seen. With `sharding`
-  (e.g. `NamedSharding(mesh, P(None, "data"))`) batches are laid out over devices.
-
-  Values are not checked per batch (that would cost a device-to-host sync per
-  step): the registered distributions are closed-form samplers of finite
-  values, and a hand-written `distribution.sample` is trusted; the train
-  step's non-finite guard catches the NaN losses such a batch would give.
-
-  Args:
-    distribution: a :class:`ToyDistribution`.
-    rng_key: data key.
-    batch_size: samples per microbatch.
-    n_critic: leading axis (one microbatch per critic update).
-    start_step: index of the first batch.
-    sharding: optional output sharding.
-
-  Yields:
-    float32 arrays of shape `(n_critic, batch_size, 2)`.
-  """
-  batch_size = validation.check_positive_int(batch_size, "batch_size")
-  n_critic = validation.check_positive_int(n_critic, "n_critic")
-  make = jax.jit(
-      lambda key: distribution.sample(key, n_critic * batch_size).reshape(n_critic, batch_size, 2),
-      out_shardings=sharding,
-  )
-  step = start_step
-  while True:
-    yield make(jax.random.fold_in(rng_key, step))
-    step += 1

@@ -24,6 +24,7 @@ References:
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple
 
 import jax
@@ -39,7 +40,7 @@ class FDivergence(NamedTuple):
   conjugate_of_activation: Callable[[jax.Array], jax.Array]
 
 
-_LOG2 = jnp.log(2.0)
+_LOG2 = math.log(2.0)  # a Python float: importing jaxgan must not start a JAX backend (grain workers import it)
 
 DIVERGENCES: dict[str, FDivergence] = {
     # f(u) = u log u; g(v) = v; f*(t) = exp(t - 1).

@@ -1,11 +1,16 @@
-"""The GAN object: players, objective, penalty and optimisers bound once; pure `init`, jitted `step`, `sample`.
+"""The GAN object: players, objective, penalty and optimisers bound once; pure `init`, jitted `step`, `run`, `sample`.
 
 `gan.step(state, batch) -> (state, metrics)` runs `n_critic` critic updates
-(a `lax.scan`, one real microbatch each) and one generator update. Per-step
-randomness is `jax.random.fold_in(state.rng_key, state.step)`, so a run is a
-pure function of (config, seed) and resumes exactly. With a mesh the batch is
-sharded on its `"data"` axis and the state replicated, so gradients are the
-global batch means (the same maths on 1 or N devices).
+(a `lax.scan`, one real microbatch each) and one generator update;
+`gan.run(state, data, num_steps)` runs `num_steps` of them in one dispatch (a
+`lax.scan` over steps, batches drawn in-graph from a `jg.data` stream), so the
+host is off the critical path. Per-step randomness is
+`jax.random.fold_in(state.rng_key, state.step)`, so a run is a pure function
+of (config, seed) and resumes exactly. With `num_runs=N` every method maps
+over a leading run axis: `N` independent runs trained in one program. With a
+mesh the batch is sharded on its `"data"` axis and the state replicated (or,
+with `N` runs divisible by the device count, the runs sharded), so gradients
+are the global batch means (the same maths on 1 or N devices).
 """
 
 from __future__ import annotations
@@ -70,6 +75,10 @@ class GAN:
   >>> state, metrics = gan.step(state, jnp.ones((1, 8, 2)))
   >>> gan.sample(state, jax.random.key(1), 5).shape
   (5, 2)
+  >>> data = jg.data.toy_stream(jg.data.get("ring8"), jax.random.key(2), batch_size=8)
+  >>> state, metrics = gan.run(state, data, 10)        # 10 steps, one dispatch
+  >>> int(state.step), metrics["critic_loss"].shape
+  (11, (10,))
 
   Args:
     generator: the generator `z (batch, latent_dim) -> x`: a Flax Linen module,
@@ -95,7 +104,11 @@ class GAN:
     on_nonfinite: `"raise"` (a non-finite update halts training; see
       :func:`jaxgan.train.check_health`) or `"skip"` (drop it, count it, go on).
     mesh: optional 1-D data mesh (:func:`jaxgan.train.data_mesh`): the batch is
-      sharded over its `"data"` axis, the state replicated.
+      sharded over its `"data"` axis, the state replicated; with `num_runs`
+      divisible by the mesh size the runs are sharded instead.
+    num_runs: None (one run) or `N`: states, batches, metrics and samples
+      carry a leading axis of `N` independent runs, trained in one program
+      (`init` takes `N` keys; run `i` equals the single run with key `i`).
   """
 
   def __init__(
@@ -116,6 +129,7 @@ class GAN:
       estimator_optimizer: optax.GradientTransformation | None = None,
       on_nonfinite: str = "raise",
       mesh: jax.sharding.Mesh | None = None,
+      num_runs: int | None = None,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -140,33 +154,52 @@ class GAN:
     self.critic_optimizer = critic_optimizer or default_optimizer()
     self.estimator_optimizer = estimator_optimizer or default_optimizer()
     self.mesh = mesh
-    if mesh is None:
-      self.step = jax.jit(self._step, donate_argnums=0)
-    else:
-      replicated = sharding.replicated(mesh)
-      self.step = jax.jit(self._step, in_shardings=(replicated, sharding.batch_sharding(mesh)),
-                          out_shardings=(replicated, replicated), donate_argnums=0)
+    self.num_runs = None if num_runs is None else validation.check_positive_int(num_runs, "num_runs")
+    state_sharding, self._batch_sharding = sharding.train_shardings(mesh, self.num_runs)
+    shardings = {} if mesh is None else dict(in_shardings=(state_sharding, self._batch_sharding),
+                                             out_shardings=(state_sharding, state_sharding))
+    self.step = jax.jit(self._step, donate_argnums=0, **shardings)
     self.step.__doc__ = self._step.__doc__
+    # The data keeps its own placement (an image stream is sharded once); metrics are left to XLA.
+    run_shardings = {} if mesh is None else dict(in_shardings=(state_sharding, None),
+                                                 out_shardings=(state_sharding, None))
+    self.run = jax.jit(self._run, static_argnames=("num_steps", "reduce"), donate_argnums=0, **run_shardings)
+    self.run.__doc__ = self._run.__doc__
     self.sample = jax.jit(self._sample, static_argnums=2)
     self.sample.__doc__ = self._sample.__doc__
+
+  def _over_runs(self, fn: Callable, in_axes=0) -> Callable:
+    """`fn` itself for one run, `jax.vmap(fn, in_axes)` over the leading run axis with `num_runs`."""
+    return fn if self.num_runs is None else jax.vmap(fn, in_axes=in_axes)
 
   # --- state ------------------------------------------------------------------
 
   def init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:
     """The state at step 0: fresh players, optimiser states, EMA and objective state.
 
-    A pure function of its arguments (`jax.vmap(lambda k: gan.init(k, x))(keys)`
-    builds many runs at once).
+    A pure function of its arguments.
 
     Args:
-      rng_key: a typed key (`jax.random.key(seed)`; raw uint32 keys are converted).
+      rng_key: a typed key (`jax.random.key(seed)`; raw uint32 keys are
+        converted); with `num_runs=N`, `N` keys (`jax.random.split(key, N)`,
+        or `jax.vmap(jax.random.key)(seeds)`), one per run.
       example_batch: real data of shape `(batch, *data_shape)` (values unused).
 
     Returns:
-      A :class:`jaxgan.train.GANState`.
+      A :class:`jaxgan.train.GANState` (with a leading run axis for `num_runs`).
     """
     example_batch = validation.check_batch(example_batch, "example_batch")[:1]
-    generator_key, critic_key, estimator_key, train_key = jax.random.split(_typed_key(rng_key), 4)
+    rng_key = _typed_key(rng_key)
+    expected = () if self.num_runs is None else (self.num_runs,)
+    if rng_key.shape != expected:
+      raise ValueError(f"`rng_key` must have shape {expected} (num_runs={self.num_runs}), got {rng_key.shape}.")
+    state = self._over_runs(self._init, in_axes=(0, None))(rng_key, example_batch)
+    if self.mesh is not None:
+      state = jax.device_put(state, sharding.train_shardings(self.mesh, self.num_runs)[0])
+    return state
+
+  def _init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:
+    generator_key, critic_key, estimator_key, train_key = jax.random.split(rng_key, 4)
     z = jnp.zeros((1, self.latent_dim), example_batch.dtype)
     generator_params, generator_model_state = self.generator.init(generator_key, z)
     critic_params, critic_model_state = self.critic.init(critic_key, example_batch)
@@ -203,9 +236,13 @@ class GAN:
     return lambda z: self.generator.apply(params, state.generator.model_state, z)[0]
 
   def _sample(self, state: GANState, rng_key: jax.Array, n: int) -> jax.Array:
-    """`n` samples `G_ema(z)`, `z ~ N(0, I)` drawn from `rng_key` (jitted; `n` static)."""
+    """`n` samples `G_ema(z)`, `z ~ N(0, I)` drawn from `rng_key` (jitted; `n` static).
+
+    With `num_runs`, `(num_runs, n, ...)`: every run maps the same latents.
+    """
     validation.check_positive_int(n, "n")
-    return self.generator_fn(state)(jax.random.normal(rng_key, (n, self.latent_dim)))
+    z = jax.random.normal(rng_key, (n, self.latent_dim))
+    return self._over_runs(lambda s: self.generator_fn(s)(z))(state)
 
   # --- the train step -----------------------------------------------------------
 
@@ -275,19 +312,76 @@ class GAN:
     Args:
       state: a :class:`jaxgan.train.GANState`.
       batch: real data of shape `(n_critic, batch_size, *data_shape)`, one
-        microbatch per critic update.
+        microbatch per critic update; `(num_runs, n_critic, ...)` with `num_runs`.
 
     Returns:
       `(state, metrics)`: critic metrics averaged over the critic updates,
       `generator_loss`, `generator_grad_norm`, `entropy_estimate` (with an
       estimator), the objective's metrics and `nonfinite` (1 if this update
-      was rejected).
+      was rejected: non-finite, or after a halt); each with a leading run
+      axis with `num_runs`.
     """
-    if getattr(batch, "ndim", 0) < 3 or batch.shape[0] != self.n_critic:
+    self._check_batch(batch, "batch", leading=())
+    return self._over_runs(self._update)(state, batch)
+
+  def _run(self, state: GANState, data, num_steps: int, reduce: str | None = None) -> tuple[GANState, dict]:
+    """`num_steps` train steps in one dispatch (a `lax.scan` over :meth:`step`; jitted, state donated).
+
+    The same updates as `num_steps` calls of :meth:`step` on the same
+    batches, so a run split into chunks of any size ends in the same state.
+
+    Args:
+      state: a :class:`jaxgan.train.GANState`.
+      data: a stream (`jg.data.toy_stream`, `jg.data.image_stream`: any pytree
+        with `batch(step)`) drawn in-graph at each state's step, or an array
+        of `num_steps` stacked batches `(num_steps, n_critic, batch_size, ...)`
+        (`(num_steps, num_runs, n_critic, ...)` with `num_runs`).
+      num_steps: steps to run, >= 1 (static: one compilation per value).
+      reduce: None (metrics per step, leading axis `num_steps`) or `"mean"`
+        (averaged over the steps).
+
+    Returns:
+      `(state, metrics)`.
+    """
+    validation.check_positive_int(num_steps, "num_steps")
+    if reduce not in (None, "mean"):
+      raise ValueError(f"`reduce` must be None (per-step metrics) or 'mean', got {reduce!r}.")
+    if hasattr(data, "batch"):
+      def body(state, _):
+        return self._step(state, self._constrain(data.batch(state.step)))
+      xs = None
+    else:
+      self._check_batch(data, "data", leading=(num_steps,))
+      body = lambda state, batch: self._step(state, self._constrain(batch))  # noqa: E731
+      xs = data
+    if num_steps == 1:
+      # No loop for one step: XLA:CPU runs convolution gradients inside a while loop 20-80x slower
+      # than outside one (benchmarks/RESULTS.md, end to end), so CPU image runs dispatch step by step.
+      state, metrics = body(state, None if xs is None else xs[0])
+      metrics = jax.tree.map(lambda m: m[None], metrics)
+    else:
+      state, metrics = jax.lax.scan(body, state, xs, length=num_steps)
+    if reduce == "mean":
+      metrics = jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+    return state, metrics
+
+  def _constrain(self, batch: jax.Array) -> jax.Array:
+    """The batch laid out over the mesh as :meth:`step` takes it (a no-op without a mesh)."""
+    return batch if self.mesh is None else jax.lax.with_sharding_constraint(batch, self._batch_sharding)
+
+  def _check_batch(self, batch, name: str, leading: tuple) -> None:
+    runs = () if self.num_runs is None else (self.num_runs,)
+    expected = (*leading, *runs, self.n_critic)
+    shape = tuple(getattr(batch, "shape", ()))
+    if len(shape) < len(expected) + 1 or shape[:len(expected)] != expected:
+      axes = ", ".join([*(["num_steps"] if leading else []), *(["num_runs"] if runs else []), "n_critic"])
       raise ValueError(
-          f"`batch` must have shape (n_critic={self.n_critic}, batch_size, *data_shape), got"
-          f" {tuple(getattr(batch, 'shape', ()))}."
+          f"`{name}` must have shape ({axes}, batch_size, *data_shape) = ({', '.join(map(str, expected))}, ...),"
+          f" got {shape}."
       )
+
+  def _update(self, state: GANState, batch: jax.Array) -> tuple[GANState, dict]:
+    """One run's train step on its `(n_critic, batch_size, ...)` batch."""
     key = jax.random.fold_in(state.rng_key, state.step)
     critic_key, generator_key = jax.random.split(key)
     critic_steps = state.step * self.n_critic + jnp.arange(self.n_critic)
@@ -324,5 +418,5 @@ class GAN:
     new_state = jax.tree.map(lambda new, old: new if new is old else jnp.where(accept, new, old), candidate, state)
     if self.on_nonfinite == "skip":
       new_state = new_state.replace(step=state.step + 1)
-    metrics["nonfinite"] = (bad >= 0).astype(jnp.int32)
+    metrics["nonfinite"] = (~accept).astype(jnp.int32)
     return new_state.replace(health=health), metrics

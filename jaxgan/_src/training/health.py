@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 NONFINITE_QUANTITIES = (
     "critic_loss", "penalty", "critic_grad_norm", "generator_loss", "generator_grad_norm", "entropy_estimate"
@@ -70,17 +71,34 @@ class NonFiniteError(RuntimeError):
   """Training met a non-finite loss or gradient norm; the state holds the last finite step."""
 
 
+def halted_runs(state) -> dict[int, str]:
+  """`{run: message}` for every run that halted on a non-finite value (run 0 for a one-run state); `{}` if none.
+
+  Args:
+    state: a :class:`jaxgan.train.GANState` (or anything with a `health`
+      field), of one run or with a leading run axis (`GAN(num_runs=N)`).
+  """
+  steps = np.atleast_1d(np.asarray(state.health.halted_step))
+  quantities = np.atleast_1d(np.asarray(state.health.halted_quantity))
+  many = np.ndim(state.health.halted_step) > 0
+  return {
+      int(run): f"Non-finite {NONFINITE_QUANTITIES[int(quantities[run])]} at train step {int(steps[run])}"
+      + (f" in run {int(run)}" if many else "")
+      for run in np.flatnonzero(steps >= 0)
+  }
+
+
 def check_health(state) -> None:
   """Raises :class:`NonFiniteError` naming the step and quantity if training halted on a non-finite value.
 
   Args:
-    state: a :class:`jaxgan.train.GANState` (or anything with a `health` field).
+    state: a :class:`jaxgan.train.GANState` (or anything with a `health`
+      field), of one run or of many (the first halted run is named).
   """
-  step = int(state.health.halted_step)
-  if step >= 0:
-    quantity = NONFINITE_QUANTITIES[int(state.health.halted_quantity)]
+  halted = halted_runs(state)
+  if halted:
     raise NonFiniteError(
-        f"Non-finite {quantity} at train step {step}; the update was rejected and training stopped."
-        " The state (and any checkpoint) holds the last finite step. Lower the learning rate, check"
-        " the data for NaNs, or pass on_nonfinite='skip' to drop such updates."
+        next(iter(halted.values())) + "; the update was rejected and training stopped. The state (and any"
+        " checkpoint) holds the last finite step. Lower the learning rate, check the data for NaNs, or pass"
+        " on_nonfinite='skip' to drop such updates."
     )

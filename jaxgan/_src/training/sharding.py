@@ -33,3 +33,20 @@ def batch_sharding(mesh: jax.sharding.Mesh) -> NamedSharding:
 def replicated(mesh: jax.sharding.Mesh) -> NamedSharding:
   """Sharding of the train state and metrics: a full copy on every device."""
   return NamedSharding(mesh, P())
+
+
+def train_shardings(mesh: jax.sharding.Mesh | None, num_runs: int | None) -> tuple:
+  """`(state sharding, batch sharding)` of a train step: `(None, None)` without a mesh.
+
+  One run: the state replicated, the batch split on its batch axis. `N` runs
+  with `N` divisible by the mesh size: each run on one device (state and
+  batch split on the run axis), so runs train without cross-device traffic.
+  Otherwise the runs' states are replicated and each run's batch split.
+  """
+  if mesh is None:
+    return None, None
+  if num_runs is None:
+    return replicated(mesh), batch_sharding(mesh)
+  if num_runs % mesh.size == 0:
+    return NamedSharding(mesh, P("data")), NamedSharding(mesh, P("data"))
+  return replicated(mesh), NamedSharding(mesh, P(None, None, "data"))

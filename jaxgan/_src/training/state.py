@@ -51,3 +51,8 @@ class GANState:
   objective_state: Any
   rng_key: jax.Array
   health: Health
+
+
+def select_run(state: GANState, index: int) -> GANState:
+  """Run `index` of a state with a leading run axis (`GAN(num_runs=N)`), as a one-run state."""
+  return jax.tree.map(lambda x: x[index], state)

@@ -1,0 +1,197 @@
+"""`GAN.run` (many steps per dispatch), in-graph data streams and `num_runs` (many runs in one program)."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from scipy import stats
+
+import jaxgan as jg
+
+SEED_KEYS = 3
+
+
+def make_gan(num_runs=None, n_critic=2, mesh=None):
+  return jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16, 16)), critic=jg.models.MLPCritic(hidden=(16, 16)),
+                      objective="non_saturating", penalty="r1", latent_dim=2, n_critic=n_critic,
+                      generator_optimizer=optax.adam(1e-3), critic_optimizer=optax.adam(1e-3), ema_decay=0.9,
+                      num_runs=num_runs, mesh=mesh)
+
+
+def ring_stream(key, n_critic=2, batch_size=16):
+  return jg.data.toy_stream(jg.data.get("ring8"), key, batch_size=batch_size, n_critic=n_critic)
+
+
+def trained(gan, stream, chunks, key=0):
+  state = gan.init(jax.random.key(key), jnp.zeros((1, 2)))
+  for num_steps in chunks:
+    state, _ = gan.run(state, stream, num_steps)
+  return state
+
+
+def test_chunks_of_1_and_50_steps_and_host_fed_steps_give_bit_identical_states():
+  gan, stream = make_gan(), ring_stream(jax.random.key(1))
+  by_50 = trained(gan, stream, [50])
+  by_1 = trained(gan, stream, [1] * 50)
+  chex.assert_trees_all_equal(by_1.replace(rng_key=None), by_50.replace(rng_key=None))
+  state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+  batches = jg.data.batches(jg.data.get("ring8"), jax.random.key(1), batch_size=16, n_critic=2)
+  for _ in range(50):
+    state, _ = gan.step(state, next(batches))
+  chex.assert_trees_all_equal(state.replace(rng_key=None), by_50.replace(rng_key=None))
+  assert int(by_50.step) == 50
+  assert not jnp.allclose(jax.flatten_util.ravel_pytree(by_50.generator.params)[0],
+                          jax.flatten_util.ravel_pytree(trained(gan, stream, [1]).generator.params)[0])
+
+
+def test_run_on_stacked_batches_equals_run_on_the_stream_and_metrics_are_per_step_or_mean():
+  gan, stream = make_gan(), ring_stream(jax.random.key(1))
+  stacked = jnp.stack([stream.batch(s) for s in range(10)])
+  state_a, per_step = gan.run(gan.init(jax.random.key(0), jnp.zeros((1, 2))), stacked, 10)
+  state_b, mean = gan.run(gan.init(jax.random.key(0), jnp.zeros((1, 2))), stream, 10, reduce="mean")
+  chex.assert_trees_all_close(state_a.replace(rng_key=None), state_b.replace(rng_key=None), rtol=1e-6, atol=1e-7)
+  assert per_step["critic_loss"].shape == (10,) and mean["critic_loss"].shape == ()
+  np.testing.assert_allclose(mean["critic_loss"], per_step["critic_loss"].mean(), rtol=1e-5)
+  assert len(set(np.asarray(per_step["critic_loss"]).tolist())) == 10  # one row per step, not one repeated
+
+
+def test_run_i_of_a_vmapped_batch_of_runs_equals_the_single_run_with_key_i():
+  gan_n = make_gan(num_runs=SEED_KEYS)
+  seeds = jnp.arange(SEED_KEYS)
+  state = gan_n.init(jax.vmap(jax.random.key)(seeds), jnp.zeros((1, 2)))
+  stream = ring_stream(jax.vmap(lambda s: jax.random.key(100 + s))(seeds))
+  state, metrics = gan_n.run(state, stream, 30)
+  assert metrics["critic_loss"].shape == (30, SEED_KEYS) and state.step.shape == (SEED_KEYS,)
+  assert gan_n.sample(state, jax.random.key(5), 7).shape == (SEED_KEYS, 7, 2)
+  single = make_gan()
+  for i in range(SEED_KEYS):
+    alone = trained(single, ring_stream(jax.random.key(100 + i)), [30], key=i)
+    chex.assert_trees_all_close(jg.train.select_run(state, i).replace(rng_key=None), alone.replace(rng_key=None),
+                                rtol=1e-5, atol=1e-6)
+  params = [jax.flatten_util.ravel_pytree(jg.train.select_run(state, i).generator.params)[0] for i in range(2)]
+  assert not jnp.allclose(params[0], params[1])  # different seeds, different runs
+
+
+def test_runs_shard_over_devices_and_match_the_unsharded_runs():
+  mesh = jg.train.data_mesh(2)
+  keys = jax.random.split(jax.random.key(0), 4)
+  stream = ring_stream(jax.random.split(jax.random.key(1), 4))
+  sharded = make_gan(num_runs=4, mesh=mesh)
+  state, _ = sharded.run(sharded.init(keys, jnp.zeros((1, 2))), stream, 5)
+  assert state.step.sharding.spec == jax.sharding.PartitionSpec("data")
+  plain = make_gan(num_runs=4)
+  reference, _ = plain.run(plain.init(keys, jnp.zeros((1, 2))), stream, 5)
+  chex.assert_trees_all_close(state.replace(rng_key=None), reference.replace(rng_key=None), rtol=1e-5, atol=1e-6)
+
+
+def test_one_run_on_a_mesh_shards_the_in_graph_batch_and_matches_one_device():
+  stream = ring_stream(jax.random.key(1), batch_size=16)
+  on_mesh = trained(make_gan(mesh=jg.train.data_mesh(4)), stream, [5])
+  alone = trained(make_gan(), stream, [5])
+  chex.assert_trees_all_close(on_mesh.replace(rng_key=None), alone.replace(rng_key=None), rtol=1e-5, atol=1e-6)
+
+
+def test_permuted_index_is_a_bijection_and_another_key_another_order():
+  for n in (1, 2, 3, 17, 1000, 4099):
+    index = jnp.arange(n)
+    a = np.asarray(jg.data.permuted_index(jax.random.key(0), index, n))
+    b = np.asarray(jg.data.permuted_index(jax.random.key(1), index, n))
+    np.testing.assert_array_equal(np.sort(a), np.arange(n))
+    if n >= 17:
+      assert not np.array_equal(a, b) and not np.array_equal(a, np.arange(n))
+
+
+def test_permuted_index_places_each_example_uniformly():
+  # Where example 0 lands, over 3,000 keys, is uniform on 10 positions (chi-square), as for jax.random.permutation.
+  n, keys = 10, jax.random.split(jax.random.key(0), 3000)
+  positions = jax.vmap(lambda k: jnp.argmax(jg.data.permuted_index(k, jnp.arange(n), n) == 0))(keys)
+  counts = np.bincount(np.asarray(positions), minlength=n)
+  assert stats.chisquare(counts).pvalue > 1e-3
+  # And consecutive positions are not correlated: P(perm(i+1) = perm(i) + 1) is about 1/n.
+  perms = jax.vmap(lambda k: jg.data.permuted_index(k, jnp.arange(n), n))(keys)
+  adjacent = np.mean(np.diff(np.asarray(perms).astype(int), axis=1) == 1)
+  assert abs(adjacent - 1 / n) < 0.02
+
+
+def test_image_stream_visits_every_example_once_per_epoch_in_a_new_order_and_is_a_function_of_the_step():
+  n, batch_size, n_critic = 24, 4, 2  # 3 steps per epoch
+  images = (np.arange(n, dtype=np.uint8)[:, None, None, None] * np.ones((1, 2, 2, 1), np.uint8))
+  stream = jg.data.image_stream(images, jax.random.key(0), batch_size=batch_size, n_critic=n_critic)
+  assert stream.images.dtype == jnp.uint8
+  drawn = [np.asarray(stream.batch(s)) for s in range(9)]
+  assert drawn[0].shape == (n_critic, batch_size, 2, 2, 1) and drawn[0].dtype == np.float32
+  ids = [np.rint((b[..., 0, 0, 0] + 1) * 127.5).astype(int).ravel() for b in drawn]
+  epochs = [np.concatenate(ids[3 * e:3 * e + 3]) for e in range(3)]
+  for epoch in epochs:
+    np.testing.assert_array_equal(np.sort(epoch), np.arange(n))
+  assert not np.array_equal(epochs[0], epochs[1])
+  np.testing.assert_array_equal(np.asarray(jax.jit(stream.batch)(7)), drawn[7])
+
+
+def test_image_stream_keeps_8_bit_levels_as_uint8_and_other_floats_as_float32():
+  levels = np.arange(16, dtype=np.float32).reshape(16, 1, 1, 1) / 127.5 - 1.0
+  stream = jg.data.image_stream(levels, jax.random.key(0), batch_size=16)
+  assert stream.images.dtype == jnp.uint8
+  np.testing.assert_allclose(np.sort(np.asarray(stream.batch(0)).ravel()), levels.ravel(), atol=1e-6)
+  smooth = levels + 1e-3
+  stream = jg.data.image_stream(smooth, jax.random.key(0), batch_size=16)
+  assert stream.images.dtype == jnp.float32
+  np.testing.assert_array_equal(np.sort(np.asarray(stream.batch(0)).ravel()), smooth.ravel())
+
+
+def test_image_stream_feeds_vmapped_runs_on_device():
+  source = jg.data.offline_shapes(64, image_size=8)
+  stream = jg.data.image_stream(source, jax.random.split(jax.random.key(0), 2), batch_size=8)
+  assert stream.batch(jnp.array([0, 0])).shape == (2, 1, 8, 8, 8, 1)
+  gan = jg.train.GAN(generator=jg.train.Player(*image_generator()), critic=jg.train.Player(*image_critic()),
+                     objective="hinge", latent_dim=4, num_runs=2)
+  state = gan.init(jax.random.split(jax.random.key(1), 2), jnp.zeros((1, 8, 8, 1)))
+  state, metrics = gan.run(state, stream, 5)
+  assert metrics["critic_loss"].shape == (5, 2) and bool(jnp.all(jnp.isfinite(metrics["critic_loss"])))
+  assert not np.allclose(*np.asarray(metrics["critic_loss"][-1]))  # each run drew its own batches
+
+
+def image_critic():
+  critic = jg.models.MLPCritic(hidden=(16,))
+  return (lambda key, x: (critic.init(key, x.reshape(x.shape[0], -1)), {}),
+          lambda params, state, x: (critic.apply(params, x.reshape(x.shape[0], -1)), state))
+
+
+def image_generator():
+  generator = jg.models.MLPGenerator(output_dim=64, hidden=(16,))
+  return (lambda key, z: (generator.init(key, z), {}),
+          lambda params, state, z: (jnp.tanh(generator.apply(params, z)).reshape(-1, 8, 8, 1), state))
+
+
+def test_bad_inputs_name_the_argument():
+  gan, stream = make_gan(), ring_stream(jax.random.key(1))
+  state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+  with pytest.raises(ValueError, match="num_steps"):
+    gan.run(state, stream, 0)
+  with pytest.raises(ValueError, match="reduce"):
+    gan.run(state, stream, 2, reduce="sum")
+  with pytest.raises(ValueError, match=r"`data` must have shape \(num_steps, n_critic"):
+    gan.run(state, jnp.zeros((3, 2, 16, 2)), 4)
+  with pytest.raises(ValueError, match="num_runs"):
+    make_gan(num_runs=0)
+  with pytest.raises(ValueError, match=r"`rng_key` must have shape \(3,\)"):
+    make_gan(num_runs=3).init(jax.random.split(jax.random.key(0), 2), jnp.zeros((1, 2)))
+  with pytest.raises(ValueError, match=r"`batch` must have shape \(num_runs, n_critic"):
+    gan_3 = make_gan(num_runs=3)
+    gan_3.step(gan_3.init(jax.random.split(jax.random.key(0), 3), jnp.zeros((1, 2))), jnp.zeros((2, 16, 2)))
+  with pytest.raises(ValueError, match=r"needs 3 MiB of device memory, over the 1 MiB allowed.*image_batches"):
+    jg.data.image_stream(np.zeros((3 * 2**20, 1, 1, 1), np.uint8), jax.random.key(0), batch_size=4, max_bytes=2**20)
+  with pytest.raises(ValueError, match="must lie in"):
+    jg.data.image_stream(np.full((4, 2, 2, 1), 3.0, np.float32), jax.random.key(0), batch_size=2)
+
+
+def test_a_nonfinite_update_inside_a_chunk_freezes_the_run_and_names_its_step():
+  gan = make_gan()
+  state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+  batches = jnp.stack([ring_stream(jax.random.key(1)).batch(s) for s in range(10)]).at[6].set(jnp.nan)
+  state, metrics = gan.run(state, batches, 10)
+  assert int(state.step) == 6 and np.asarray(metrics["nonfinite"]).tolist() == [0] * 6 + [1] * 4
+  with pytest.raises(jg.train.NonFiniteError, match="Non-finite critic_loss at train step 6"):
+    jg.train.check_health(state)
