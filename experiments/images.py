@@ -4,8 +4,8 @@
 dataset: the offline `shapes` / `stacked_shapes` (no download) or a TFDS
 dataset (`mnist`, `fashion_mnist`, `cifar10`, `celeb_a`; prepared data
 needed). Offline datasets are scored with the in-project classifier's
-features (Frechet distance, KID, precision/recall, density/coverage) and, for
-`stacked_shapes`, the 1000-mode count.
+features (Frechet distance, KID, precision/recall, density/coverage), the
+Inception Score of its logits and, for `stacked_shapes`, the 1000-mode count.
 """
 
 from __future__ import annotations
@@ -133,12 +133,16 @@ def evaluate(source: jg.data.ImageSource, samples: np.ndarray, config: dict) -> 
   real = source.get(np.arange(min(len(source), samples.shape[0])))[0]
   real_features = jg.metrics.classifier_features(classifier, real)
   fake_features = jg.metrics.classifier_features(classifier, samples)
+  # The classifier reads one channel: for stacked_shapes the IS is that of the first channel's shapes.
+  inception_score, inception_score_std = jg.metrics.inception_score(classifier.apply(samples[..., :1])[1])
   kid, kid_std = jg.metrics.kernel_inception_distance(real_features, fake_features, num_subsets=10,
                                                       subset_size=min(500, samples.shape[0]))
   metrics = {
       "frechet_distance": jg.metrics.frechet_distance_from_features(real_features, fake_features),
       "kid": kid,
       "kid_std": kid_std,
+      "inception_score": inception_score,
+      "inception_score_std": inception_score_std,
       **jg.metrics.precision_recall(real_features, fake_features),
       **jg.metrics.density_coverage(real_features, fake_features),
   }

@@ -12,7 +12,8 @@ progress bar, logging, plots and checkpoints happen between chunks. With
 runs in one program (run i is the single run with seed `seed + i`).
 
 A run writes to its work directory: `config.json`, `metrics.jsonl` (one JSON
-line per logged step, and per run with `"run": i` when N > 1),
+line per logged step, and per run with `"run": i` when N > 1, with steps and
+examples per second), `tensorboard/` (the same scalars and the sample figures),
 `samples_<step>.png` (real vs generated with the critic's contours; run 0),
 `final_metrics.json` (mode coverage of the EMA generator; with N > 1 every
 run, their mean and std) and Orbax checkpoints under `checkpoints/` (one
@@ -28,17 +29,19 @@ import json
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import matplotlib.image
 import numpy as np
 import optax
 from tqdm import tqdm
 
 import jaxgan as jg
 from experiments import configs as configs_lib
-from experiments import images
+from experiments import images, writers
 
 DEFAULT_CONFIG = "ring8_wgan_gp"
 # Keys that do not change the state's trajectory: allowed to differ on resume.
@@ -158,7 +161,7 @@ def run_keys(config: dict) -> tuple[jax.Array, jax.Array, jax.Array]:
 def default_chunk_size(config: dict) -> int:
   """Steps per dispatch when `chunk_size` is None: 100, or 1 for image models on CPU.
 
-  XLA:CPU runs convolution gradients inside a while loop 20-80x slower than
+  XLA:CPU runs convolution gradients inside a while loop 13-80x slower than
   outside one (benchmarks/RESULTS.md, end to end), so a CPU image run
   dispatches step by step (its ~0.2 s steps hide the host anyway).
   """
@@ -310,12 +313,15 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
 
   chunk_size = config["chunk_size"] or default_chunk_size(config)
   feed = _Feed(parts, config, start, checkpointer.restore_data_state() if start else None)
+  writer = writers.TensorBoardWriter(os.path.join(workdir, "tensorboard"), purge_step=start + 1 if start else None)
+  examples_per_step = config["batch_size"] * config["n_critic"] * config["num_runs"]
   stop = {"requested": False}
   previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
   try:
     with open(metrics_path, "a") as log, tqdm(total=config["steps"], initial=start, disable=not progress,
                                                desc="train", unit="step") as bar:
       step, halted = start, {}
+      timed_from = (start, time.perf_counter())  # (step, time) of the last log point
       while step < config["steps"]:
         num_steps = min(chunk_size, _next_event(step, config) - step)
         state, metrics = feed.advance(state, num_steps)
@@ -323,12 +329,21 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
         bar.update(num_steps)
         if step % config["log_every"] == 0 or step == config["steps"]:
           _guard(state, halted)
-          records = _log_records(step, metrics)
+          now = time.perf_counter()
+          steps_per_second = (step - timed_from[0]) / (now - timed_from[1])
+          timed_from = (step, now)
+          rates = {"steps_per_second": steps_per_second, "examples_per_second": steps_per_second * examples_per_step}
+          records = [{**record, **rates} for record in _log_records(step, metrics)]
           log.writelines(json.dumps(record) + "\n" for record in records)
           log.flush()
+          for record in records:
+            prefix = f"run_{record['run']}/" if "run" in record else ""
+            writer.write_scalars(step, {prefix + k: v for k, v in record.items() if k not in ("step", "run")})
           bar.set_postfix(critic=f"{records[0]['critic_loss']:.3f}", gen=f"{records[0]['generator_loss']:.3f}")
         if step % config["plot_every"] == 0 or step == config["steps"]:
-          plot_samples(os.path.join(workdir, f"samples_{step:06d}.png"), parts, state, config, step)
+          path = os.path.join(workdir, f"samples_{step:06d}.png")
+          plot_samples(path, parts, state, config, step)
+          writer.write_images(step, "samples", matplotlib.image.imread(path))
         if step % config["checkpoint_every"] == 0 or step == config["steps"] or stop["requested"]:
           _guard(state, halted)
           checkpointer.save(step, state, force=True, data_state=feed.data_state())
@@ -339,6 +354,7 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
   finally:
     signal.signal(signal.SIGTERM, previous_handler)
     feed.close()
+    writer.close()
   return state, parts
 
 

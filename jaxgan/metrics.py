@@ -1,5 +1,6 @@
 """Evaluation metrics: mode coverage on 2-D mixtures; Frechet distance, KID, precision/recall, density/coverage on
-features; an in-project classifier for offline features and StackedMNIST-style mode counting."""
+features; the Inception Score of class logits; an in-project classifier for offline features and StackedMNIST-style
+mode counting."""
 
 from jaxgan._src.metrics.classifier import Classifier
 from jaxgan._src.metrics.classifier import ShapeClassifierNet
@@ -12,6 +13,7 @@ from jaxgan._src.metrics.features import frechet_distance
 from jaxgan._src.metrics.features import frechet_distance_from_features
 from jaxgan._src.metrics.features import kernel_inception_distance
 from jaxgan._src.metrics.features import precision_recall
+from jaxgan._src.metrics.inception_score import inception_score
 from jaxgan._src.metrics.modes import mode_coverage
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "feature_statistics",
     "frechet_distance",
     "frechet_distance_from_features",
+    "inception_score",
     "kernel_inception_distance",
     "mode_coverage",
     "precision_recall",

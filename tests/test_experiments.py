@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import jax.numpy as jnp
 import pytest
 
 import jaxgan as jg
-from experiments import configs, train
+from experiments import configs, sample, train
 from experiments import images as images_lib
 
 
@@ -72,6 +73,91 @@ def test_num_runs_trains_seeds_in_one_program_and_run_i_is_the_single_run_with_s
   assert final["runs"][1]["modes_covered"] == single["modes_covered"]
   with pytest.raises(ValueError, match=r"config\['critic_lr'\] has 3 values \(one per run\) but num_runs is 2"):
     train.validate_config(tiny(num_runs=2, critic_lr=[1e-3, 1e-3, 1e-3]))
+
+
+def read_events(logdir):
+  """`({tag: {step: value}}, {tag: [steps]})`: the scalars and images of a TensorBoard log directory."""
+  try:
+    from tensorboard.backend.event_processing import event_accumulator
+  except ImportError:  # parse the TFRecord framing (length u64, crc u32, Event proto, crc u32) with tensorboardX's proto
+    from tensorboardX.proto import event_pb2
+    scalars, images = {}, {}
+    for name in sorted(os.listdir(logdir)):
+      with open(os.path.join(logdir, name), "rb") as f:
+        data, pos = f.read(), 0
+      while pos < len(data):
+        length = int.from_bytes(data[pos:pos + 8], "little")
+        event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
+        pos += 16 + length
+        for value in event.summary.value:
+          if value.HasField("image"):
+            images.setdefault(value.tag, []).append(event.step)
+          elif value.HasField("simple_value"):
+            scalars.setdefault(value.tag, {})[event.step] = value.simple_value
+    return scalars, images
+  events = event_accumulator.EventAccumulator(logdir, size_guidance={"scalars": 0, "images": 0})
+  events.Reload()
+  return ({tag: {e.step: e.value for e in events.Scalars(tag)} for tag in events.Tags()["scalars"]},
+          {tag: [e.step for e in events.Images(tag)] for tag in events.Tags()["images"]})
+
+
+@pytest.mark.parametrize("num_runs", [1, 2])
+def test_tensorboard_events_hold_the_logged_scalars_and_sample_figures(tmp_path, num_runs):
+  config = tiny(num_runs=num_runs)
+  train.train_and_evaluate(config, str(tmp_path), progress=False)
+  scalars, images = read_events(str(tmp_path / "tensorboard"))
+  lines = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  assert len(lines) == 4 * num_runs
+  expected = {}
+  for line in lines:
+    assert line["steps_per_second"] > 0
+    assert line["examples_per_second"] == pytest.approx(line["steps_per_second"] * config["batch_size"]
+                                                        * config["n_critic"] * num_runs)
+    prefix = f"run_{line['run']}/" if num_runs > 1 else ""
+    for key, value in line.items():
+      if key not in ("step", "run"):
+        expected.setdefault(prefix + key, {})[line["step"]] = pytest.approx(value, rel=1e-6)
+  assert {"critic_loss", "steps_per_second"} <= {tag.split("/")[-1] for tag in expected}
+  assert scalars == expected
+  assert images == {"samples": [20, 40]}
+
+
+def test_sample_cli_writes_seeded_samples_of_the_chosen_runs_ema_generator(tmp_path):
+  config, workdir = tiny(num_runs=2), str(tmp_path / "run")
+  train.train_and_evaluate(config, workdir, progress=False)
+
+  def draw(seed, *extra):
+    out = str(tmp_path / "samples.npy")
+    sample.main(["--workdir", workdir, "--num", "50", "--seed", str(seed), "--out", out, *extra])
+    return np.load(out)
+
+  first = draw(0)
+  assert first.shape == (50, 2) and np.all(np.isfinite(first))
+  np.testing.assert_array_equal(draw(0), first)
+  assert not np.allclose(draw(1), first) and not np.allclose(draw(0, "--run", "1"), first)
+  state, parts = train.load_trained(config, workdir)
+  for run in (0, 1):
+    expected = train.sample_generator(parts["gan"], jg.train.select_run(state, run), jax.random.key(7), config, 50)
+    np.testing.assert_allclose(draw(7, "--run", str(run)), expected)
+  sample.main(["--workdir", workdir, "--num", "300", "--seed", "0", "--out", str(tmp_path / "scatter.png")])
+  assert (tmp_path / "scatter.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--workdir", "{missing}", "--num", "5", "--out", "x.npy"], "--workdir .* holds no config.json"),
+    (["--workdir", "{run}", "--num", "0", "--out", "x.npy"], "--num must be >= 1, got 0"),
+    (["--workdir", "{run}", "--num", "5", "--out", "x.jpg"], "--out must end in one of .npy, .png, got 'x.jpg'"),
+    (["--workdir", "{run}", "--num", "5", "--out", "x.npy", "--run", "2"], r"--run must lie in \[0, 1\]"),
+])
+def test_sample_cli_errors_are_one_line(tmp_path, capsys, argv, match):
+  (tmp_path / "run").mkdir()
+  (tmp_path / "run" / "config.json").write_text(json.dumps(tiny(num_runs=2)))
+  argv = [a.format(missing=tmp_path / "missing", run=tmp_path / "run") for a in argv]
+  with pytest.raises(SystemExit) as exit_info:
+    sample.main(argv)
+  assert exit_info.value.code == 2
+  errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+  assert len(errors) == 1 and re.search(match, errors[0]), errors
 
 
 def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path):
@@ -227,7 +313,7 @@ def test_image_smoke_run_on_the_offline_dataset_writes_grids_metrics_and_checkpo
             "eval_samples": 300, "dataset_size": 600}
   final = train.train_and_evaluate(config, str(tmp_path), progress=False)
   assert final["step"] == 4 and final["num_modes"] == 1000 and 1 <= final["modes_covered"] <= 300
-  for key in ("frechet_distance", "kid", "precision", "recall", "density", "coverage"):
+  for key in ("frechet_distance", "kid", "precision", "recall", "density", "coverage", "inception_score"):
     assert np.isfinite(final[key])
   assert {"samples_000002.png", "samples_000004.png", "checkpoints"} <= set(os.listdir(tmp_path))
   state = final_state(str(tmp_path), config)

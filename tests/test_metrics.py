@@ -76,6 +76,38 @@ def test_density_and_coverage_have_their_expected_values_for_identical_distribut
   assert shifted["coverage"] < 0.2 and shifted["density"] < 0.2
 
 
+def test_inception_score_closed_forms():
+  uniform = np.zeros((50, 10))  # every p(y|x) uniform: p(y|x) = p(y), KL = 0
+  assert jg.metrics.inception_score(uniform, num_splits=5) == pytest.approx((1.0, 0.0), abs=1e-12)
+  same = np.tile(np.random.default_rng(0).normal(size=(1, 7)), (40, 1))  # any one shared prediction: IS = 1
+  assert jg.metrics.inception_score(same, num_splits=4)[0] == pytest.approx(1.0, abs=1e-12)
+  k, splits = 6, 4
+  one_hot = 60.0 * np.eye(k)[np.tile(np.arange(k), splits)]  # each split holds every class once: IS = K
+  assert jg.metrics.inception_score(one_hot, num_splits=splits) == pytest.approx((k, 0.0), abs=1e-9)
+
+
+def inception_score_reference(logits, splits):
+  """The paper's code (openai/improved-gan) on float64 softmax probabilities."""
+  logits = np.asarray(logits, np.float64)
+  preds = np.exp(logits - logits.max(1, keepdims=True))
+  preds /= preds.sum(1, keepdims=True)
+  scores = []
+  for i in range(splits):
+    part = preds[(i * preds.shape[0] // splits):((i + 1) * preds.shape[0] // splits), :]
+    kl = part * (np.log(part) - np.log(np.expand_dims(np.mean(part, 0), 0)))
+    scores.append(np.exp(np.mean(np.sum(kl, 1))))
+  return np.mean(scores), np.std(scores)
+
+
+@pytest.mark.parametrize("n,classes,splits", [(1000, 10, 10), (103, 5, 7), (64, 3, 1)])
+def test_inception_score_matches_the_papers_code_on_random_logits(n, classes, splits):
+  logits = 3.0 * np.random.default_rng(n).normal(size=(n, classes)).astype(np.float32)
+  mean, std = jg.metrics.inception_score(logits, num_splits=splits)
+  expected_mean, expected_std = inception_score_reference(logits, splits)
+  assert mean == pytest.approx(expected_mean, rel=1e-12) and std == pytest.approx(expected_std, rel=1e-9, abs=1e-15)
+  assert 1.0 < mean < classes
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: jg.metrics.frechet_distance_from_features(np.ones((5, 3)), np.ones((5, 4))), "same dim"),
     (lambda: jg.metrics.precision_recall(np.ones((5,)), np.ones((5, 2))), "real_features"),
@@ -83,6 +115,10 @@ def test_density_and_coverage_have_their_expected_values_for_identical_distribut
     (lambda: jg.metrics.density_coverage(np.ones((5, 2)), np.ones((5, 2)), k=5), "`k`"),
     (lambda: jg.metrics.frechet_distance(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2)), "sigma1"),
     (lambda: jg.metrics.kernel_inception_distance(np.ones((5, 2)), np.ones((5, 2)), num_subsets=0), "num_subsets"),
+    (lambda: jg.metrics.inception_score(np.zeros((5, 3, 1))), "`logits`"),
+    (lambda: jg.metrics.inception_score(np.zeros(10)), "`logits`"),
+    (lambda: jg.metrics.inception_score(np.zeros((20, 3)), num_splits=0), "`num_splits`"),
+    (lambda: jg.metrics.inception_score(np.zeros((20, 3)), num_splits=21), "`num_splits`"),
 ])
 def test_bad_feature_inputs_name_the_argument(call, match):
   with pytest.raises((ValueError, TypeError), match=match):
