@@ -260,7 +260,7 @@ def test_vmapped_runs_equal_the_single_runs_with_the_same_keys():
 
 def test_bad_batch_shape_is_a_clear_error():
   state, step, _ = setup(n_critic=2)
-  with pytest.raises(ValueError, match=r"n_critic=2"):
+  with pytest.raises(ValueError, match=r"\(n_critic, batch_size, \*data_shape\) = \(2, \.\.\.\), got \(3, 16, 2\)"):
     step(state, jnp.zeros((3, 16, 2)))
 
 

@@ -355,7 +355,7 @@ class GAN:
       body = lambda state, batch: self._step(state, self._constrain(batch))  # noqa: E731
       xs = data
     if num_steps == 1:
-      # No loop for one step: XLA:CPU runs convolution gradients inside a while loop 20-80x slower
+      # No loop for one step: XLA:CPU runs convolution gradients inside a while loop 13-80x slower
       # than outside one (benchmarks/RESULTS.md, end to end), so CPU image runs dispatch step by step.
       state, metrics = body(state, None if xs is None else xs[0])
       metrics = jax.tree.map(lambda m: m[None], metrics)
