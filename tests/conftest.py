@@ -23,7 +23,8 @@ def default_job(tmp_path_factory) -> dict:
   """The README's main job, run once per test session as the README runs it; its final metrics.
 
   Shared by the tests that need the converged default run (the main job's figures and the
-  float32 side of the mixed-precision comparison), so CI trains it once.
+  float32 side of the mixed-precision comparison), so CI trains it once: under pytest-xdist
+  those tests carry `xdist_group("default_job")` and run on one worker.
   """
   workdir = tmp_path_factory.mktemp("default_job")
   subprocess.run([sys.executable, "-m", "experiments.train", "--workdir", str(workdir), "--no-progress"],

@@ -29,8 +29,32 @@ def final_state(workdir, config):
   return train.load_trained(config, workdir)[0]
 
 
-def test_train_and_evaluate_writes_the_work_directory(tmp_path):
-  final = train.train_and_evaluate(tiny(), str(tmp_path), progress=False)
+def trained(tmp_path_factory, config) -> dict:
+  workdir = tmp_path_factory.mktemp("tiny")
+  final = train.train_and_evaluate(config, str(workdir), progress=False)
+  return {"config": config, "workdir": workdir, "final": final}
+
+
+# The tiny runs are trained once per module and read by several tests (a test that writes copies the
+# directory first); the tests that read them share an xdist group, so one worker trains them.
+TINY_RUNS = pytest.mark.xdist_group("tiny_runs")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> dict:
+  """`tiny()` trained to its end: 40 steps, logs every 10, checkpoints at 20 and 40."""
+  return trained(tmp_path_factory, tiny())
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory) -> dict:
+  """Seeds 3 and 4 of `tiny()` as two vmapped runs, each with its own generator learning rate."""
+  return trained(tmp_path_factory, tiny(num_runs=2, seed=3, generator_lr=[1e-3, 3e-4]))
+
+
+@TINY_RUNS
+def test_train_and_evaluate_writes_the_work_directory(tiny_run):
+  final, tmp_path = tiny_run["final"], tiny_run["workdir"]
   assert set(final) == {"step", "modes_covered", "num_modes", "high_quality", "kl_to_uniform"}
   assert final["step"] == 40 and final["num_modes"] == 8
   files = set(os.listdir(tmp_path))
@@ -41,11 +65,10 @@ def test_train_and_evaluate_writes_the_work_directory(tmp_path):
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["20", "40"]
 
 
-def test_resume_is_bit_identical(tmp_path):
-  config = tiny()
-  straight, resumed = str(tmp_path / "a"), str(tmp_path / "b")
-  train.train_and_evaluate(config, straight, progress=False)
-  train.train_and_evaluate(config, resumed, progress=False)
+@TINY_RUNS
+def test_resume_is_bit_identical(tmp_path, tiny_run):
+  config, straight, resumed = tiny_run["config"], str(tiny_run["workdir"]), str(tmp_path / "b")
+  shutil.copytree(straight, resumed)
   shutil.rmtree(os.path.join(resumed, "checkpoints", "40"))  # as if killed after step 20's checkpoint
   train.train_and_evaluate(config, resumed, progress=False)
   a, b = final_state(straight, config), final_state(resumed, config)
@@ -54,16 +77,16 @@ def test_resume_is_bit_identical(tmp_path):
   assert lines == [10, 20, 30, 40]  # no duplicated log lines after resuming
 
 
-def test_num_runs_trains_seeds_in_one_program_and_run_i_is_the_single_run_with_seed_plus_i(tmp_path):
-  config = tiny(num_runs=2, seed=3, generator_lr=[1e-3, 3e-4])  # per-run learning rates, injected into Adam
-  final = train.train_and_evaluate(config, str(tmp_path / "both"), progress=False)
+@TINY_RUNS
+def test_num_runs_trains_seeds_in_one_program_and_run_i_is_the_single_run_with_seed_plus_i(tmp_path, tiny_runs):
+  config, final = tiny_runs["config"], tiny_runs["final"]  # per-run learning rates, injected into Adam
   assert final["num_runs"] == 2 and len(final["runs"]) == 2
   hq = [run["high_quality"] for run in final["runs"]]
   np.testing.assert_allclose([final["mean"]["high_quality"], final["std"]["high_quality"]],
                              [np.mean(hq), np.std(hq, ddof=1)])
-  lines = [json.loads(l) for l in open(tmp_path / "both" / "metrics.jsonl")]
+  lines = [json.loads(l) for l in open(tiny_runs["workdir"] / "metrics.jsonl")]
   assert [(l["step"], l["run"]) for l in lines[:4]] == [(10, 0), (10, 1), (20, 0), (20, 1)]
-  both = final_state(str(tmp_path / "both"), config)
+  both = final_state(str(tiny_runs["workdir"]), config)
   assert both.step.shape == (2,)
   single_config = tiny(seed=4, generator_lr=3e-4)
   single = train.train_and_evaluate(single_config, str(tmp_path / "one"), progress=False)
@@ -101,10 +124,11 @@ def read_events(logdir):
           {tag: [e.step for e in events.Images(tag)] for tag in events.Tags()["images"]})
 
 
+@TINY_RUNS
 @pytest.mark.parametrize("num_runs", [1, 2])
-def test_tensorboard_events_hold_the_logged_scalars_and_sample_figures(tmp_path, num_runs):
-  config = tiny(num_runs=num_runs)
-  train.train_and_evaluate(config, str(tmp_path), progress=False)
+def test_tensorboard_events_hold_the_logged_scalars_and_sample_figures(request, num_runs):
+  run = request.getfixturevalue("tiny_run" if num_runs == 1 else "tiny_runs")
+  config, tmp_path = run["config"], run["workdir"]
   scalars, images = read_events(str(tmp_path / "tensorboard"))
   lines = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
   assert len(lines) == 4 * num_runs
@@ -122,9 +146,9 @@ def test_tensorboard_events_hold_the_logged_scalars_and_sample_figures(tmp_path,
   assert images == {"samples": [20, 40]}
 
 
-def test_sample_cli_writes_seeded_samples_of_the_chosen_runs_ema_generator(tmp_path):
-  config, workdir = tiny(num_runs=2), str(tmp_path / "run")
-  train.train_and_evaluate(config, workdir, progress=False)
+@TINY_RUNS
+def test_sample_cli_writes_seeded_samples_of_the_chosen_runs_ema_generator(tmp_path, tiny_runs):
+  config, workdir = tiny_runs["config"], str(tiny_runs["workdir"])
 
   def draw(seed, *extra):
     out = str(tmp_path / "samples.npy")
@@ -160,8 +184,9 @@ def test_sample_cli_errors_are_one_line(tmp_path, capsys, argv, match):
   assert len(errors) == 1 and re.search(match, errors[0]), errors
 
 
-def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path):
-  train.train_and_evaluate(tiny(), str(tmp_path), progress=False)
+@TINY_RUNS
+def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path, tiny_run):
+  shutil.copytree(tiny_run["workdir"], tmp_path, dirs_exist_ok=True)
   with pytest.raises(jg.checkpoint.CheckpointError, match="objective"):
     train.train_and_evaluate(tiny(objective="hinge"), str(tmp_path), progress=False)
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["20", "40"]

@@ -51,6 +51,7 @@ def test_bf16_penalty_value_and_gradient_match_float32(name, method):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("default_job")
 def test_bf16_training_reaches_the_same_modes_as_float32(tmp_path, default_job):
   """Run as the README runs jobs (one CPU device), where the figures below were measured.
 
