@@ -11,6 +11,8 @@ batch mean; the critic minimises `*_critic`, the generator `*_generator`.
 0.75
 >>> float(objective.generator(fake_scores))
 1.0
+>>> jg.losses.hyperparameters("hinge")                  # what `get("hinge", ...)` takes, with the defaults
+{'margin': 1.0}
 """
 
 from jaxgan._src.objectives.energy_based import BeganUpdate
@@ -37,6 +39,7 @@ from jaxgan._src.objectives.mutual_information import jsd_mutual_information
 from jaxgan._src.objectives.registry import Objective
 from jaxgan._src.objectives.registry import available
 from jaxgan._src.objectives.registry import get
+from jaxgan._src.objectives.registry import hyperparameters
 from jaxgan._src.objectives.relativistic import relativistic_average_critic
 from jaxgan._src.objectives.relativistic import relativistic_average_generator
 from jaxgan._src.objectives.relativistic import relativistic_critic
@@ -72,6 +75,7 @@ __all__ = [
     "f_gan_generator",
     "get",
     "hinge_critic",
+    "hyperparameters",
     "jsd_mutual_information",
     "lsgan_critic",
     "lsgan_generator",

@@ -14,6 +14,8 @@ and parameter gradient.
 >>> penalty = jg.penalties.wgan_gp(critic_fn, real, fake, jax.random.key(1), weight=10.0)
 >>> penalty.shape, bool(penalty >= 0)
 ((), True)
+>>> jg.penalties.hyperparameters("r1")                  # what `get("r1", ...)` takes, with the defaults
+{'gamma': 10.0, 'method': 'forward_over_reverse'}
 """
 
 from flax.linen import SpectralNorm
@@ -39,6 +41,7 @@ from jaxgan._src.regularizers.lipschitz import weight_clipping
 from jaxgan._src.regularizers.registry import Penalty
 from jaxgan._src.regularizers.registry import available
 from jaxgan._src.regularizers.registry import get
+from jaxgan._src.regularizers.registry import hyperparameters
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -52,6 +55,7 @@ __all__ = [
     "get",
     "gradient_normalized",
     "gradient_penalty",
+    "hyperparameters",
     "input_gradients",
     "interpolate",
     "lazy_regularization",

@@ -16,6 +16,7 @@ from jaxgan._src.training.health import Health
 from jaxgan._src.training.health import NonFiniteError
 from jaxgan._src.training.health import check_health
 from jaxgan._src.training.health import halted_runs
+from jaxgan._src.training.hyperparams import set_hyperparams
 from jaxgan._src.training.players import Player
 from jaxgan._src.training.sharding import batch_sharding
 from jaxgan._src.training.sharding import data_mesh
@@ -37,4 +38,5 @@ __all__ = [
     "default_optimizer",
     "halted_runs",
     "select_run",
+    "set_hyperparams",
 ]

@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["jaxgan.losses", "jaxgan.penalties", "jaxgan.samplers", "jaxgan.train", "jaxgan._src.training.gan"]
+MODULES = ["jaxgan.losses", "jaxgan.penalties", "jaxgan.samplers", "jaxgan.train", "jaxgan._src.training.gan",
+           "jaxgan._src.training.hyperparams"]
 
 
 @pytest.mark.parametrize("name", MODULES)

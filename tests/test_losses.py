@@ -10,6 +10,8 @@ from scipy import integrate, stats
 
 import jaxgan as jg
 
+from tests.registry_checks import assert_hyperparameters_are_what_get_takes
+
 def eager(fn):
   return fn
 
@@ -262,6 +264,16 @@ def test_unknown_name_lists_valid_names():
 def test_unknown_hyperparameter():
   with pytest.raises(ValueError, match="does not take"):
     jg.losses.get("wgan", margin=1.0)
+
+
+def test_hyperparameters_are_the_keyword_arguments_get_takes_with_their_defaults():
+  assert jg.losses.hyperparameters("hinge") == {"margin": 1.0}
+  assert jg.losses.hyperparameters("lsgan") == {"a": 0.0, "b": 1.0, "c": 1.0}
+  assert jg.losses.hyperparameters("began") == {"gamma": 0.5, "lambda_k": 1e-3, "k_init": 0.0}
+  assert jg.losses.hyperparameters("wgan") == {}
+  assert_hyperparameters_are_what_get_takes(
+      jg.losses, jg.losses.available(), lambda objective: float(objective.critic(REAL, FAKE, state=objective.init())),
+      unknown_name="wgna")
 
 
 @VARIANTS

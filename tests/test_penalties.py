@@ -13,6 +13,8 @@ import pytest
 
 import jaxgan as jg
 
+from tests.registry_checks import assert_hyperparameters_are_what_get_takes
+
 KEY = jax.random.key(0)
 BATCH, DIM = 8, 3
 
@@ -239,6 +241,17 @@ def test_bad_arguments_raise_clear_errors():
     jg.penalties.get("r1", weight=1.0)
   with pytest.raises(ValueError, match="weight"):
     jg.penalties.get("wgan_gp", weight=-2.0)
+
+
+def test_hyperparameters_are_the_keyword_only_arguments_get_takes_with_their_defaults():
+  assert jg.penalties.hyperparameters("r1") == {"gamma": 10.0, "method": "forward_over_reverse"}
+  assert jg.penalties.hyperparameters("wgan_gp") == {"weight": 10.0, "target": 1.0, "method": "forward_over_reverse"}
+  critic, params, real, fake = make_problem()
+  critic_fn = lambda x: critic.apply(params, x)  # noqa: E731
+  for name in PENALTIES:
+    assert jg.penalties.hyperparameters(name)["method"] == jg.penalties.DEFAULT_METHOD
+  assert_hyperparameters_are_what_get_takes(
+      jg.penalties, PENALTIES, lambda penalty: float(penalty(critic_fn, real, fake, KEY)), unknown_name="gp")
 
 
 # --- normalisation, clipping, consensus, lazy --------------------------------

@@ -13,11 +13,15 @@ import jaxgan as jg
 SEED_KEYS = 3
 
 
-def make_gan(num_runs=None, n_critic=2, mesh=None):
+def make_gan(num_runs=None, n_critic=2, mesh=None, penalty="r1", optimizer=optax.adam(1e-3)):
   return jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16, 16)), critic=jg.models.MLPCritic(hidden=(16, 16)),
-                      objective="non_saturating", penalty="r1", latent_dim=2, n_critic=n_critic,
-                      generator_optimizer=optax.adam(1e-3), critic_optimizer=optax.adam(1e-3), ema_decay=0.9,
+                      objective="non_saturating", penalty=penalty, latent_dim=2, n_critic=n_critic,
+                      generator_optimizer=optimizer, critic_optimizer=optimizer, ema_decay=0.9,
                       num_runs=num_runs, mesh=mesh)
+
+
+# Adam with its learning rate in the optimiser state, where `set_hyperparams` writes it.
+INJECTED = optax.inject_hyperparams(optax.adam)(learning_rate=1e-3)
 
 
 def ring_stream(key, n_critic=2, batch_size=16):
@@ -195,3 +199,164 @@ def test_a_nonfinite_update_inside_a_chunk_freezes_the_run_and_names_its_step():
   assert int(state.step) == 6 and np.asarray(metrics["nonfinite"]).tolist() == [0] * 6 + [1] * 4
   with pytest.raises(jg.train.NonFiniteError, match="Non-finite critic_loss at train step 6"):
     jg.train.check_health(state)
+
+
+# --- per-run hyperparameters (`jg.train.set_hyperparams`) ------------------------
+
+PER_RUN = {"ema_decay": [0.0, 0.5, 0.99], "penalty_weight": [0.0, 0.3, 2.0],
+           "generator_learning_rate": [1e-3, 3e-3, 3e-4], "critic_learning_rate": [3e-4, 1e-3, 3e-3]}
+
+
+def run_flat(tree, i=None):
+  """`tree`'s leaves as one float64 vector (of run `i` for a state with a run axis)."""
+  tree = tree if i is None else jax.tree.map(lambda x: x[i], tree)
+  return np.asarray(jax.flatten_util.ravel_pytree(tree)[0], np.float64)
+
+
+def test_init_sets_the_constructors_ema_decay_and_a_penalty_weight_of_one_per_run():
+  state = make_gan(num_runs=SEED_KEYS).init(jax.random.split(jax.random.key(0), SEED_KEYS), jnp.zeros((1, 2)))
+  assert set(state.hyperparams) == {"ema_decay", "penalty_weight"}
+  for name, value in (("ema_decay", 0.9), ("penalty_weight", 1.0)):
+    assert state.hyperparams[name].dtype == jnp.float32
+    np.testing.assert_array_equal(state.hyperparams[name], np.full(SEED_KEYS, value, np.float32))
+
+
+def test_per_run_hyperparams_train_run_i_as_the_single_run_given_run_is_values():
+  gan_n, single = make_gan(num_runs=SEED_KEYS, optimizer=INJECTED), make_gan(optimizer=INJECTED)
+  keys, data_keys = jax.random.split(jax.random.key(0), SEED_KEYS), jax.random.split(jax.random.key(1), SEED_KEYS)
+  state = jg.train.set_hyperparams(gan_n.init(keys, jnp.zeros((1, 2))), **PER_RUN)
+  state, metrics = gan_n.run(state, ring_stream(data_keys), 10)
+  for i in range(SEED_KEYS):
+    alone = jg.train.set_hyperparams(single.init(keys[i], jnp.zeros((1, 2))), **{k: v[i] for k, v in PER_RUN.items()})
+    alone, alone_metrics = single.run(alone, ring_stream(data_keys[i]), 10)
+    chex.assert_trees_all_close(jg.train.select_run(state, i).replace(rng_key=None), alone.replace(rng_key=None),
+                                rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(metrics["penalty"][:, i], alone_metrics["penalty"], rtol=1e-5, atol=1e-7)
+  assert not np.any(metrics["penalty"][:, 0]) and np.all(metrics["penalty"][:, 1:] > 0)  # weight 0: no penalty
+
+
+def test_the_ema_decays_at_each_runs_own_rate():
+  gan = make_gan(num_runs=SEED_KEYS)
+  decays = PER_RUN["ema_decay"]
+  state = jg.train.set_hyperparams(gan.init(jax.random.split(jax.random.key(0), SEED_KEYS), jnp.zeros((1, 2))),
+                                   ema_decay=decays)
+  old_ema = [run_flat(state.ema_params, i) for i in range(SEED_KEYS)]
+  state, _ = gan.step(state, jnp.stack([ring_stream(jax.random.key(1 + i)).batch(0) for i in range(SEED_KEYS)]))
+  for i, decay in enumerate(decays):
+    params = run_flat(state.generator.params, i)
+    assert not np.allclose(params, old_ema[i])
+    np.testing.assert_allclose(run_flat(state.ema_params, i), (1 - decay) * params + decay * old_ema[i],
+                               rtol=1e-6, atol=1e-8)
+  np.testing.assert_array_equal(run_flat(state.ema_params, 0), run_flat(state.generator.params, 0))  # decay 0
+
+
+def test_penalty_weight_zero_trains_as_no_penalty_and_w_as_the_penalty_scaled_by_w():
+  stream = ring_stream(jax.random.key(1))
+
+  def weighted(gan, weight=None):
+    state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+    if weight is not None:
+      state = jg.train.set_hyperparams(state, penalty_weight=weight)
+    state, metrics = gan.run(state, stream, 5)
+    return state.replace(rng_key=None, hyperparams=None), metrics
+
+  r1 = make_gan(penalty=jg.penalties.get("r1", gamma=10.0))
+  off, off_metrics = weighted(r1, 0.0)
+  # Not bit-identical: XLA:CPU compiles the two programs' shared arithmetic differently (1 ulp here and there).
+  chex.assert_trees_all_close(off, weighted(make_gan(penalty=None))[0], rtol=1e-6, atol=1e-9)
+  assert not np.any(off_metrics["penalty"])
+  scaled, scaled_metrics = weighted(r1, 0.3)
+  reference, reference_metrics = weighted(make_gan(penalty=jg.penalties.get("r1", gamma=3.0)))
+  chex.assert_trees_all_close(scaled, reference, rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(scaled_metrics["penalty"], reference_metrics["penalty"], rtol=1e-5)  # the weighted term
+
+
+def test_learning_rates_set_in_the_state_train_as_optimisers_built_with_them():
+  gan = make_gan(optimizer=INJECTED)  # learning rate 1e-3 for both players
+  state = jg.train.set_hyperparams(gan.init(jax.random.key(0), jnp.zeros((1, 2))), generator_learning_rate=3e-3,
+                                   critic_learning_rate=3e-4)
+  state, _ = gan.run(state, ring_stream(jax.random.key(1)), 5)
+  built = jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16, 16)), critic=jg.models.MLPCritic(hidden=(16, 16)),
+                       objective="non_saturating", penalty="r1", latent_dim=2, n_critic=2, ema_decay=0.9,
+                       generator_optimizer=optax.inject_hyperparams(optax.adam)(learning_rate=3e-3),
+                       critic_optimizer=optax.inject_hyperparams(optax.adam)(learning_rate=3e-4))
+  chex.assert_trees_all_equal(state.replace(rng_key=None),
+                              trained(built, ring_stream(jax.random.key(1)), [5]).replace(rng_key=None))
+
+
+def test_set_hyperparams_broadcasts_a_number_keeps_dtype_shape_and_sharding_and_does_not_recompile():
+  gan = make_gan(num_runs=4, mesh=jg.train.data_mesh(2), optimizer=INJECTED)
+  state = gan.init(jax.random.split(jax.random.key(0), 4), jnp.zeros((1, 2)))
+  state, _ = gan.step(state, jnp.zeros((4, 2, 16, 2)))
+  old = [state.hyperparams["ema_decay"], state.hyperparams["penalty_weight"],
+         state.generator.opt_state.hyperparams["learning_rate"], state.critic.opt_state.hyperparams["learning_rate"]]
+  new_state = jg.train.set_hyperparams(state, ema_decay=0.5, critic_learning_rate=np.array([1, 2, 3, 4]) * 1e-4)
+  new = [new_state.hyperparams["ema_decay"], new_state.hyperparams["penalty_weight"],
+         new_state.generator.opt_state.hyperparams["learning_rate"],
+         new_state.critic.opt_state.hyperparams["learning_rate"]]
+  for before, after in zip(old, new):
+    assert (after.dtype, after.shape, after.sharding) == (before.dtype, before.shape, before.sharding)
+  np.testing.assert_array_equal(new[0], np.full(4, 0.5, np.float32))
+  assert new[1] is old[1] and new[2] is old[2]  # None leaves a value as it was
+  np.testing.assert_array_equal(new[3], np.float32([1e-4, 2e-4, 3e-4, 4e-4]))
+  np.testing.assert_array_equal(old[0], np.full(4, 0.9, np.float32))  # the argument is not modified
+  gan.step(new_state, jnp.zeros((4, 2, 16, 2)))
+  assert gan.step._cache_size() == 1
+
+
+def test_bfloat16_params_keep_their_dtype_under_float32_hyperparams():
+  def bf16(module):
+    cast = lambda tree: jax.tree.map(lambda x: x.astype(jnp.bfloat16), tree)  # noqa: E731
+    return jg.train.Player(lambda key, x: (cast(module.init(key, x)), {}),
+                           lambda params, model_state, x: (module.apply(params, x), model_state))
+
+  gan = jg.train.GAN(generator=bf16(jg.models.MLPGenerator(hidden=(8,))), critic=bf16(jg.models.MLPCritic(hidden=(8,))),
+                     objective="non_saturating", penalty="r1", latent_dim=2, generator_optimizer=INJECTED,
+                     critic_optimizer=INJECTED, num_runs=2)
+  state = gan.init(jax.random.split(jax.random.key(0), 2), jnp.zeros((1, 2)))
+  state = jg.train.set_hyperparams(state, ema_decay=[0.5, 0.9], penalty_weight=0.5,
+                                   generator_learning_rate=[1e-3, 2e-3])
+  assert state.generator.opt_state.hyperparams["learning_rate"].dtype == jnp.bfloat16  # the params' dtype
+  state, _ = gan.run(state, ring_stream(jax.random.split(jax.random.key(1), 2), n_critic=1), 3)
+  dtypes = {leaf.dtype for leaf in jax.tree.leaves((state.generator.params, state.ema_params))}
+  assert dtypes == {jnp.dtype(jnp.bfloat16)}
+
+
+def test_set_hyperparams_bad_inputs_name_the_argument():
+  one = make_gan(optimizer=INJECTED).init(jax.random.key(0), jnp.zeros((1, 2)))
+  three = make_gan(num_runs=3, optimizer=INJECTED).init(jax.random.split(jax.random.key(0), 3), jnp.zeros((1, 2)))
+  cases = [
+      (dict(ema_decay=1.0), r"`ema_decay` must lie in \[0, 1\)"),
+      (dict(ema_decay=-0.1), r"`ema_decay` must lie in \[0, 1\)"),
+      (dict(ema_decay=0.99999999), r"`ema_decay` must lie in \[0, 1\) \(as float32\)"),  # 1.0 in float32
+      (dict(penalty_weight=-1.0), r"`penalty_weight` must be a finite number >= 0"),
+      (dict(penalty_weight=float("nan")), r"`penalty_weight` must be a finite number >= 0"),
+      (dict(generator_learning_rate=0.0), r"`generator_learning_rate` must be a finite number > 0"),
+      (dict(critic_learning_rate=-1e-3), r"`critic_learning_rate` must be a finite number > 0"),
+  ]
+  for state in (one, three):
+    for kwargs, match in cases:
+      with pytest.raises(ValueError, match=match):
+        jg.train.set_hyperparams(state, **kwargs)
+  with pytest.raises(ValueError, match=r"`ema_decay` must lie in \[0, 1\)"):
+    jg.train.set_hyperparams(three, ema_decay=[0.9, 1.0, 0.9])  # one bad run
+  with pytest.raises(ValueError, match=r"`penalty_weight` must be a number or 3 numbers, one per run, got an array of"
+                                       r" shape \(2,\)"):
+    jg.train.set_hyperparams(three, penalty_weight=[1.0, 2.0])
+  with pytest.raises(ValueError, match=r"`critic_learning_rate` must be a number or 3 numbers.*shape \(3, 1\)"):
+    jg.train.set_hyperparams(three, critic_learning_rate=[[1e-3]] * 3)
+  with pytest.raises(ValueError, match=r"`ema_decay` must be a number \(the state has one run\)"):
+    jg.train.set_hyperparams(one, ema_decay=[0.9])
+  for value in ("0.9", True, [0.9, "a", 0.9], [0.9, [0.9], 0.9]):
+    with pytest.raises(TypeError, match="`ema_decay` must be a number or a sequence of numbers"):
+      jg.train.set_hyperparams(three, ema_decay=value)
+  plain = make_gan().init(jax.random.key(0), jnp.zeros((1, 2)))
+  for player in ("generator", "critic"):
+    with pytest.raises(ValueError, match=rf"`{player}_learning_rate` .* no injected learning rate.*"
+                                         rf"{player}_optimizer=optax.inject_hyperparams\(optax.adam\)"):
+      jg.train.set_hyperparams(plain, **{f"{player}_learning_rate": 1e-3})
+  scheduled = make_gan(optimizer=optax.inject_hyperparams(optax.adam)(learning_rate=optax.linear_schedule(1e-3, 0, 10)))
+  with pytest.raises(ValueError, match="`generator_learning_rate`: .* as a schedule"):
+    jg.train.set_hyperparams(scheduled.init(jax.random.key(0), jnp.zeros((1, 2))), generator_learning_rate=1e-3)
+  with pytest.raises(TypeError, match="`state` must be a jg.train.GANState"):
+    jg.train.set_hyperparams(one.generator, ema_decay=0.9)

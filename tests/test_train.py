@@ -54,6 +54,8 @@ def test_state_is_one_pytree_with_a_state_per_player_and_a_typed_key():
   chex.assert_trees_all_equal(state.ema_params, state.generator.params)
   assert isinstance(state.generator, jg.train.PlayerState) and isinstance(state.critic, jg.train.PlayerState)
   assert state.estimator == ()
+  chex.assert_trees_all_equal(state.hyperparams, {"ema_decay": np.float32(0.9), "penalty_weight": np.float32(1.0)},
+                              strict=True)  # from GAN(ema_decay=0.9); float32 scalars
 
 
 def test_step_updates_params_ema_and_counter():

@@ -235,6 +235,23 @@ def available() -> list[str]:
   return sorted(_REGISTRY)
 
 
+def hyperparameters(name: str) -> dict[str, Any]:
+  """The keyword hyperparameters of objective `name` and their defaults (`{}` if it has none).
+
+  Args:
+    name: one of :func:`available`.
+
+  Returns:
+    `{hyperparameter: default}`, e.g. `{"margin": 1.0}` for `"hinge"`.
+
+  Raises:
+    ValueError: unknown name.
+  """
+  if name not in _REGISTRY:
+    raise ValueError(f"Unknown objective {name!r}; available: {', '.join(available())}.")
+  return {p.name: p.default for p in inspect.signature(_REGISTRY[name]).parameters.values()}
+
+
 def get(name: str, **hyperparams) -> Objective:
   """Returns the objective registered under `name`.
 
@@ -242,7 +259,7 @@ def get(name: str, **hyperparams) -> Objective:
     name: one of :func:`available`.
     **hyperparams: keyword hyperparameters of that objective (e.g. `margin`
       for hinge/ebgan, `a, b, c` for lsgan, `gamma, lambda_k` for began,
-      `saturating` for the f-GAN family).
+      `saturating` for the f-GAN family; all listed by :func:`hyperparameters`).
 
   Returns:
     An :class:`Objective`.
@@ -250,13 +267,10 @@ def get(name: str, **hyperparams) -> Objective:
   Raises:
     ValueError: unknown name, or a hyperparameter that objective does not take.
   """
-  if name not in _REGISTRY:
-    raise ValueError(f"Unknown objective {name!r}; available: {', '.join(available())}.")
-  builder = _REGISTRY[name]
-  accepted = [p for p in inspect.signature(builder).parameters]
+  accepted = list(hyperparameters(name))
   unknown = sorted(set(hyperparams) - set(accepted))
   if unknown:
     raise ValueError(
         f"Objective {name!r} does not take {unknown}; its hyperparameters are: {accepted or 'none'}."
     )
-  return builder(**hyperparams)._replace(name=name)
+  return _REGISTRY[name](**hyperparams)._replace(name=name)

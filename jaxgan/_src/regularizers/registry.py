@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 
@@ -50,13 +50,31 @@ def available() -> list[str]:
   return sorted(_REGISTRY)
 
 
+def hyperparameters(name: str) -> dict[str, Any]:
+  """The keyword-only hyperparameters of penalty `name` and their defaults.
+
+  Args:
+    name: one of :func:`available`.
+
+  Returns:
+    `{hyperparameter: default}`, e.g. `{"gamma": 10.0, "method": "forward_over_reverse"}` for `"r1"`.
+
+  Raises:
+    ValueError: unknown name.
+  """
+  if name not in _REGISTRY:
+    raise ValueError(f"Unknown penalty {name!r}; available: {', '.join(available())}.")
+  parameters = inspect.signature(_REGISTRY[name].target).parameters.values()
+  return {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
+
+
 def get(name: str, **hyperparams) -> Penalty:
   """Returns the penalty `name` with its keyword hyperparameters bound.
 
   Args:
     name: one of :func:`available`.
     **hyperparams: keyword-only arguments of that penalty (`weight`, `gamma`,
-      `method`, ...).
+      `method`, ...; listed by :func:`hyperparameters`).
 
   Returns:
     A :class:`Penalty` callable as `penalty(critic_fn, real, fake, rng_key)`.
@@ -64,12 +82,7 @@ def get(name: str, **hyperparams) -> Penalty:
   Raises:
     ValueError: unknown name or hyperparameter, or an invalid value.
   """
-  if name not in _REGISTRY:
-    raise ValueError(f"Unknown penalty {name!r}; available: {', '.join(available())}.")
-  build = _REGISTRY[name]
-  accepted = [
-      p.name for p in inspect.signature(build.target).parameters.values() if p.kind is p.KEYWORD_ONLY
-  ]
+  accepted = list(hyperparameters(name))
   unknown = sorted(set(hyperparams) - set(accepted))
   if unknown:
     raise ValueError(f"Penalty {name!r} does not take {unknown}; its hyperparameters are: {accepted}.")
@@ -80,4 +93,4 @@ def get(name: str, **hyperparams) -> Penalty:
       validation.check_positive(value, key)
     elif key == "method":
       validation.check_choice(value, "method", METHODS)
-  return build(**hyperparams)
+  return _REGISTRY[name](**hyperparams)

@@ -88,12 +88,17 @@ class GAN:
     objective: a name from `jg.losses.available()` or a `jg.losses.Objective`.
     latent_dim: size of `z ~ N(0, I)`.
     penalty: None, a name from `jg.penalties.available()` or a callable
-      `(critic_fn, real, fake, rng_key) -> scalar` (`jg.penalties.get(...)`).
+      `(critic_fn, real, fake, rng_key) -> scalar` (`jg.penalties.get(...)`),
+      added to the critic loss times the state's `hyperparams["penalty_weight"]`
+      (1 from :meth:`init`; :func:`jaxgan.train.set_hyperparams` sets it per
+      run); the `penalty` metric is that weighted term.
     n_critic: critic updates per generator update; the leading axis of a batch.
     generator_optimizer: optax transformation (default :func:`default_optimizer`).
     critic_optimizer: optax transformation (default :func:`default_optimizer`);
       it receives the params, so weight clipping can be chained in.
-    ema_decay: decay of the generator's parameter EMA, in [0, 1).
+    ema_decay: decay of the generator's parameter EMA, in [0, 1): the initial
+      `hyperparams["ema_decay"]` of the state, which the step reads
+      (:func:`jaxgan.train.set_hyperparams` sets it per run).
     penalty_interval: lazy regularisation interval k (the penalty every k
       critic updates, counted over the run, weighted by k).
     entropy_estimator: optional `jg.losses.EntropyEstimator` (MEG): a third
@@ -175,9 +180,11 @@ class GAN:
   # --- state ------------------------------------------------------------------
 
   def init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:
-    """The state at step 0: fresh players, optimiser states, EMA and objective state.
+    """The state at step 0: fresh players, optimiser states, EMA, objective state and hyperparams.
 
-    A pure function of its arguments.
+    A pure function of its arguments. The state's `hyperparams` hold
+    `ema_decay` and a `penalty_weight` of 1 for every run; change them, and
+    injected learning rates, with :func:`jaxgan.train.set_hyperparams`.
 
     Args:
       rng_key: a typed key (`jax.random.key(seed)`; raw uint32 keys are
@@ -217,6 +224,8 @@ class GAN:
         objective_state=self.objective.init(),
         rng_key=train_key,
         health=health_lib.init(),
+        hyperparams={"ema_decay": jnp.asarray(self.ema_decay, jnp.float32),
+                     "penalty_weight": jnp.ones((), jnp.float32)},
     )
 
   # --- the critic and generator as functions of the state ----------------------
@@ -246,7 +255,7 @@ class GAN:
 
   # --- the train step -----------------------------------------------------------
 
-  def _critic_update(self, generator: PlayerState, carry, inputs):
+  def _critic_update(self, generator: PlayerState, penalty_weight: jax.Array, carry, inputs):
     critic, objective_state = carry
     real, key, critic_step = inputs
     z_key, penalty_key = jax.random.split(key)
@@ -262,8 +271,8 @@ class GAN:
       penalty = jnp.zeros((), loss.dtype)
       if self.penalty is not None:
         closure = lambda x: critic_scores(self.critic.apply(params, model_state, x)[0], x.shape[0])[0]  # noqa: E731
-        penalty = lazy_regularization(self.penalty, critic_step, closure, real, fake, penalty_key,
-                                      interval=self.penalty_interval)
+        penalty = penalty_weight * lazy_regularization(
+            self.penalty, critic_step, closure, real, fake, penalty_key, interval=self.penalty_interval)
       return loss + penalty, (loss, penalty, model_state, real_scores, fake_scores)
 
     grads, (loss, penalty, model_state, real_scores, fake_scores) = jax.grad(loss_fn, has_aux=True)(critic.params)
@@ -385,10 +394,11 @@ class GAN:
     key = jax.random.fold_in(state.rng_key, state.step)
     critic_key, generator_key = jax.random.split(key)
     critic_steps = state.step * self.n_critic + jnp.arange(self.n_critic)
+    penalty_weight = state.hyperparams["penalty_weight"]
     # Fully unrolled: n_critic is small, and XLA:CPU runs convolutions inside a
     # while loop ~11x slower than unrolled (benchmarks/RESULTS.md, train step).
     (critic, objective_state), critic_metrics = jax.lax.scan(
-        lambda carry, inputs: self._critic_update(state.generator, carry, inputs),
+        lambda carry, inputs: self._critic_update(state.generator, penalty_weight, carry, inputs),
         (state.critic, state.objective_state),
         (batch, jax.random.split(critic_key, self.n_critic), critic_steps),
         unroll=True,
@@ -398,7 +408,8 @@ class GAN:
     updates, opt_state = self.generator_optimizer.update(generator_grads, state.generator.opt_state,
                                                          state.generator.params)
     generator = PlayerState(optax.apply_updates(state.generator.params, updates), opt_state, generator_model_state)
-    ema = optax.incremental_update(generator.params, state.ema_params, 1.0 - self.ema_decay)
+    ema = optax.incremental_update(generator.params, state.ema_params, 1.0 - state.hyperparams["ema_decay"])
+    ema = jax.tree.map(lambda new, old: new.astype(old.dtype), ema, state.ema_params)  # bf16 params stay bf16
     estimator = state.estimator
     if self.entropy_estimator is not None:
       updates, opt_state = self.estimator_optimizer.update(estimator_grads, estimator.opt_state, estimator.params)

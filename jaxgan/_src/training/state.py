@@ -41,6 +41,12 @@ class GANState:
     objective_state: the objective's state (BEGAN `k_t`, MAGAN margin), `()` if none.
     rng_key: typed PRNG key; the key of step `s` is `fold_in(rng_key, s)`.
     health: the non-finite bookkeeping (:class:`jaxgan.train.Health`).
+    hyperparams: the continuous hyperparameters a run reads from its state,
+      so that vmapped runs can each carry their own: `"ema_decay"` (the EMA's
+      decay, from `GAN(ema_decay=...)`) and `"penalty_weight"` (a factor on
+      the penalty in the critic loss, 1), float32 scalars (one per run with
+      `num_runs`); set them with :func:`jaxgan.train.set_hyperparams`, which
+      also sets learning rates injected into the optimiser states.
   """
 
   step: jax.Array
@@ -51,6 +57,7 @@ class GANState:
   objective_state: Any
   rng_key: jax.Array
   health: Health
+  hyperparams: dict
 
 
 def select_run(state: GANState, index: int) -> GANState:
