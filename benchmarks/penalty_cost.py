@@ -14,7 +14,6 @@ backend) and the device's peak memory where the backend reports it. Writes JSON 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -82,11 +81,9 @@ def measure(name, critic, shape, batch, repeats):
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (CI)")
-  parser.add_argument("--out", default="benchmarks/results/penalty_cost.json")
-  parser.add_argument("--repeats", type=int, default=None,
-                      help="timed rounds (default 3 quick / 15, 5 for the CPU ResNet; x10 on a GPU)")
+  parser = report_lib.argument_parser(
+      __doc__, name="penalty_cost", quick_help="small sizes, few repeats (CI)",
+      repeats_help="timed rounds (default 3 quick / 15, 5 for the CPU ResNet; x10 on a GPU)")
   args = parser.parse_args(argv)
   critics = {
       "mlp_2d": (jg.models.MLPCritic(), (2,)),

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
 import platform
 
 import jax
+
+
+def argument_parser(doc: str, *, name: str, quick_help: str, repeats_help: str) -> argparse.ArgumentParser:
+  """The flags every benchmark takes: `--quick`, `--out` and `--repeats`; a script adds its own.
+
+  The description is the first paragraph of `doc` (the script's docstring);
+  `--out` defaults to `benchmarks/results/<name>.json`; `--repeats` defaults to
+  None, for `repeats` to pick.
+  """
+  parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+  parser.add_argument("--quick", action="store_true", help=quick_help)
+  parser.add_argument("--out", default=f"benchmarks/results/{name}.json")
+  parser.add_argument("--repeats", type=int, default=None, help=repeats_help)
+  return parser
 
 
 def run_facts(name: str, quick: bool) -> dict:

@@ -24,7 +24,6 @@ rows are skipped with a message. Writes JSON to `--out`
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -154,10 +153,9 @@ def torch_mala(sizes: dict, chains: int, steps: int, repeats: int) -> dict:
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--quick", action="store_true", help="small model, few chains and repeats (CI)")
-  parser.add_argument("--out", default="benchmarks/results/sampler_cost.json")
-  parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 3, x10 on a GPU)")
+  parser = report_lib.argument_parser(__doc__, name="sampler_cost",
+                                      quick_help="small model, few chains and repeats (CI)",
+                                      repeats_help="timed rounds (default 3, x10 on a GPU)")
   args = parser.parse_args(argv)
   if args.quick:
     sizes = dict(latent=16, data_dim=64, hidden=(64, 64))

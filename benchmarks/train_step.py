@@ -20,7 +20,6 @@ message. Writes JSON to `--out` (default `benchmarks/results/train_step.json`).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -147,11 +146,10 @@ def torch_side(sizes: dict) -> tuple[dict, dict]:
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--quick", action="store_true", help="small models and batch, few repeats (CI)")
-  parser.add_argument("--out", default="benchmarks/results/train_step.json")
+  parser = report_lib.argument_parser(__doc__, name="train_step",
+                                      quick_help="small models and batch, few repeats (CI)",
+                                      repeats_help="timed rounds (default 3 quick / 10, x10 on a GPU)")
   parser.add_argument("--batch", type=int, default=64, help="batch size of the full mode")
-  parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 3 quick / 10, x10 on a GPU)")
   args = parser.parse_args(argv)
   if args.quick:
     sizes = dict(batch=16, latent=64, generator=(64, 32, 16), critic=(16, 32, 64))
