@@ -21,7 +21,7 @@ than outside one, the reason for the CPU default of 1 on images.
 
 Runs rows, for the ring-8 MLP at the default K: N runs trained one after
 another (each a full run of the single-run program) against the main job
-with `--num-runs N` (one vmapped program), in run-steps per second. N = 1 is
+with `--config.num_runs=N` (one vmapped program), in run-steps per second. N = 1 is
 the single run alone: the main job does not vmap one run.
 
 Targets (issue #17, on a GPU): a full run >= 0.9x the bare step for the shapes
@@ -36,7 +36,6 @@ steps its state counted (`steps_done`) beside the steps it was asked to run
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import jax
@@ -52,41 +51,42 @@ LOOP_CONFIGS = ("ring8_wgan_gp", "shapes_dcgan_wgan_gp")
 RUNS_CONFIG = "ring8_wgan_gp"
 PROBE_CHUNK = 10  # a short scan: enough to show the in-loop cost without waiting on its slowest case
 # Quick mode: the same jobs with small players and batches (a seconds-long run of each program).
-QUICK_SIZES = dict(hidden=[32, 32], batch_size=16, n_critic=1, image_features=4, dataset_size=256)
+QUICK_SIZES = {"model.hidden": (32, 32), "data.batch_size": 16, "optim.n_critic": 1, "model.image_features": 4,
+               "data.size": 256}
 TARGETS = {
     "shapes_dcgan_wgan_gp full run / bare step at the default K": ">= 0.9 (GPU)",
     "64 vmapped ring8_wgan_gp runs / 64 serial runs (run-steps/s)": ">= 10 (GPU)",
 }
 
 
-def job_config(name: str, quick: bool) -> dict:
+def job_config(name: str, quick: bool):
   """The named config as benchmarked: small sizes in quick mode, and a job longer than any benchmark.
 
   `steps` only sets the cosine schedule's length (no effect on cost) and the
   job's last event; raised, the chunks end at the job's log, plot and
   checkpoint steps alone, however many rounds are timed.
   """
-  return {**configs_lib.get_config(name), **(QUICK_SIZES if quick else {}), "steps": 10**6}
+  return configs_lib.override(configs_lib.get_config(name), {**(QUICK_SIZES if quick else {}), "steps": 10**6})
 
 
-def model_sizes(config: dict) -> dict:
+def model_sizes(config) -> dict:
   """The sizes that set a config's cost: batch, critic updates and its model's widths."""
-  widths = ("image_features",) if train.images.is_image(config) else ("hidden",)
-  return {k: config[k] for k in ("batch_size", "n_critic", *widths)}
+  width = "image_features" if config.model.name != "mlp" else "hidden"
+  return {"batch_size": config.data.batch_size, "n_critic": config.optim.n_critic, width: config.model[width]}
 
 
-def chunk_sizes(config: dict, probe: bool) -> list[int]:
+def chunk_sizes(config, probe: bool) -> list[int]:
   """K = 1 and the default K, and with `probe` `PROBE_CHUNK` for image models, whose CPU default it explains.
 
   Quick mode leaves the probe out: at its sizes (one critic update per step)
   the in-loop cost does not show, and the probe's compilation is the
   longest of the quick run.
   """
-  extra = {PROBE_CHUNK} if probe and train.images.is_image(config) else set()
+  extra = {PROBE_CHUNK} if probe and config.model.name != "mlp" else set()
   return sorted({1, train.default_chunk_size(config), *extra})
 
 
-def full_run(parts: dict, config: dict, chunk_size: int, steps_per_call: int, state):
+def full_run(parts: dict, config, chunk_size: int, steps_per_call: int, state):
   """A callable training `steps_per_call` more steps as `train._train` does (no plots, no checkpoints); its holder.
 
   `state` is donated by the first call; the holder keeps the current state
@@ -102,7 +102,7 @@ def full_run(parts: dict, config: dict, chunk_size: int, steps_per_call: int, st
       num_steps = min(chunk_size, train._next_event(step, config) - step, end - step)
       state, metrics = feed.advance(state, num_steps)
       step += num_steps
-      if step % config["log_every"] == 0:
+      if step % config.log_every == 0:
         train._guard(state, halted)
         train._log_records(step, metrics)
     holder["state"], holder["step"] = jax.block_until_ready(state), step
@@ -145,7 +145,7 @@ def timed(callables: dict, repeats: int, compiled: tuple = ()) -> tuple[dict, di
   return medians, {name: max(first[name] - medians[name], 0.0) if name in first else None for name in callables}
 
 
-def loop_rows(name: str, config: dict, parts: dict, repeats: int, probe: bool) -> list[dict]:
+def loop_rows(name: str, config, parts: dict, repeats: int, probe: bool) -> list[dict]:
   """The bare step and a full run at each chunk size, timed in one set of interleaved rounds."""
   steps = max(PROBE_CHUNK, *chunk_sizes(config, probe))  # whole chunks of every K; >= 10 steps per timed call
   variants = {("bare_step", None): bare_step(parts, steps, fresh_state(parts))}
@@ -159,7 +159,7 @@ def loop_rows(name: str, config: dict, parts: dict, repeats: int, probe: bool) -
           for (variant, k), (_, holder) in variants.items()]
 
 
-def runs_rows(config: dict, single: dict, num_runs: int, repeats: int) -> list[dict]:
+def runs_rows(config, single: dict, num_runs: int, repeats: int) -> list[dict]:
   """N serial single runs against one N-run vmapped program (both from `train.build`), interleaved.
 
   Serial run i starts from run i of the vmapped program's initial state and
@@ -170,7 +170,7 @@ def runs_rows(config: dict, single: dict, num_runs: int, repeats: int) -> list[d
   if num_runs == 1:
     variants = {"serial": [full_run(single, config, chunk, chunk, fresh_state(single))]}
   else:
-    vmapped = train.build({**config, "num_runs": num_runs})
+    vmapped = train.build(configs_lib.override(config, {"num_runs": num_runs}))
     streams = [single["stream"].replace(rng_key=key) for key in vmapped["stream"].rng_key]
     variants = {"serial": [full_run({**single, "stream": stream}, config, chunk, chunk,
                                     jg.train.select_run(vmapped["state"], i)) for i, stream in enumerate(streams)],
@@ -204,10 +204,9 @@ def ratios(loop: list[dict], runs: list[dict]) -> dict:
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--quick", action="store_true", help="small players and batches, N = 1 and 8 (CI)")
-  parser.add_argument("--out", default="benchmarks/results/end_to_end.json")
-  parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 3, x10 on a GPU)")
+  parser = report_lib.argument_parser(__doc__, name="end_to_end",
+                                      quick_help="small players and batches, N = 1 and 8 (CI)",
+                                      repeats_help="timed rounds (default 3, x10 on a GPU)")
   args = parser.parse_args(argv)
   repeats = report_lib.repeats(args.repeats, 3)
   built, loop = {}, []

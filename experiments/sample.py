@@ -15,18 +15,19 @@ for image datasets and a scatter for 2-D ones.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import jax
+import ml_collections
 import numpy as np
 
-from experiments import images, train
+from experiments import train
+from experiments.tasks import images
 
 EXTENSIONS = (".npy", ".png")
 
 
-def parse_args(argv=None) -> tuple[argparse.Namespace, dict]:
+def parse_args(argv=None) -> tuple[argparse.Namespace, ml_collections.ConfigDict]:
   """The arguments and the run's config; a bad argument exits with one line (`parser.error`, code 2)."""
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,9 +44,8 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, dict]:
     parser.error(f"--num must be >= 1, got {args.num}.")
   if os.path.splitext(args.out)[1].lower() not in EXTENSIONS:
     parser.error(f"--out must end in one of {', '.join(EXTENSIONS)}, got {args.out!r}.")
-  with open(config_path) as f:
-    config = json.load(f)
-  if not 0 <= args.run < config["num_runs"]:
+  config = train.load_config(args.workdir)
+  if not 0 <= args.run < config.num_runs:
     parser.error(f"--run must lie in [0, {config['num_runs'] - 1}] for this run's num_runs, got {args.run}.")
   return args, config
 
@@ -68,12 +68,12 @@ def main(argv=None) -> None:
   args, config = parse_args(argv)
   state, parts = train.load_trained(config, args.workdir)
   run_state = train.runs(parts, state)[args.run][0]
-  samples = np.asarray(train.sample_generator(parts["gan"], run_state, jax.random.key(args.seed), config, args.num))
+  samples = train.sample(parts, run_state, jax.random.key(args.seed), args.num)
   if args.out.lower().endswith(".npy"):
     np.save(args.out, samples)
   else:
-    title = f"{config['dataset']}, run {args.run}, step {int(run_state.step)}, seed {args.seed}"
-    if images.is_image(config):
+    title = f"{config.data.name}, run {args.run}, step {int(run_state.step)}, seed {args.seed}"
+    if isinstance(parts["task"], images.ImageTask):
       images.plot_samples(args.out, samples, title, columns=int(np.ceil(np.sqrt(args.num))))
     else:
       plot_scatter(args.out, samples, title)

@@ -1,30 +1,42 @@
-"""Train a GAN on a 2-D toy distribution; the project's main job.
+"""Train a GAN; the project's main job. `train_and_evaluate(config, workdir)` is the library entry point.
 
-    python -m experiments.train                        # WGAN-GP on the ring of 8
+    python -m experiments.train                                  # WGAN-GP on the ring of 8
     python -m experiments.train --config grid25_wgan_gp --workdir runs/grid
-    python -m experiments.train --objective hinge --penalty r1 --dataset grid25
-    python -m experiments.train --num-runs 8           # seeds 0..7 in one program
+    python -m experiments.train --config experiments/configs/ring8_ns_r1.py --config.optim.critic_lr=2e-4
+    python -m experiments.train --config.objective.name=hinge --config.penalty.name=r1 --config.data.name=grid25
+    python -m experiments.train --config.num_runs=8              # seeds 0..7 in one program
 
-Training runs on device in chunks of `chunk_size` steps (`GAN.run`: one
-dispatch per chunk, batches drawn in-graph from a `jg.data` stream); the
-progress bar, logging, plots and checkpoints happen between chunks. With
-`num_runs = N` the job trains seeds `seed, ..., seed + N - 1` as N vmapped
-runs in one program (run i is the single run with seed `seed + i`).
+The config (`experiments/configs/_base.py` lists its fields) is a named
+config or a config file, and any field can be overridden with
+`--config.FIELD=VALUE`; a misspelt field or a bad value is one error line
+(exit status 2) before anything is written. Naming another objective or
+penalty on the command line drops the config file's hyperparameters that the
+new choice does not take.
+
+The task (`experiments.tasks`: 2-D mixtures or images) supplies the data,
+players, plots and evaluators. Training runs on device in chunks of
+`chunk_size` steps (`GAN.run`: one dispatch per chunk, batches drawn in-graph
+from a `jg.data` stream, or read by a grain iterator for data too large for
+device memory); the progress bar, logging, plots, evaluations and
+checkpoints happen between chunks. With `num_runs = N` the job trains seeds
+`seed, ..., seed + N - 1` as N vmapped runs in one program (run i is the
+single run with seed `seed + i`), optionally with per-run learning rates,
+EMA decays and penalty weights (`per_run`).
 
 A run writes to its work directory: `config.json`, `metrics.jsonl` (one JSON
 line per logged step, and per run with `"run": i` when N > 1, with steps and
-examples per second), `tensorboard/` (the same scalars and the sample figures),
-`samples_<step>.png` (real vs generated with the critic's contours; run 0),
-`final_metrics.json` (mode coverage of the EMA generator; with N > 1 every
-run, their mean and std) and Orbax checkpoints under `checkpoints/` (one
-checkpoint holds all runs). Rerunning with the same work directory resumes
-from the newest checkpoint and ends bit-identical to an uninterrupted run.
-SIGTERM saves a checkpoint and exits cleanly.
+examples per second), `evals.jsonl` (one line per evaluation: the `evals`
+section's evaluators every `every_steps` and at the end), `tensorboard/`
+(the scalars, evaluations and sample figures), `samples_<step>.png` (run 0),
+`final_metrics.json` (the final evaluation; with N > 1 every run, their mean
+and std; `history`: the periodic evaluations) and Orbax checkpoints under
+`checkpoints/` (one checkpoint holds all runs). Rerunning with the same work
+directory resumes from the newest checkpoint and ends bit-identical to an
+uninterrupted run. SIGTERM saves a checkpoint and exits cleanly.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -35,182 +47,182 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import matplotlib.image
+import ml_collections
 import numpy as np
 import optax
+from absl import flags
+from ml_collections import config_flags
 from tqdm import tqdm
 
 import jaxgan as jg
+from experiments import cli, tasks, writers
 from experiments import configs as configs_lib
-from experiments import images, writers
+from experiments.tasks import images
 
 DEFAULT_CONFIG = "ring8_wgan_gp"
-# Keys that do not change the state's trajectory: allowed to differ on resume.
-RUNTIME_KEYS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "eval_samples", "chunk_size")
-OVERRIDES = {
-    "steps": int,
-    "seed": int,
-    "dataset": str,
-    "objective": str,
-    "penalty": str,
-    "n_critic": int,
-    "batch_size": int,
-    "compute_dtype": str,
-    "num_runs": int,
-    "chunk_size": int,
-}
+# Fields that do not change the state's trajectory: allowed to differ on resume (and every `evals.*` field).
+RUNTIME_FIELDS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "chunk_size")
+POSITIVE_INTS = ("steps", "num_runs", "log_every", "plot_every", "checkpoint_every", "keep_checkpoints",
+                 "data.size", "data.batch_size", "model.latent_dim", "optim.n_critic", "penalty.interval")
+# per_run field: (what it sets in jg.train.set_hyperparams, the single value it replaces, its valid range)
+PER_RUN = {"generator_lr": ("generator_learning_rate", "optim.generator_lr", "> 0"),
+           "critic_lr": ("critic_learning_rate", "optim.critic_lr", "> 0"),
+           "ema_decay": ("ema_decay", "optim.ema_decay", "in [0, 1)"),
+           "penalty_weight": ("penalty_weight", None, ">= 0")}
+_IN_RANGE = {"> 0": lambda v: v > 0, "in [0, 1)": lambda v: 0 <= v < 1, ">= 0": lambda v: v >= 0}
 
 
-def validate_config(config: dict) -> dict:
-  """Checks names and values; raises ValueError listing the options."""
-  if images.is_image(config):
-    images.validate(config)
-  else:
-    try:
-      jg.data.get(config["dataset"])
-    except ValueError as e:
-      raise ValueError(f"{e} Image datasets: {', '.join(images.IMAGE_DATASETS)}.") from None
-    if config["model"] != "mlp":
-      raise ValueError(f"config['model'] must be 'mlp' for 2-D datasets, got {config['model']!r}.")
-  jg.losses.get(config["objective"], **config["objective_kwargs"])
-  if config["penalty"] is not None:
-    jg.penalties.get(config["penalty"], **config["penalty_kwargs"])
-  if config["entropy_estimator"] not in (None, *jg.losses.ENTROPY_ESTIMATORS):
-    raise ValueError(f"config['entropy_estimator'] must be None or one of {jg.losses.ENTROPY_ESTIMATORS},"
-                     f" got {config['entropy_estimator']!r}.")
-  if config["critic"] not in ("mlp", "autoencoder"):
-    raise ValueError(f"config['critic'] must be 'mlp' or 'autoencoder', got {config['critic']!r}.")
-  if config["critic"] == "autoencoder" and config["spectral_norm"]:
-    raise ValueError("config['spectral_norm'] is not available with the autoencoder critic.")
-  if config["compute_dtype"] not in ("float32", "bfloat16"):
-    raise ValueError(f"config['compute_dtype'] must be 'float32' or 'bfloat16', got {config['compute_dtype']!r}.")
-  if not config["entropy_weight"] >= 0:
-    raise ValueError(f"config['entropy_weight'] must be >= 0, got {config['entropy_weight']!r}.")
-  for key in ("steps", "batch_size", "n_critic", "latent_dim", "penalty_interval", "log_every", "plot_every",
-              "checkpoint_every", "keep_checkpoints", "eval_samples", "dataset_size", "num_runs"):
-    if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 1:
-      raise ValueError(f"config[{key!r}] must be an integer >= 1, got {config[key]!r}.")
-  for key in ("generator_lr", "critic_lr"):
-    values = config[key] if isinstance(config[key], (list, tuple)) else [config[key]]
-    if isinstance(config[key], (list, tuple)) and len(values) != config["num_runs"]:
-      raise ValueError(f"config[{key!r}] has {len(values)} values (one per run) but num_runs is"
-                       f" {config['num_runs']}: give one number, or num_runs of them.")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
-      raise ValueError(f"config[{key!r}] must be > 0 (or a list of num_runs such numbers), got {config[key]!r}.")
-  chunk = config["chunk_size"]
-  if not (chunk is None or (isinstance(chunk, int) and not isinstance(chunk, bool) and chunk >= 1)):
-    raise ValueError(f"config['chunk_size'] must be None (automatic) or an integer >= 1, got {config['chunk_size']!r}.")
-  if config["num_runs"] > 1 and images.is_image(config) and not images.fits_on_device(config):
-    raise ValueError(f"config['num_runs'] > 1 needs a dataset held on device; {config['dataset']} is streamed"
-                     " from host storage. Train its seeds as separate runs.")
-  if config["lr_schedule"] not in ("constant", "cosine"):
-    raise ValueError(f"config['lr_schedule'] must be 'constant' or 'cosine', got {config['lr_schedule']!r}.")
-  if jax.device_count() > 1 and config["batch_size"] % jax.device_count():
-    raise ValueError(f"batch_size {config['batch_size']} must be divisible by the {jax.device_count()} devices.")
+def field(config, path: str):
+  """`config`'s value at a dotted `path`."""
+  for key in path.split("."):
+    config = config[key]
   return config
 
 
-def _optimizer(updates_per_run: int, config: dict) -> optax.GradientTransformation:
+def set_kwargs(section) -> dict:
+  """The hyperparameters a config section sets (its `kwargs` fields that are not None)."""
+  return {k: v for k, v in section.kwargs.items() if v is not None}
+
+
+def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Checks names and values, raising ValueError naming the field; `"none"` names become None."""
+  for section in (config.penalty, config.objective):
+    key = "name" if section is config.penalty else "entropy_estimator"
+    if isinstance(section[key], str) and section[key].lower() == "none":
+      section[key] = None
+  for path in POSITIVE_INTS:
+    value = field(config, path)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+      raise ValueError(f"config.{path} must be an integer >= 1, got {value!r}.")
+  if not (config.chunk_size is None or config.chunk_size >= 1):
+    raise ValueError(f"config.chunk_size must be None (automatic) or an integer >= 1, got {config.chunk_size!r}.")
+  tasks.task_class(config).validate(config)
+  try:
+    jg.losses.get(config.objective.name, **set_kwargs(config.objective))
+  except ValueError as e:
+    raise ValueError(f"config.objective: {e}") from None
+  if config.penalty.name is not None:
+    try:
+      jg.penalties.get(config.penalty.name, **set_kwargs(config.penalty))
+    except ValueError as e:
+      raise ValueError(f"config.penalty: {e}") from None
+  elif set_kwargs(config.penalty) or config.per_run.penalty_weight:
+    raise ValueError("config.penalty.name is None, but penalty.kwargs or per_run.penalty_weight are set.")
+  choices = {"objective.entropy_estimator": (None, *jg.losses.ENTROPY_ESTIMATORS),
+             "model.compute_dtype": ("float32", "bfloat16"), "optim.lr_schedule": ("constant", "cosine"),
+             "on_nonfinite": ("raise", "skip")}
+  for path, options in choices.items():
+    if field(config, path) not in options:
+      raise ValueError(f"config.{path} must be one of {options}, got {field(config, path)!r}.")
+  if config.model.autoencoder_critic and config.model.spectral_norm:
+    raise ValueError("config.model.spectral_norm is not available with the autoencoder critic.")
+  if not config.objective.entropy_weight >= 0:
+    raise ValueError(f"config.objective.entropy_weight must be >= 0, got {config.objective.entropy_weight!r}.")
+  for name, (_, single, valid) in PER_RUN.items():
+    values = [field(config, single)] if single else []
+    if config.per_run[name]:
+      if len(config.per_run[name]) != config.num_runs:
+        raise ValueError(f"config.per_run.{name} has {len(config.per_run[name])} values but num_runs is"
+                         f" {config.num_runs}: give none (every run takes {single or 'weight 1'}) or one per run.")
+      values = list(config.per_run[name])
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and _IN_RANGE[valid](v) for v in values):
+      raise ValueError(f"config.{'per_run.' + name if config.per_run[name] else single} must be {valid},"
+                       f" got {config.per_run[name] or field(config, single)!r}.")
+  for name, evaluator in config.evals.items():
+    if not (isinstance(evaluator.every_steps, int) and evaluator.every_steps >= 0):
+      raise ValueError(f"config.evals.{name}.every_steps must be an integer >= 0 (0: at the end only).")
+    if not (isinstance(evaluator.num_samples, int) and evaluator.num_samples >= 1):
+      raise ValueError(f"config.evals.{name}.num_samples must be an integer >= 1.")
+  if jax.device_count() > 1 and config.data.batch_size % jax.device_count():
+    raise ValueError(f"config.data.batch_size {config.data.batch_size} must be divisible by the"
+                     f" {jax.device_count()} devices.")
+  return config
+
+
+def _optimizer(updates_per_run: int, optim) -> optax.GradientTransformation:
   """Adam with the config's betas; its learning rate (times the schedule's factor) is an injected
-  hyperparameter in the optimiser state, so vmapped runs can each carry their own (:func:`_set_learning_rates`)."""
-  factor = optax.cosine_decay_schedule(1.0, updates_per_run) if config["lr_schedule"] == "cosine" else (lambda _: 1.0)
+  hyperparameter in the optimiser state, so vmapped runs can each carry their own (`jg.train.set_hyperparams`)."""
+  factor = optax.cosine_decay_schedule(1.0, updates_per_run) if optim.lr_schedule == "cosine" else (lambda _: 1.0)
 
   def adam(learning_rate):
-    return optax.chain(optax.scale_by_adam(b1=config["adam_b1"], b2=config["adam_b2"]),
+    return optax.chain(optax.scale_by_adam(b1=optim.b1, b2=optim.b2),
                        optax.scale_by_schedule(lambda count: -learning_rate * factor(count)))
 
   return optax.inject_hyperparams(adam)(learning_rate=0.0)
 
 
-def _set_learning_rates(state, config: dict):
-  """Writes `generator_lr` / `critic_lr` (one number, or one per run) into the optimiser states."""
+def hyperparams(config) -> dict:
+  """`jg.train.set_hyperparams` arguments: the `optim` values, or the `per_run` lists (one value per run)."""
+  values = {}
+  for name, (argument, single, _) in PER_RUN.items():
+    per_run = list(config.per_run[name])
+    if per_run:
+      values[argument] = per_run if config.num_runs > 1 else per_run[0]
+    elif single:
+      values[argument] = field(config, single)
+  return values
 
-  def with_rate(player, key):
-    current = player.opt_state.hyperparams["learning_rate"]
-    rates = jnp.broadcast_to(jnp.asarray(config[key], current.dtype), current.shape)
-    hyperparams = {**player.opt_state.hyperparams, "learning_rate": rates}
-    return player.replace(opt_state=player.opt_state._replace(hyperparams=hyperparams))
 
-  return state.replace(generator=with_rate(state.generator, "generator_lr"),
-                       critic=with_rate(state.critic, "critic_lr"))
-
-
-def _entropy_estimator(config: dict, data_shape: tuple):
+def _entropy_estimator(config, task, data_shape: tuple):
   """The MEG entropy estimator named by the config, or None."""
-  name = config["entropy_estimator"]
+  name = config.objective.entropy_estimator
   if name is None:
     return None
-  hidden = tuple(config["hidden"])
-  if name != "encoder":
-    network = jg.models.MLPCritic(hidden=hidden)  # statistics network on [flatten(x), z]
-  elif images.is_image(config):
-    network = images.encoder(config, data_shape)
-  else:
-    network = jg.models.MLPGenerator(output_dim=config["latent_dim"], hidden=hidden)
+  # The JSD/DV statistics network reads [flatten(x), z]; the encoder bound reconstructs z from x.
+  network = task.encoder() if name == "encoder" else jg.models.MLPCritic(hidden=tuple(config.model.hidden))
   return jg.losses.entropy_estimator(name, network)
 
 
-def run_keys(config: dict) -> tuple[jax.Array, jax.Array, jax.Array]:
+def run_keys(config) -> tuple[jax.Array, jax.Array, jax.Array]:
   """`(init, data, eval)` keys: from `seed`, or one of each per run (seeds `seed + i`) when `num_runs > 1`."""
   split = lambda seed: jax.random.split(jax.random.key(seed), 3)  # noqa: E731
-  if config["num_runs"] == 1:
-    return tuple(split(config["seed"]))
-  keys = jax.vmap(split)(config["seed"] + jnp.arange(config["num_runs"]))
+  if config.num_runs == 1:
+    return tuple(split(config.seed))
+  keys = jax.vmap(split)(config.seed + jnp.arange(config.num_runs))
   return keys[:, 0], keys[:, 1], keys[:, 2]
 
 
-def default_chunk_size(config: dict) -> int:
+def default_chunk_size(config) -> int:
   """Steps per dispatch when `chunk_size` is None: 100, or 1 for image models on CPU.
 
   XLA:CPU runs convolution gradients inside a while loop 13-80x slower than
   outside one (benchmarks/RESULTS.md, end to end), so a CPU image run
   dispatches step by step (its ~0.2 s steps hide the host anyway).
   """
-  return 1 if images.is_image(config) and jax.default_backend() == "cpu" else 100
+  return 1 if tasks.task_class(config) is images.ImageTask and jax.default_backend() == "cpu" else 100
 
 
-def build(config: dict) -> dict[str, Any]:
-  """Dataset, its in-graph stream, the GAN object and the initial state for `config`."""
-  dtype = jnp.dtype(config["compute_dtype"])
-  objective = jg.losses.get(config["objective"], **config["objective_kwargs"])
-  embeddings = "embeddings" in objective.extras  # EBGAN's pulling-away term reads the autoencoder's codes
+def build(config) -> dict[str, Any]:
+  """The task, its data stream, the GAN object and the initial state for `config`."""
+  task = tasks.get(config)
+  objective = jg.losses.get(config.objective.name, **set_kwargs(config.objective))
+  # EBGAN's pulling-away term reads the autoencoder's codes.
+  generator, critic = task.models(jnp.dtype(config.model.compute_dtype),
+                                  return_embeddings="embeddings" in objective.extras)
   mesh = jg.train.data_mesh() if jax.device_count() > 1 else None
   init_key, data_key, eval_key = run_keys(config)
-  sizes = dict(batch_size=config["batch_size"], n_critic=config["n_critic"])
-  if images.is_image(config):
-    dataset = images.dataset(config)
-    generator, critic = images.models(config, dataset.image_shape, dtype, return_embeddings=embeddings)
-    example = images.example(dataset)
-    stream = jg.data.image_stream(dataset, data_key, mesh=mesh, **sizes) if images.fits_on_device(config) else None
-  else:
-    dataset = jg.data.get(config["dataset"])
-    example = jnp.zeros((1, 2))
-    stream = jg.data.toy_stream(dataset, data_key, **sizes)
-    generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(config["hidden"]), dtype=dtype)
-    if config["critic"] == "autoencoder":
-      critic = jg.models.MLPAutoencoderCritic(hidden=tuple(config["hidden"]), bottleneck=2,
-                                              return_embeddings=embeddings, dtype=dtype)
-    else:
-      critic = jg.models.MLPCritic(hidden=tuple(config["hidden"]), spectral_norm=config["spectral_norm"],
-                                   dtype=dtype)
+  example = task.example()
+  optim = config.optim
   gan = jg.train.GAN(
       generator=generator,
       critic=critic,
       objective=objective,
-      penalty=jg.penalties.get(config["penalty"], **config["penalty_kwargs"]) if config["penalty"] else None,
-      latent_dim=config["latent_dim"],
-      n_critic=config["n_critic"],
-      generator_optimizer=_optimizer(config["steps"], config),
-      critic_optimizer=_optimizer(config["steps"] * config["n_critic"], config),
-      ema_decay=config["ema_decay"],
-      penalty_interval=config["penalty_interval"],
-      entropy_estimator=_entropy_estimator(config, example.shape[1:]),
-      entropy_weight=config["entropy_weight"],
-      on_nonfinite=config["on_nonfinite"],
+      penalty=jg.penalties.get(config.penalty.name, **set_kwargs(config.penalty)) if config.penalty.name else None,
+      latent_dim=config.model.latent_dim,
+      n_critic=optim.n_critic,
+      generator_optimizer=_optimizer(config.steps, optim),
+      critic_optimizer=_optimizer(config.steps * optim.n_critic, optim),
+      ema_decay=optim.ema_decay,
+      penalty_interval=config.penalty.interval,
+      entropy_estimator=_entropy_estimator(config, task, example.shape[1:]),
+      entropy_weight=config.objective.entropy_weight,
+      on_nonfinite=config.on_nonfinite,
       mesh=mesh,
-      num_runs=None if config["num_runs"] == 1 else config["num_runs"],
+      num_runs=None if config.num_runs == 1 else config.num_runs,
   )
-  state = _set_learning_rates(gan.init(init_key, example), config)
-  return dict(dataset=dataset, stream=stream, gan=gan, state=state, data_key=data_key, eval_key=eval_key)
+  state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
+  return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,
+              eval_key=eval_key)
 
 
 def runs(parts: dict, state) -> list[tuple[Any, jax.Array]]:
@@ -220,76 +232,62 @@ def runs(parts: dict, state) -> list[tuple[Any, jax.Array]]:
   return [(jg.train.select_run(state, i), parts["eval_key"][i]) for i in range(parts["gan"].num_runs)]
 
 
-def plot_samples(path: str, parts: dict, state, config: dict, step: int) -> None:
-  """Scatter of real vs EMA-generated samples over the critic's contour map (a sample grid for images)."""
-  state, eval_key = runs(parts, state)[0]
-  if images.is_image(config):
-    title = f"{config['objective']} + {config['penalty'] or 'no penalty'} on {config['dataset']}, step {step}"
-    images.plot_samples(path, np.asarray(sample_generator(parts["gan"], state, eval_key, config, 64)), title)
-    return
-  import matplotlib
-
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
-
-  real = np.asarray(parts["dataset"].sample(jax.random.key(1), 1000))
-  fake = np.asarray(sample_generator(parts["gan"], state, eval_key, config, 1000))
-  lim = float(np.max(np.abs(real))) * 1.3
-  grid = np.linspace(-lim, lim, 120)
-  xx, yy = np.meshgrid(grid, grid)
-  points = jnp.asarray(np.stack([xx.ravel(), yy.ravel()], -1), jnp.float32)
-  scores = parts["gan"].critic_fn(state)(points)
-  fig, ax = plt.subplots(figsize=(5, 5))
-  contour = ax.contourf(xx, yy, np.asarray(scores).reshape(xx.shape), levels=20, cmap="coolwarm", alpha=0.6)
-  is_energy = parts["gan"].objective.scores == "energies"
-  fig.colorbar(contour, ax=ax, fraction=0.046, label="energy U(x)" if is_energy else "critic score")
-  ax.scatter(real[:, 0], real[:, 1], s=4, c="k", alpha=0.5, label="real")
-  ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:green", alpha=0.6, label="generated (EMA)")
-  ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal",
-         title=f"{config['objective']} + {config['penalty'] or 'no penalty'} on {config['dataset']}, step {step}")
-  ax.legend(loc="upper right", fontsize=8)
-  fig.savefig(path, dpi=100, bbox_inches="tight")
-  plt.close(fig)
+def sample(parts: dict, state, rng_key: jax.Array, num: int) -> np.ndarray:
+  """`num` samples of one run's EMA generator, latents drawn from `rng_key`."""
+  return parts["task"].sample(parts["gan"].generator_fn(state), rng_key, num)
 
 
-def sample_generator(gan, state, eval_key: jax.Array, config: dict, n: int) -> jax.Array:
-  """`n` samples of one run's EMA generator from its eval key."""
-  return images.sample(gan.generator_fn(state), eval_key, n, config["latent_dim"])
+def evaluate_run(parts: dict, state, eval_key: jax.Array, config, names) -> dict:
+  """One run's metrics from the evaluators `names` of `config.evals`, on EMA samples drawn from `eval_key`."""
+  results, drawn = {"step": int(state.step)}, {}
+  for name in names:
+    num = config.evals[name].num_samples
+    if num not in drawn:  # evaluators asking for as many samples share them
+      drawn[num] = sample(parts, state, eval_key, num)
+    results.update(parts["task"].evaluators[name](drawn[num]))
+  return results
 
 
-def evaluate_run(parts: dict, state, eval_key: jax.Array, config: dict) -> dict:
-  """One run's final metrics: mode coverage (2-D) or the image metrics, from `eval_samples` EMA samples."""
-  dataset = parts["dataset"]
-  samples = sample_generator(parts["gan"], state, eval_key, config, config["eval_samples"])
-  if images.is_image(config):
-    return {"step": int(state.step), **images.evaluate(dataset, samples, config)}
-  if dataset.modes is None:
-    return {"step": int(state.step)}
-  return {"step": int(state.step), **jg.metrics.mode_coverage(samples, dataset.modes, dataset.std)}
-
-
-def evaluate(parts: dict, state, config: dict) -> dict:
-  """The final metrics: one run's, or with `num_runs > 1` every run's (`runs`) with their `mean` and `std`.
+def evaluate(parts: dict, state, config, names=None) -> dict:
+  """The metrics of the evaluators `names` (default: all of `config.evals`): one run's, or with
+  `num_runs > 1` every run's (`runs`) with their `mean` and `std`.
 
   A run halted on a non-finite update is reported as `{"diverged": message}`
   and left out of the mean and std (`diverged` counts them).
   """
+  names = list(config.evals) if names is None else names
   halted = jg.train.halted_runs(state)
   results = [{"step": int(run_state.step), "diverged": halted[i]} if i in halted
-             else evaluate_run(parts, run_state, key, config) for i, (run_state, key) in enumerate(runs(parts, state))]
+             else evaluate_run(parts, run_state, key, config, names)
+             for i, (run_state, key) in enumerate(runs(parts, state))]
   if len(results) == 1:
     return results[0]
   finished = [r for r in results if "diverged" not in r]
-  names = [k for k, v in finished[0].items() if isinstance(v, (int, float)) and k != "step"]
-  values = {k: np.asarray([r[k] for r in finished], np.float64) for k in names}
+  numeric = [k for k, v in finished[0].items() if isinstance(v, (int, float)) and k != "step"] if finished else []
+  values = {k: np.asarray([r[k] for r in finished], np.float64) for k in numeric}
   with np.errstate(invalid="ignore"):  # an infinite KL (a run missing a mode) has mean inf and std nan
     std = {k: float(v.std(ddof=1)) if len(v) > 1 else 0.0 for k, v in values.items()}
   return {"step": int(jnp.max(state.step)), "num_runs": len(results), "diverged": len(results) - len(finished),
           "runs": results, "mean": {k: float(v.mean()) for k, v in values.items()}, "std": std}
 
 
-def _truncate_metrics(path: str, last_step: int) -> None:
-  """Drops log lines written after the checkpoint a run resumes from."""
+def _eval_scalars(record: dict) -> dict:
+  """TensorBoard scalars of an evaluation: `eval/<metric>` (the mean over runs) and `run_i/eval/<metric>`."""
+  numeric = lambda d: {k: v for k, v in d.items() if isinstance(v, (int, float)) and k != "step"}  # noqa: E731
+  if "runs" not in record:
+    return {f"eval/{k}": v for k, v in numeric(record).items()}
+  scalars = {f"eval/{k}": v for k, v in record["mean"].items()}
+  for i, run in enumerate(record["runs"]):
+    scalars.update({f"run_{i}/eval/{k}": v for k, v in numeric(run).items()})
+  return scalars
+
+
+def _due_evaluators(step: int, config) -> list[str]:
+  return [name for name, e in config.evals.items() if e.every_steps and step % e.every_steps == 0]
+
+
+def _truncate_log(path: str, last_step: int) -> None:
+  """Drops the JSON lines written after the checkpoint a run resumes from."""
   if not os.path.exists(path):
     return
   with open(path) as f:
@@ -298,36 +296,44 @@ def _truncate_metrics(path: str, last_step: int) -> None:
     f.writelines(lines)
 
 
-def _train(config: dict, workdir: str, checkpointer, progress: bool):
-  """The training loop; returns the final state and the built parts."""
+def _read_log(path: str) -> list[dict]:
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def _train(config, workdir: str, checkpointer, progress: bool):
+  """The training loop; returns the final state, the built parts and the final evaluation."""
   parts = build(config)
   state = parts["state"]
   if checkpointer.latest_step() is not None:
     state = checkpointer.restore(state)
     print(f"Resuming from step {int(jnp.max(state.step))} in {workdir}.")
   with open(os.path.join(workdir, "config.json"), "w") as f:
-    json.dump(config, f, indent=2)
-  metrics_path = os.path.join(workdir, "metrics.jsonl")
+    json.dump(config.to_dict(), f, indent=2)
+  metrics_path, evals_path = os.path.join(workdir, "metrics.jsonl"), os.path.join(workdir, "evals.jsonl")
   start = int(jnp.max(state.step))
-  _truncate_metrics(metrics_path, start)
+  _truncate_log(metrics_path, start)
+  _truncate_log(evals_path, start - 1 if start == config.steps else start)  # a finished run evaluates again
 
-  chunk_size = config["chunk_size"] or default_chunk_size(config)
+  chunk_size = config.chunk_size or default_chunk_size(config)
   feed = _Feed(parts, config, start, checkpointer.restore_data_state() if start else None)
   writer = writers.TensorBoardWriter(os.path.join(workdir, "tensorboard"), purge_step=start + 1 if start else None)
-  examples_per_step = config["batch_size"] * config["n_critic"] * config["num_runs"]
+  examples_per_step = config.data.batch_size * config.optim.n_critic * config.num_runs
   stop = {"requested": False}
   previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
   try:
-    with open(metrics_path, "a") as log, tqdm(total=config["steps"], initial=start, disable=not progress,
-                                               desc="train", unit="step") as bar:
+    with open(metrics_path, "a") as log, open(evals_path, "a") as eval_log, \
+         tqdm(total=config.steps, initial=start, disable=not progress, desc="train", unit="step") as bar:
       step, halted = start, {}
       timed_from = (start, time.perf_counter())  # (step, time) of the last log point
-      while step < config["steps"]:
+      while step < config.steps:
         num_steps = min(chunk_size, _next_event(step, config) - step)
         state, metrics = feed.advance(state, num_steps)
         step += num_steps
         bar.update(num_steps)
-        if step % config["log_every"] == 0 or step == config["steps"]:
+        if step % config.log_every == 0 or step == config.steps:
           _guard(state, halted)
           now = time.perf_counter()
           steps_per_second = (step - timed_from[0]) / (now - timed_from[1])
@@ -340,22 +346,33 @@ def _train(config: dict, workdir: str, checkpointer, progress: bool):
             prefix = f"run_{record['run']}/" if "run" in record else ""
             writer.write_scalars(step, {prefix + k: v for k, v in record.items() if k not in ("step", "run")})
           bar.set_postfix(critic=f"{records[0]['critic_loss']:.3f}", gen=f"{records[0]['generator_loss']:.3f}")
-        if step % config["plot_every"] == 0 or step == config["steps"]:
+        if step % config.plot_every == 0 or step == config.steps:
           path = os.path.join(workdir, f"samples_{step:06d}.png")
-          plot_samples(path, parts, state, config, step)
+          run_state, eval_key = runs(parts, state)[0]
+          parts["task"].plot(path, parts["gan"], run_state, eval_key, step)
           writer.write_images(step, "samples", matplotlib.image.imread(path))
-        if step % config["checkpoint_every"] == 0 or step == config["steps"] or stop["requested"]:
+        due = [] if step == config.steps else _due_evaluators(step, config)  # the final evaluation runs them all
+        if due:
+          _guard(state, halted)
+          record = evaluate(parts, state, config, due)
+          eval_log.write(json.dumps(record) + "\n")
+          eval_log.flush()
+          writer.write_scalars(step, _eval_scalars(record))
+        if step % config.checkpoint_every == 0 or step == config.steps or stop["requested"]:
           _guard(state, halted)
           checkpointer.save(step, state, force=True, data_state=feed.data_state())
         if stop["requested"]:
           checkpointer.wait()
           print(f"SIGTERM: saved step {step} in {workdir}; rerun the same command to resume.")
           sys.exit(0)
+      final = evaluate(parts, state, config)
+      eval_log.write(json.dumps(final) + "\n")
+      writer.write_scalars(step, _eval_scalars(final))
   finally:
     signal.signal(signal.SIGTERM, previous_handler)
     feed.close()
     writer.close()
-  return state, parts
+  return state, parts, final
 
 
 def _guard(state, halted: dict) -> None:
@@ -372,27 +389,27 @@ def _guard(state, halted: dict) -> None:
     jg.train.check_health(state)
 
 
-def _next_event(step: int, config: dict) -> int:
-  """The first step after `step` that logs, plots, checkpoints or ends: where a chunk must stop."""
-  every = (config["log_every"], config["plot_every"], config["checkpoint_every"])
-  return min(config["steps"], *((step // e + 1) * e for e in every))
+def _next_event(step: int, config) -> int:
+  """The first step after `step` that logs, plots, evaluates, checkpoints or ends: where a chunk must stop."""
+  every = [config.log_every, config.plot_every, config.checkpoint_every]
+  every += [e.every_steps for e in config.evals.values() if e.every_steps]
+  return min(config.steps, *((step // e + 1) * e for e in every))
 
 
 class _Feed:
-  """How chunks get their data: `gan.run` on the in-graph stream, or on batches read by a grain iterator.
+  """How chunks get their data: `gan.run` on the task's in-graph stream, or on batches of its grain iterator.
 
   `advance(state, num_steps) -> (state, metrics)`; `data_state()` is the
   iterator's JSON state (saved in the checkpoint; None for a stream, whose
   position is the step itself); `close()` stops the iterator's workers.
   """
 
-  def __init__(self, parts: dict, config: dict, start: int, saved_data_state: dict | None):
+  def __init__(self, parts: dict, config, start: int, saved_data_state: dict | None):
     self.gan, self.stream, self.batches = parts["gan"], parts["stream"], None
     if self.stream is None:
       sharding = jg.train.batch_sharding(self.gan.mesh) if self.gan.mesh is not None else None
       # A saved iterator state restores into an iterator built as the saving one was (from step 0).
-      self.batches = images.batches(parts["dataset"], parts["data_key"], config,
-                                    0 if saved_data_state else start, sharding)
+      self.batches = parts["task"].host_batches(parts["data_key"], 0 if saved_data_state else start, sharding)
       if saved_data_state:
         self.batches.set_state(saved_data_state)
 
@@ -418,69 +435,84 @@ def _log_records(step: int, metrics: dict) -> list[dict]:
   return [{"step": step, "run": i, **{k: float(v[i]) for k, v in last.items()}} for i in range(num_runs)]
 
 
-def train_and_evaluate(config: dict, workdir: str, *, progress: bool = True) -> dict:
+def open_checkpointer(config, workdir: str, **kwargs) -> jg.checkpoint.Checkpointer:
+  """The run's checkpointer; a resume must agree with the saved config on every field that shapes the trajectory."""
+  flat = configs_lib.flatten(config)
+  return jg.checkpoint.Checkpointer(
+      os.path.join(workdir, "checkpoints"), config=flat,
+      match_keys=[k for k in flat if k not in RUNTIME_FIELDS and not k.startswith("evals.")], **kwargs)
+
+
+def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> dict:
   """Trains (resuming from `workdir` if it holds checkpoints) and returns the final metrics."""
   return train_and_load(config, workdir, progress=progress)[0]
 
 
-def train_and_load(config: dict, workdir: str, *, progress: bool = True):
+def train_and_load(config, workdir: str, *, progress: bool = True):
   """Like :func:`train_and_evaluate`, also returning the final state and the built parts (no second restore)."""
   config = validate_config(config)
   os.makedirs(workdir, exist_ok=True)
-  checkpointer = jg.checkpoint.Checkpointer(
-      os.path.join(workdir, "checkpoints"),
-      save_every=config["checkpoint_every"],
-      keep=config["keep_checkpoints"],
-      config=config,
-      match_keys=[k for k in config if k not in RUNTIME_KEYS],
-  )
+  checkpointer = open_checkpointer(config, workdir, save_every=config.checkpoint_every, keep=config.keep_checkpoints)
   try:
-    state, parts = _train(config, workdir, checkpointer, progress)
+    state, parts, final = _train(config, workdir, checkpointer, progress)
   finally:
     checkpointer.close()
-  final = evaluate(parts, state, config)
+  history = _read_log(os.path.join(workdir, "evals.jsonl"))[:-1]  # the periodic evaluations before the final one
   with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
-    json.dump(final, f, indent=2)
+    json.dump({**final, "history": history} if history else final, f, indent=2)
   return final, state, parts
 
 
-def load_trained(config: dict, workdir: str, step: int | None = None):
+def load_trained(config, workdir: str, step: int | None = None):
   """The built parts and the state restored from `workdir`'s checkpoint (default: newest)."""
   parts = build(config)
-  checkpointer = jg.checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), save_every=1, config=config,
-                                            match_keys=[k for k in config if k not in RUNTIME_KEYS])
+  checkpointer = open_checkpointer(config, workdir, save_every=1)
   try:
     return checkpointer.restore(parts["state"], step), parts
   finally:
     checkpointer.close()
 
 
-def parse_args(argv=None) -> tuple[dict, str, bool]:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--config", default=DEFAULT_CONFIG,
-                      help=f"named config, one of: {', '.join(configs_lib.CONFIG_NAMES)}")
-  parser.add_argument("--workdir", default=None, help="work directory (default: runs/<config>)")
-  for key, kind in OVERRIDES.items():
-    parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=kind, default=None,
-                        help=f"override config[{key!r}]" + (" ('none' for no penalty)" if key == "penalty" else ""))
-  parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-  args = parser.parse_args(argv)
-  try:
-    config = configs_lib.get_config(args.config)
-  except ValueError as e:
-    parser.error(str(e))
-  for key in OVERRIDES:
-    value = getattr(args, key)
-    if value is not None:
-      if key in ("objective", "penalty") and value != config[key]:
-        config[f"{key}_kwargs"] = {}  # hyperparameters belong to the replaced choice
-      config[key] = None if (key == "penalty" and value.lower() == "none") else value
-  try:
-    validate_config(config)
-  except ValueError as e:
-    parser.error(str(e))
-  return config, args.workdir or os.path.join("runs", args.config), not args.no_progress
+def load_config(workdir: str) -> ml_collections.ConfigDict:
+  """The config a run in `workdir` was trained with (its `config.json`)."""
+  with open(os.path.join(workdir, "config.json")) as f:
+    return ml_collections.ConfigDict(json.load(f))
+
+
+def _define_flags(flag_values: flags.FlagValues) -> None:
+  flags.DEFINE_string("workdir", None, "work directory (default: runs/<config name>)", flag_values=flag_values)
+  flags.DEFINE_boolean("progress", True, "show the progress bar (--noprogress hides it)", flag_values=flag_values)
+  flags.DEFINE_string("features", None, "module:function giving image features (n, k), or (features, logits), of"
+                      " images in [-1, 1], for every image evaluation (default: the in-project classifier)",
+                      flag_values=flag_values)
+
+
+def _validate_command_line(config, flag_values: flags.FlagValues) -> None:
+  """Drops hyperparameters that a command-line objective/penalty does not take, then validates."""
+  overrides = config_flags.get_override_values(flag_values["config"])
+  for section, hyperparameters in ((config.objective, jg.losses.hyperparameters),
+                                   (config.penalty, jg.penalties.hyperparameters)):
+    prefix = "objective" if section is config.objective else "penalty"
+    if f"{prefix}.name" in overrides:
+      try:
+        taken = {} if str(section.name).lower() == "none" else hyperparameters(section.name)
+      except ValueError as e:
+        raise ValueError(f"config.{prefix}.name: {e}") from None
+      for key in section.kwargs:
+        if key not in taken and f"{prefix}.kwargs.{key}" not in overrides:
+          section.kwargs[key] = None
+  validate_config(config)
+  images.use_features(flag_values.features)
+
+
+def parse_args(argv=None) -> tuple[ml_collections.ConfigDict, str, bool]:
+  """`(config, workdir, progress)` from the command line (errors: one line, exit status 2)."""
+  config, flag_values = cli.parse(argv, doc=__doc__, config_dir=configs_lib.CONFIG_DIR,
+                                  default_config=DEFAULT_CONFIG, define_flags=_define_flags,
+                                  validate=_validate_command_line)
+  name = os.path.basename(flag_values["config"].config_filename.split(":")[0])
+  workdir = flag_values.workdir or os.path.join("runs", name.removesuffix(".py"))
+  return config, workdir, flag_values.progress
 
 
 def main(argv=None) -> None:

@@ -1,11 +1,9 @@
-"""The main job end to end on a tiny config: outputs, exact resume, CLI errors."""
+"""The main job end to end on a tiny config: outputs, exact resume, periodic evaluation, the command line."""
 
 import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 
 from typing import Any
 
@@ -17,12 +15,15 @@ import jax.numpy as jnp
 import pytest
 
 import jaxgan as jg
-from experiments import configs, sample, train
-from experiments import images as images_lib
+from experiments import configs, sample, tasks, train
+from experiments.tasks import images as images_lib
+
+from tests.cli_checks import assert_cli_error
 
 
-def tiny(**overrides):
-  return {**configs.get_config("tiny"), **overrides}
+def tiny(**changes):
+  """The `tiny` config with `{dotted field: value}` changes (keyword `a__b` for field `a.b`)."""
+  return configs.override(configs.get_config("tiny"), {k.replace("__", "."): v for k, v in changes.items()})
 
 
 def final_state(workdir, config):
@@ -42,14 +43,16 @@ TINY_RUNS = pytest.mark.xdist_group("tiny_runs")
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> dict:
-  """`tiny()` trained to its end: 40 steps, logs every 10, checkpoints at 20 and 40."""
-  return trained(tmp_path_factory, tiny())
+  """`tiny()` trained to its end: 40 steps, logs every 10, checkpoints at 20 and 40, evaluates modes at 20 and 40."""
+  return trained(tmp_path_factory, tiny(evals__modes__every_steps=20))
 
 
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory) -> dict:
-  """Seeds 3 and 4 of `tiny()` as two vmapped runs, each with its own generator learning rate."""
-  return trained(tmp_path_factory, tiny(num_runs=2, seed=3, generator_lr=[1e-3, 3e-4]))
+  """Seeds 3 and 4 of `tiny()` as two vmapped runs, each with its own generator learning rate, EMA decay and
+  penalty weight."""
+  return trained(tmp_path_factory, tiny(num_runs=2, seed=3, per_run__generator_lr=(1e-3, 3e-4),
+                                        per_run__ema_decay=(0.99, 0.9), per_run__penalty_weight=(1.0, 0.5)))
 
 
 @TINY_RUNS
@@ -58,8 +61,8 @@ def test_train_and_evaluate_writes_the_work_directory(tiny_run):
   assert set(final) == {"step", "modes_covered", "num_modes", "high_quality", "kl_to_uniform"}
   assert final["step"] == 40 and final["num_modes"] == 8
   files = set(os.listdir(tmp_path))
-  assert {"config.json", "metrics.jsonl", "final_metrics.json", "samples_000020.png", "samples_000040.png",
-          "checkpoints"} <= files
+  assert {"config.json", "metrics.jsonl", "evals.jsonl", "final_metrics.json", "samples_000020.png",
+          "samples_000040.png", "checkpoints"} <= files
   lines = [json.loads(l) for l in open(tmp_path / "metrics.jsonl")]
   assert [l["step"] for l in lines] == [10, 20, 30, 40]
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["20", "40"]
@@ -88,14 +91,18 @@ def test_num_runs_trains_seeds_in_one_program_and_run_i_is_the_single_run_with_s
   assert [(l["step"], l["run"]) for l in lines[:4]] == [(10, 0), (10, 1), (20, 0), (20, 1)]
   both = final_state(str(tiny_runs["workdir"]), config)
   assert both.step.shape == (2,)
-  single_config = tiny(seed=4, generator_lr=3e-4)
+  # Run 1's penalty weight 0.5 on WGAN-GP's weight 10 is the single run's weight 5.
+  single_config = tiny(seed=4, optim__generator_lr=3e-4, optim__ema_decay=0.9, penalty__kwargs__weight=5.0)
   single = train.train_and_evaluate(single_config, str(tmp_path / "one"), progress=False)
-  chex.assert_trees_all_close(jg.train.select_run(both, 1).replace(rng_key=None),
-                              final_state(str(tmp_path / "one"), single_config).replace(rng_key=None),
-                              rtol=1e-4, atol=1e-5)
+  run_1, one = jg.train.select_run(both, 1), final_state(str(tmp_path / "one"), single_config)
+  assert float(run_1.hyperparams["penalty_weight"]) == 0.5 and float(one.hyperparams["penalty_weight"]) == 1.0
+  chex.assert_trees_all_close(run_1.replace(rng_key=None, hyperparams=None),
+                              one.replace(rng_key=None, hyperparams=None), rtol=1e-4, atol=1e-5)
   assert final["runs"][1]["modes_covered"] == single["modes_covered"]
-  with pytest.raises(ValueError, match=r"config\['critic_lr'\] has 3 values \(one per run\) but num_runs is 2"):
-    train.validate_config(tiny(num_runs=2, critic_lr=[1e-3, 1e-3, 1e-3]))
+  with pytest.raises(ValueError, match=r"config.per_run.critic_lr has 3 values but num_runs is 2"):
+    train.validate_config(tiny(num_runs=2, per_run__critic_lr=(1e-3, 1e-3, 1e-3)))
+  with pytest.raises(ValueError, match=r"config.per_run.ema_decay must be in \[0, 1\), got \(0.9, 1.0\)"):
+    train.validate_config(tiny(num_runs=2, per_run__ema_decay=(0.9, 1.0)))
 
 
 def read_events(logdir):
@@ -135,13 +142,17 @@ def test_tensorboard_events_hold_the_logged_scalars_and_sample_figures(request, 
   expected = {}
   for line in lines:
     assert line["steps_per_second"] > 0
-    assert line["examples_per_second"] == pytest.approx(line["steps_per_second"] * config["batch_size"]
-                                                        * config["n_critic"] * num_runs)
+    assert line["examples_per_second"] == pytest.approx(line["steps_per_second"] * config.data.batch_size
+                                                        * config.optim.n_critic * num_runs)
     prefix = f"run_{line['run']}/" if num_runs > 1 else ""
     for key, value in line.items():
       if key not in ("step", "run"):
         expected.setdefault(prefix + key, {})[line["step"]] = pytest.approx(value, rel=1e-6)
   assert {"critic_loss", "steps_per_second"} <= {tag.split("/")[-1] for tag in expected}
+  for record in map(json.loads, (tmp_path / "evals.jsonl").read_text().splitlines()):  # the evaluations
+    for tag, value in train._eval_scalars(record).items():
+      expected.setdefault(tag, {})[record["step"]] = pytest.approx(value, rel=1e-6)
+  assert "eval/high_quality" in expected
   assert scalars == expected
   assert images == {"samples": [20, 40]}
 
@@ -161,7 +172,7 @@ def test_sample_cli_writes_seeded_samples_of_the_chosen_runs_ema_generator(tmp_p
   assert not np.allclose(draw(1), first) and not np.allclose(draw(0, "--run", "1"), first)
   state, parts = train.load_trained(config, workdir)
   for run in (0, 1):
-    expected = train.sample_generator(parts["gan"], jg.train.select_run(state, run), jax.random.key(7), config, 50)
+    expected = train.sample(parts, jg.train.select_run(state, run), jax.random.key(7), 50)
     np.testing.assert_allclose(draw(7, "--run", str(run)), expected)
   sample.main(["--workdir", workdir, "--num", "300", "--seed", "0", "--out", str(tmp_path / "scatter.png")])
   assert (tmp_path / "scatter.png").stat().st_size > 0
@@ -175,7 +186,7 @@ def test_sample_cli_writes_seeded_samples_of_the_chosen_runs_ema_generator(tmp_p
 ])
 def test_sample_cli_errors_are_one_line(tmp_path, capsys, argv, match):
   (tmp_path / "run").mkdir()
-  (tmp_path / "run" / "config.json").write_text(json.dumps(tiny(num_runs=2)))
+  (tmp_path / "run" / "config.json").write_text(json.dumps(tiny(num_runs=2).to_dict()))
   argv = [a.format(missing=tmp_path / "missing", run=tmp_path / "run") for a in argv]
   with pytest.raises(SystemExit) as exit_info:
     sample.main(argv)
@@ -188,34 +199,93 @@ def test_sample_cli_errors_are_one_line(tmp_path, capsys, argv, match):
 def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path, tiny_run):
   shutil.copytree(tiny_run["workdir"], tmp_path, dirs_exist_ok=True)
   with pytest.raises(jg.checkpoint.CheckpointError, match="objective"):
-    train.train_and_evaluate(tiny(objective="hinge"), str(tmp_path), progress=False)
+    train.train_and_evaluate(tiny(objective__name="hinge"), str(tmp_path), progress=False)
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["20", "40"]
 
 
 @pytest.mark.parametrize("argv,match", [
-    (["--config", "nope"], "Unknown config 'nope'; available: cifar10_dcgan_hinge_sn, cifar10_resnet_wgan_gp, grid25_meg"),
-    (["--steps", "0"], "steps"),
-    (["--objective", "wgna"], "Unknown objective 'wgna'"),
-    (["--dataset", "mnst"], "Unknown toy dataset 'mnst'"),
-    (["--dataset", "mnist"], "config['model'] must be one of ('dcgan', 'resnet') for image datasets"),
-    (["--penalty", "gp"], "Unknown penalty 'gp'"),
+    (["--config", "nope"], "--config 'nope' is neither a config file nor one of: cifar10_dcgan_hinge_sn, "
+                           "cifar10_resnet_wgan_gp, grid25_meg"),
+    (["--config.stepz=5"], "unknown config field 'stepz' Did you mean \"steps\""),
+    (["--config.optim.critic_lr=fast"], "--config.optim.critic_lr=fast: could not convert string to float"),
+    (["--config.steps=0"], "config.steps must be an integer >= 1, got 0."),
+    (["--config.objective.name=wgna"], "config.objective.name: Unknown objective 'wgna'"),
+    (["--config.data.name=mnst"], "Unknown toy dataset 'mnst'"),
+    (["--config.data.name=mnist"], "config.model.name must be one of ('dcgan', 'resnet') for image datasets"),
+    (["--config.penalty.name=gp"], "config.penalty.name: Unknown penalty 'gp'"),
+    (["--config.objective.kwargs.margin=2.0"], "config.objective: Objective 'wgan' does not take ['margin']"),
+    (["--config.evals.modes.every_steps=-1"], "config.evals.modes.every_steps must be an integer >= 0"),
+    (["--config", "tiny", "extra"], "unexpected arguments ['extra']"),
+    (["--features", "nomodule"], "--features must be 'module:function', got 'nomodule'."),
+    (["--stepz", "5"], "Unknown command line flag 'stepz'"),
 ])
-def test_cli_errors_list_the_options(argv, match, capsys):
-  with pytest.raises(SystemExit):
-    train.parse_args(argv)
-  assert match in capsys.readouterr().err
+def test_cli_errors_are_one_line_with_exit_status_2_and_nothing_written(argv, match, capsys, tmp_path):
+  assert_cli_error(train.main, argv, re.escape(match), capsys, tmp_path / "run")
 
 
-def test_cli_overrides():
-  config, workdir, _ = train.parse_args(["--objective", "hinge", "--penalty", "none", "--seed", "3",
-                                         "--workdir", "/tmp/x"])
-  assert (config["objective"], config["penalty"], config["seed"], workdir) == ("hinge", None, 3, "/tmp/x")
+def test_cli_overrides_any_field_of_a_named_config_or_config_file():
+  config, workdir, progress = train.parse_args(["--config", "ring8_ns_r1", "--config.optim.critic_lr=2e-4",
+                                                "--config.model.hidden=(16, 16)", "--config.seed=3",
+                                                "--config.penalty.kwargs.gamma=0.5", "--noprogress"])
+  assert (config.optim.critic_lr, config.model.hidden, config.seed, config.penalty.kwargs.gamma) == (
+      2e-4, (16, 16), 3, 0.5)
+  assert (workdir, progress) == (os.path.join("runs", "ring8_ns_r1"), False)
+  expected = configs.override(configs.get_config("ring8_ns_r1"), {"optim.critic_lr": 2e-4, "model.hidden": (16, 16),
+                                                                  "seed": 3, "penalty.kwargs.gamma": 0.5})
+  assert config.to_dict() == expected.to_dict()
+  path = os.path.join(configs.CONFIG_DIR, "ring8_ns_r1.py")
+  from_file, _, _ = train.parse_args(["--config", path, "--config.optim.critic_lr=2e-4", "--config.seed=3",
+                                      "--config.model.hidden=(16, 16)", "--config.penalty.kwargs.gamma=0.5"])
+  assert from_file.to_dict() == config.to_dict()
+  with pytest.raises(AttributeError):  # locked: a misspelt field cannot be added by code either
+    config.optim.critic_rl = 1.0
 
 
-def test_every_named_config_is_valid():
+def test_cli_naming_another_objective_or_penalty_drops_the_hyperparameters_it_does_not_take():
+  config, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=wgan_gp",
+                                   "--config.objective.name=hinge"])
+  assert (config.penalty.name, config.penalty.kwargs.gamma, config.objective.name) == ("wgan_gp", None, "hinge")
+  config, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=none"])
+  assert config.penalty.name is None and config.penalty.kwargs.gamma is None
+  config, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=r2"])
+  assert config.penalty.kwargs.gamma == 1.0  # r2 takes gamma: kept
+
+
+def test_help_shows_the_config_mechanism_and_the_named_configs(capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    train.main(["--help"])
+  assert exit_info.value.code == 0
+  out = capsys.readouterr().out
+  assert "--config.FIELD=VALUE" in out and "--workdir" in out and "--features" in out
+  assert all(name in out for name in configs.CONFIG_NAMES)
+
+
+def test_every_named_config_is_valid_and_has_the_base_fields():
+  base = set(configs.flatten(configs.get_config("ring8_wgan_gp")))
   for name in configs.CONFIG_NAMES:
-    train.validate_config(configs.get_config(name))
-    assert configs.get_config(name).keys() == configs.get_config("tiny").keys()
+    config = configs.get_config(name)
+    train.validate_config(config)
+    assert set(k for k in configs.flatten(config) if not k.startswith("evals.")) == {
+        k for k in base if not k.startswith("evals.")}, name
+
+
+@TINY_RUNS
+def test_periodic_evaluation_is_the_evaluation_of_that_steps_checkpoint(tiny_run):
+  config, workdir = tiny_run["config"], str(tiny_run["workdir"])
+  records = [json.loads(l) for l in open(os.path.join(workdir, "evals.jsonl"))]
+  assert [r["step"] for r in records] == [20, 40]
+  final = json.loads(open(os.path.join(workdir, "final_metrics.json")).read())
+  assert final["history"] == records[:1] and {**final, "history": None} == {**records[1], "history": None}
+  state, parts = train.load_trained(config, workdir, step=20)
+  assert train.evaluate(parts, state, config) == records[0]
+
+
+def test_evaluators_of_the_other_task_are_refused():
+  with pytest.raises(ValueError, match="stacked_modes counts the modes of stacked_shapes, not shapes"):
+    train.validate_config(configs.override(configs.get_config("shapes_dcgan_hinge_sn"),
+                                           {"evals": {"stacked_modes": {"every_steps": 0, "num_samples": 10}}}))
+  assert tasks.task_class(tiny()) is tasks.toy.ToyTask
+  assert tasks.task_class(configs.get_config("shapes_dcgan_hinge_sn")) is images_lib.ImageTask
 
 
 @pytest.mark.slow
@@ -225,40 +295,6 @@ def test_default_job_covers_all_modes_with_high_quality(default_job):
   assert default_job["step"] == 5000
   assert default_job["modes_covered"] == 8
   assert default_job["high_quality"] >= 0.80
-
-
-def test_meg_sampler_experiment_quick_mode_writes_table_and_figure(tmp_path):
-  from experiments import meg_samplers
-
-  meg_samplers.main(["--quick", "--workdir", str(tmp_path), "--no-progress", "--meg-code"])
-  table = (tmp_path / "samplers" / "table.md").read_text()
-  for name in (*meg_samplers.SAMPLERS, meg_samplers.MEG_CODE):
-    assert f"| {name} |" in table
-  results = json.loads((tmp_path / "samplers" / "results.json").read_text())["results"]
-  for name in ("MALA", meg_samplers.MEG_CODE):
-    assert 0.0 < results[name]["acceptance"] <= 1.0
-    assert results[name]["nonfinite"] == 0
-  assert (tmp_path / "samplers" / "samplers.png").stat().st_size > 10_000
-  config = json.loads((tmp_path / "config.json").read_text())
-  assert config["objective"] == "energy" and config["entropy_estimator"] == "jsd"
-
-
-@pytest.mark.slow
-def test_meg_latent_mcmc_raises_quality_without_losing_modes(tmp_path):
-  """The README's MEG table: MALA beats N(0, I) on % high quality; MALA and Langevin keep all 25 modes."""
-  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # one CPU device, as the README runs it
-  subprocess.run([sys.executable, "-m", "experiments.meg_samplers", "--workdir", str(tmp_path), "--no-progress"],
-                 check=True, env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), timeout=1200)
-  results = json.loads((tmp_path / "samplers" / "results.json").read_text())["results"]
-  prior = results["N(0, I)"]
-  assert prior["modes_covered"] == 25
-  for name in ("MALA", "Langevin"):
-    assert results[name]["modes_covered"] == 25
-  # Measured 2026-11-23 (gan.run, BlackJAX-shaped kernels): N(0, I) 72.3% HQ, MALA 84.8% (KL 0.026), ULA at a quarter
-  # of MALA's step 61.0% (KL 0.15).
-  assert results["MALA"]["high_quality"] > prior["high_quality"] + 0.03
-  assert results["MALA"]["kl_to_uniform"] < 0.1
-  assert 0.4 < results["MALA"]["acceptance"] < 0.75
 
 
 @flax.struct.dataclass
@@ -284,63 +320,16 @@ def test_nonfinite_data_stops_the_run_naming_step_and_quantity_and_keeps_the_las
   assert all(bool(jax.numpy.all(jax.numpy.isfinite(leaf))) for leaf in leaves)
 
 
-def test_dirac_gan_field_matches_the_closed_form_and_only_regularised_dynamics_converge(tmp_path):
-  import numpy as np
-
-  from experiments import dirac_gan
-
-  theta, psi = 0.7, -1.3
-  sigmoid = 1.0 / (1.0 + np.exp(-psi * theta))
-  # Minimax: L_D = softplus(-D(0)) + softplus(D(theta)), L_G = -softplus(D(theta)) (Mescheder et al. 2018, Eq. 4).
-  np.testing.assert_allclose(dirac_gan.vector_field("minimax")(jax.numpy.array([theta, psi])),
-                             [-psi * sigmoid, theta * sigmoid], rtol=1e-5)
-  results = dirac_gan.run(str(tmp_path), steps=400)
-  for scheme in ("simultaneous", "alternating"):
-    assert results["non_saturating + r1"][scheme]["converged"]
-    assert results["non_saturating + consensus"][scheme]["converged"]
-    for name in ("minimax", "wgan", "wgan_gp"):
-      assert not results[name][scheme]["converged"]
-  assert results["minimax"]["simultaneous"]["final_distance"] > np.hypot(*dirac_gan.START)  # spirals out
-  assert (tmp_path / "dirac_gan.png").exists() and "| minimax |" in (tmp_path / "table.md").read_text()
-
-
-def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
-  from experiments import loss_zoo
-
-  loss_zoo.main(["--quick", "--workdir", str(tmp_path), "--objectives", "wgan", "ebgan", "--no-progress"])
-  table = (tmp_path / "table.md").read_text()
-  assert "| wgan | wgan_gp |" in table and "| wgan | R1 |" in table and "| ebgan | none |" in table
-  results = json.loads((tmp_path / "results.json").read_text())
-  assert {(c["objective"], c["variant"]) for c in results["cells"]} == {
-      ("wgan", "natural"), ("wgan", "r1"), ("ebgan", "natural"), ("ebgan", "r1")}
-  assert all(c["ring8"]["seeds"] == 2 for c in results["cells"])  # two seeds, vmapped in one program per cell
-  ebgan = json.loads((tmp_path / "ring8" / "ebgan__natural" / "config.json").read_text())
-  assert ebgan["critic"] == "autoencoder" and ebgan["penalty"] is None and ebgan["num_runs"] == 2
-  wgan = json.loads((tmp_path / "ring8" / "wgan__r1" / "final_metrics.json").read_text())
-  assert [run["step"] for run in wgan["runs"]] == [30, 30]
-  assert wgan["runs"][0]["high_quality"] != wgan["runs"][1]["high_quality"]
-  assert (tmp_path / "samples.png").exists()
-  before = os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json")
-  loss_zoo.main(["--quick", "--workdir", str(tmp_path), "--objectives", "wgan", "ebgan", "--no-progress"])
-  assert os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json") == before
-
-
-def test_loss_zoo_rejects_unknown_objectives(capsys):
-  from experiments import loss_zoo
-
-  with pytest.raises(SystemExit):
-    loss_zoo.main(["--quick", "--objectives", "wgna"])
-  assert "unknown objectives ['wgna']" in capsys.readouterr().err
-
-
 def test_image_smoke_run_on_the_offline_dataset_writes_grids_metrics_and_checkpoints(tmp_path):
-  config = {**configs.get_config("stacked_shapes_dcgan_r1"), "image_features": 8, "latent_dim": 16,
-            "batch_size": 16, "steps": 4, "log_every": 2, "plot_every": 2, "checkpoint_every": 2,
-            "eval_samples": 300, "dataset_size": 600}
+  config = configs.override(configs.get_config("stacked_shapes_dcgan_r1"), {
+      "model.image_features": 8, "model.latent_dim": 16, "data.batch_size": 16, "steps": 4, "log_every": 2,
+      "plot_every": 2, "checkpoint_every": 2, "evals.frechet.num_samples": 300, "evals.stacked_modes.num_samples": 300,
+      "data.size": 600})
   final = train.train_and_evaluate(config, str(tmp_path), progress=False)
   assert final["step"] == 4 and final["num_modes"] == 1000 and 1 <= final["modes_covered"] <= 300
   for key in ("frechet_distance", "kid", "precision", "recall", "density", "coverage", "inception_score"):
     assert np.isfinite(final[key])
+  assert final["features"] == "in-project shape classifier"
   assert {"samples_000002.png", "samples_000004.png", "checkpoints"} <= set(os.listdir(tmp_path))
   state = final_state(str(tmp_path), config)
   assert int(state.step) == 4
@@ -348,10 +337,9 @@ def test_image_smoke_run_on_the_offline_dataset_writes_grids_metrics_and_checkpo
 
 def test_a_dataset_read_from_host_storage_trains_through_grain_and_resumes_from_the_saved_iterator_state(
     tmp_path, monkeypatch):
-  monkeypatch.setattr(images_lib, "fits_on_device", lambda config: False)  # as CelebA: read by grain, not held
-  config = {**configs.get_config("shapes_dcgan_wgan_gp"), "image_features": 8, "latent_dim": 8, "batch_size": 8,
-            "n_critic": 2, "dataset_size": 40, "steps": 6, "log_every": 3, "plot_every": 6, "checkpoint_every": 3,
-            "eval_samples": 64}
+  monkeypatch.setattr(images_lib, "ON_DEVICE", ())  # as CelebA: read by grain, not held
+  config = small_shapes(**{"optim.n_critic": 2, "data.size": 40, "steps": 6, "log_every": 3, "plot_every": 6,
+                           "checkpoint_every": 3, "evals.frechet.num_samples": 64})
   straight, resumed = str(tmp_path / "a"), str(tmp_path / "b")
   train.train_and_evaluate(config, straight, progress=False)
   shutil.copytree(straight, resumed)
@@ -365,109 +353,70 @@ def test_a_dataset_read_from_host_storage_trains_through_grain_and_resumes_from_
 
 
 @pytest.mark.parametrize("override,match", [
-    ({"model": "mlp"}, "model"),
-    ({"critic": "autoencoder", "model": "resnet"}, "autoencoder"),
-    ({"model": "resnet", "dataset": "celeb_a"}, "32x32"),
+    ({"model.name": "mlp"}, "model"),
+    ({"model.autoencoder_critic": True, "model.name": "resnet"}, "autoencoder"),
+    ({"model.name": "resnet", "data.name": "celeb_a"}, "32x32"),
+    ({"data.name": "celeb_a", "num_runs": 2}, "num_runs > 1 needs a dataset held on device"),
 ])
 def test_image_config_errors(override, match):
-  config = {**configs.get_config("shapes_dcgan_wgan_gp"), **override}
   with pytest.raises(ValueError, match=match):
-    train.validate_config(config)
+    train.validate_config(configs.override(configs.get_config("shapes_dcgan_wgan_gp"), override))
+
+
+def small_shapes(**changes):
+  """`shapes_dcgan_wgan_gp` with 8-feature convs, 8-d latents, batch 8 and `{dotted field: value}` changes."""
+  return configs.override(configs.get_config("shapes_dcgan_wgan_gp"), {
+      "model.image_features": 8, "model.latent_dim": 8, "data.batch_size": 8, **changes})
 
 
 @pytest.mark.parametrize("override", [
-    {"objective": "began", "penalty": None, "critic": "autoencoder"},
-    {"objective": "energy", "penalty": "r1", "entropy_estimator": "encoder"},
+    {"objective.name": "began", "penalty.name": None, "model.autoencoder_critic": True},
+    {"objective.name": "energy", "penalty.name": "r1", "objective.entropy_estimator": "encoder"},
     # EBGAN's pulling-away term: the autoencoder critic returns its codes for the generator's loss.
-    {"objective": "ebgan", "objective_kwargs": {"pulling_away_weight": 0.1}, "penalty": None, "critic": "autoencoder"},
+    {"objective.name": "ebgan", "objective.kwargs.pulling_away_weight": 0.1, "penalty.name": None,
+     "model.autoencoder_critic": True},
 ])
 def test_image_autoencoder_critic_and_conv_encoder_entropy_build_and_step(override):
-  config = {**configs.get_config("shapes_dcgan_wgan_gp"), "image_features": 8, "latent_dim": 8, "batch_size": 8,
-            "n_critic": 1, "dataset_size": 64, **override}
+  config = small_shapes(**{"optim.n_critic": 1, "data.size": 64, **override})
   parts = train.build(train.validate_config(config))
-  batch = next(jg.data.image_batches(parts["dataset"], jax.random.key(0), batch_size=8))
+  batch = next(jg.data.image_batches(parts["task"].dataset, jax.random.key(0), batch_size=8))
   state, metrics = parts["gan"].step(parts["state"], batch)
   assert int(state.step) == 1 and int(metrics["nonfinite"]) == 0
 
 
-def test_sampler_budget_quick_runs_every_method_within_its_budget(tmp_path):
-  from experiments import sampler_budget
-
-  sampler_budget.main(["--quick", "--setups", "grid25_meg", "--workdir", str(tmp_path), "--no-progress"])
-  results = json.loads((tmp_path / "grid25_meg_quick" / "results.json").read_text())
-  assert set(results["methods"]) == set(sampler_budget.KERNELS)
-  for method, info in results["methods"].items():
-    for budget, spent in info["spent"].items():
-      assert spent <= float(budget) + 1e-9, (method, budget, spent)
-    assert set(info["quality"]) == {str(b) for b in sampler_budget.QUICK["budgets"]}
-  table = (tmp_path / "grid25_meg_quick" / "table.md").read_text()
-  assert all(f"| {m} |" in table for m in sampler_budget.KERNELS)
-  assert (tmp_path / "budget.png").stat().st_size > 10_000
-
-
-def test_chain_budget_picks_the_last_state_whose_cumulative_cost_fits():
-  """i-SIR's cost per step is random (a gradient only when it moves): recount it from the trace by hand."""
-  from experiments import sampler_budget
-
-  energy = lambda z: 0.5 * jnp.sum(z**2)
-  kernel = jg.samplers.isir(energy, 4)  # 3 evaluations (1 gradient equivalent) + 1 gradient if it moves
-  z0 = jax.random.normal(jax.random.key(0), (16, 2))
-  latents, info = sampler_budget.chain_at_budgets(kernel, jax.random.key(1), z0, (0, 1, 5, 12), 8)
-  trace = sampler_budget.chain_trace(kernel, jax.random.key(1), z0, 8)
-  for c in range(16):
-    cost, expected = {0: 0.0, 1: 1.0, 5: 1.0, 12: 1.0}, {b: np.asarray(z0[c]) for b in (0, 1, 5, 12)}
-    total = 1.0
-    for t in range(8):
-      total += float(trace.info.num_grads[c, t]) + float(trace.info.num_evals[c, t]) / 3.0
-      for b in (5, 12):
-        if total <= b:
-          cost[b], expected[b] = total, np.asarray(trace.position[c, t])
-    for b in (0, 1, 5, 12):
-      np.testing.assert_allclose(latents[b][c], expected[b])
-  assert info["spent"][12] <= 12 and info["spent"][5] <= 5 and info["spent"][5] > 1
-
-
-def test_sampler_budget_cifar10_mirror_needs_image_features(capsys):
-  from experiments import sampler_budget
-
-  with pytest.raises(SystemExit):
-    sampler_budget.main(["--setups", "cifar10_dcgan"])
-  assert "--features module:function" in capsys.readouterr().err
-  assert sampler_budget.SETUPS["cifar10_dcgan"]["kernels"] == ("MALA", "i-SIR", "Ex2MCMC")
-  assert sampler_budget.SETUPS["cifar10_dcgan"]["fixed_steps"] == 1000
-
-
-def test_idempotent_quick_trains_and_scores_one_and_two_steps(tmp_path):
-  from experiments import idempotent
-
-  idempotent.main(["--quick", "--datasets", "ring8", "--workdir", str(tmp_path), "--no-progress"])
-  results = json.loads((tmp_path / "results.json").read_text())["results"]["ring8"]
-  assert set(results) == {"IGN f(z)", "IGN f(f(z))"}
-  assert results["IGN f(z)"]["num_modes"] == 8
-  assert "| ring8 | IGN f(z) |" in (tmp_path / "table.md").read_text()
-  assert (tmp_path / "samples.png").exists()
-
-
 def test_held_out_images_are_fresh_renderings_not_training_images():
-  from experiments import images
-
   config = configs.get_config("shapes_dcgan_hinge_sn")
-  held_out = images.held_out(config, 64)
+  held_out = images_lib.held_out(config, 64)
   assert held_out.shape == (64, 32, 32, 1)
-  np.testing.assert_array_equal(held_out, images.held_out(config, 64))  # deterministic
-  training = images.dataset({**config, "dataset_size": 2000}).get(np.arange(2000))[0]
+  np.testing.assert_array_equal(held_out, images_lib.held_out(config, 64))  # deterministic
+  training = images_lib.dataset(configs.override(config, {"data.size": 2000})).get(np.arange(2000))[0]
   distances = np.min(np.sum((held_out[:, None] - training[None]) ** 2, axis=(2, 3, 4)), axis=1)
   assert np.all(distances > 0)  # no held-out image is a training image
 
 
-def test_sampler_budget_image_table_shows_precision_and_class_mix():
-  from experiments import sampler_budget
+def pixel_features(images):
+  """A user feature function for `--features`: the flattened pixels, and the mean brightness as 2-class logits."""
+  flat = np.asarray(images).reshape(images.shape[0], -1)
+  return flat, np.stack([flat.mean(1), -flat.mean(1)], axis=1)
 
-  quality = {"frechet_distance": 450.0, "precision": 0.2, "recall": 0.5, "modes_covered": 10, "num_modes": 10,
-             "kl_to_uniform": 0.17}
-  results = {"setup": "shapes_dcgan", "num_chains": 8, "budgets": [0.0, 10.0], "fixed_steps": None,
-             "methods": {"MALA": {"quality": {0.0: quality, 10.0: {**quality, "frechet_distance": 400.0}},
-                                  "spent": {0.0: 0.0, 10.0: 10.0}, "acceptance": 0.57}}}
-  table = sampler_budget.markdown_table(results)
-  assert "| MALA | 450.0 (0.2, 0.17) | 400.0 (0.2, 0.17) | 10.0 | acceptance 0.57 |" in table
-  assert "precision, KL of the classifier's class histogram" in table
+
+def test_features_hook_scores_every_image_evaluation_with_the_users_function():
+  config = small_shapes(**{"data.size": 300})
+  task = tasks.get(config)
+  samples = np.asarray(task.dataset.get(np.arange(100, 300))[0])
+  try:
+    images_lib.use_features("tests.test_experiments:pixel_features")
+    metrics = task.evaluators["frechet"](samples)
+  finally:
+    images_lib.use_features(None)
+  real = pixel_features(task.dataset.get(np.arange(200))[0])[0]
+  fake, logits = pixel_features(samples)
+  assert metrics["features"] == "tests.test_experiments:pixel_features"
+  np.testing.assert_allclose(metrics["frechet_distance"], jg.metrics.frechet_distance_from_features(real, fake),
+                             rtol=1e-6)
+  np.testing.assert_allclose(metrics["inception_score"], jg.metrics.inception_score(logits)[0], rtol=1e-6)
+  assert task.evaluators["frechet"](samples)["features"] == "in-project shape classifier"  # reset
+  for spec, match in (("nomodule", "must be 'module:function'"), ("tests.test_experiments:nothing", "nothing"),
+                      ("no_such_module_xyz:f", "No module named")):
+    with pytest.raises(ValueError, match=match):
+      images_lib.use_features(spec)

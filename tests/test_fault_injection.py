@@ -17,7 +17,6 @@ import time
 import chex
 import pytest
 
-import jaxgan as jg
 from experiments import configs, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,13 +24,16 @@ STEPS = 1500
 ENV = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # one CPU device, as on a fresh machine
 
 
+OVERRIDES = {"steps": STEPS, "log_every": 50, "plot_every": 100_000}
+
+
 def config():
-  return {**configs.get_config("tiny"), "steps": STEPS, "log_every": 50, "plot_every": 100_000}
+  return configs.override(configs.get_config("tiny"), OVERRIDES)
 
 
 def start(workdir):
-  command = [sys.executable, "-c", "import sys; from experiments import train, configs;"
-             f"sys.exit(train.train_and_evaluate({config()!r}, {str(workdir)!r}, progress=False) and 0)"]
+  command = [sys.executable, "-m", "experiments.train", "--config", "tiny", "--workdir", str(workdir), "--noprogress",
+             *(f"--config.{k}={v}" for k, v in OVERRIDES.items())]
   return subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -50,8 +52,7 @@ def kill_during_save(process, checkpoints, timeout=120.0):
 
 
 def latest_restorable_step(workdir):
-  checkpointer = jg.checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), save_every=1, config=config(),
-                                            match_keys=[k for k in config() if k not in train.RUNTIME_KEYS])
+  checkpointer = train.open_checkpointer(config(), str(workdir), save_every=1)
   try:
     step = checkpointer.latest_step()
     if step is not None:

@@ -1,40 +1,83 @@
-"""Defaults shared by the 2-D configs."""
+"""The train config's fields and defaults; the named configs change what they need.
+
+Run-level fields sit at the top, the rest in sections:
+
+- `data`: `name` (a `jg.data` 2-D distribution or an image dataset), `size`
+  (offline image renderings), `batch_size`, `tfds_data_dir`.
+- `model`: `name` (`mlp` for 2-D data, `dcgan` or `resnet` for images),
+  `hidden` (MLP widths; also the MEG statistics network), `image_features`,
+  `latent_dim`, `spectral_norm`, `autoencoder_critic` (EBGAN/BEGAN/MAGAN
+  energies), `compute_dtype`.
+- `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
+  unset fields take the objective's defaults), `entropy_estimator` (MEG:
+  `jg.losses.ENTROPY_ESTIMATORS`) and `entropy_weight`.
+- `penalty`: `name` (`jg.penalties.available()` or None), `kwargs`,
+  `interval` (lazy regularisation).
+- `optim`: `n_critic`, the Adam learning rates and betas, `lr_schedule`
+  (`constant` or `cosine`), `ema_decay` of the sampled generator.
+- `per_run`: with `num_runs = N`, N values of `generator_lr`, `critic_lr`,
+  `ema_decay` or `penalty_weight` (a factor on the penalty), one per run;
+  empty: every run takes the `optim` value (weight 1).
+- `evals`: the evaluators (`modes` for 2-D data; `frechet`, `stacked_modes`
+  for images), each with `every_steps` (0: at the end only) and `num_samples`.
+"""
+
+import ml_collections
+from ml_collections import config_dict
+
+import jaxgan as jg
 
 
-def base_config() -> dict:
-  return dict(
-      dataset="ring8",
-      objective="wgan",
-      objective_kwargs={},
-      penalty="wgan_gp",
-      penalty_kwargs={},
-      penalty_interval=1,
-      model="mlp",
-      critic="mlp",
-      image_features=64,
-      dataset_size=10000,
-      spectral_norm=False,
-      compute_dtype="float32",
-      entropy_estimator=None,
-      entropy_weight=1.0,
-      latent_dim=2,
-      hidden=[128, 128, 128],
-      batch_size=256,
-      n_critic=5,
-      steps=5000,
-      generator_lr=1e-3,
-      critic_lr=1e-3,
-      adam_b1=0.5,
-      adam_b2=0.9,
-      lr_schedule="cosine",
-      ema_decay=0.99,
-      seed=0,
-      num_runs=1,
-      on_nonfinite="raise",
-      log_every=100,
-      plot_every=1000,
-      checkpoint_every=500,
-      keep_checkpoints=3,
-      eval_samples=2500,
-      chunk_size=None,
-  )
+def hyperparameter_fields(names, hyperparameters) -> ml_collections.ConfigDict:
+  """One unset, typed field per keyword hyperparameter of the named objectives or penalties (the union)."""
+  fields = {}
+  for name in names:
+    for key, default in hyperparameters(name).items():
+      kind = type(default)
+      if fields.setdefault(key, kind) is not kind:
+        raise TypeError(f"Hyperparameter {key!r} has two types ({fields[key].__name__}, {kind.__name__}).")
+  return ml_collections.ConfigDict({k: config_dict.placeholder(v) for k, v in sorted(fields.items())})
+
+
+def evaluator(every_steps: int = 0, num_samples: int = 2500) -> ml_collections.ConfigDict:
+  return ml_collections.ConfigDict(dict(every_steps=every_steps, num_samples=num_samples))
+
+
+def base_config() -> ml_collections.ConfigDict:
+  c = ml_collections.ConfigDict()
+  c.steps = 5000
+  c.seed = 0
+  c.num_runs = 1
+  c.chunk_size = config_dict.placeholder(int)  # steps per dispatch; None: 100, or 1 for image models on CPU
+  c.log_every = 100
+  c.plot_every = 1000
+  c.checkpoint_every = 500
+  c.keep_checkpoints = 3
+  c.on_nonfinite = "raise"
+  c.data = ml_collections.ConfigDict(dict(name="ring8", size=10000, batch_size=256,
+                                          tfds_data_dir=config_dict.placeholder(str)))
+  c.model = ml_collections.ConfigDict(dict(name="mlp", hidden=(128, 128, 128), image_features=64, latent_dim=2,
+                                           spectral_norm=False, autoencoder_critic=False, compute_dtype="float32"))
+  c.objective = ml_collections.ConfigDict(dict(
+      name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
+      entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0))
+  c.penalty = ml_collections.ConfigDict(dict(
+      name=config_dict.placeholder(str), kwargs=hyperparameter_fields(jg.penalties.available(),
+                                                                      jg.penalties.hyperparameters),
+      interval=1))
+  c.penalty.name = "wgan_gp"
+  c.optim = ml_collections.ConfigDict(dict(n_critic=5, generator_lr=1e-3, critic_lr=1e-3, b1=0.5, b2=0.9,
+                                           lr_schedule="cosine", ema_decay=0.99))
+  c.per_run = ml_collections.ConfigDict(dict(generator_lr=(), critic_lr=(), ema_decay=(), penalty_weight=()))
+  c.evals = ml_collections.ConfigDict(dict(modes=evaluator()))
+  return c
+
+
+def image_config(dataset: str, *, model: str = "dcgan", features: int = 16, latent_dim: int = 64,
+                 num_samples: int = 2000) -> ml_collections.ConfigDict:
+  """`base_config` for an image dataset: its model, and the feature-based evaluation in place of modes."""
+  c = base_config()
+  c.data.name = dataset
+  c.model.name, c.model.image_features, c.model.latent_dim = model, features, latent_dim
+  c.evals = ml_collections.ConfigDict(dict(frechet=evaluator(num_samples=num_samples)))
+  return c

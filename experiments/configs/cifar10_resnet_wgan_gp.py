@@ -7,11 +7,14 @@ Runtime: a GPU-day-scale run (100k generator steps). Metrics need Inception
 features you supply (see jaxgan.metrics); the run writes sample grids.
 """
 
-from experiments.configs._base import base_config
+import ml_collections
+
+from experiments.configs._base import image_config
 
 
-def get_config() -> dict:
-  return {**base_config(), "dataset": "cifar10", "model": "resnet", "image_features": 128, "latent_dim": 128,
-          "objective": "wgan", "penalty": "wgan_gp", "n_critic": 5, "batch_size": 64, "steps": 100_000,
-          "generator_lr": 2e-4, "critic_lr": 2e-4, "adam_b1": 0.0, "adam_b2": 0.9, "ema_decay": 0.9999,
-          "eval_samples": 10000, "log_every": 100, "plot_every": 5000, "checkpoint_every": 5000}
+def get_config() -> ml_collections.ConfigDict:
+  c = image_config("cifar10", model="resnet", features=128, latent_dim=128, num_samples=10000)
+  c.optim.update(n_critic=5, generator_lr=2e-4, critic_lr=2e-4, b1=0.0, b2=0.9, ema_decay=0.9999)
+  c.data.batch_size = 64
+  c.steps, c.log_every, c.plot_every, c.checkpoint_every = 100_000, 100, 5000, 5000
+  return c

@@ -10,10 +10,15 @@ Runtime: about 2 minutes on 2 CPU cores. Result (seed 0, one device, 2026-11-23)
 Latent samplers on the trained model: python -m experiments.meg_samplers
 """
 
+import ml_collections
+
 from experiments.configs._base import base_config
 
 
-def get_config() -> dict:
-  return {**base_config(), "dataset": "grid25", "objective": "energy", "penalty": "r1",
-          "penalty_kwargs": {"gamma": 0.2}, "entropy_estimator": "jsd", "entropy_weight": 1.0,
-          "steps": 8000}
+def get_config() -> ml_collections.ConfigDict:
+  c = base_config()
+  c.data.name = "grid25"
+  c.steps = 8000
+  c.objective.name, c.objective.entropy_estimator, c.objective.entropy_weight = "energy", "jsd", 1.0
+  c.penalty.name, c.penalty.kwargs.gamma = "r1", 0.2
+  return c

@@ -3,9 +3,15 @@
 Command: python -m experiments.train --config ring8_ns_r1
 """
 
+import ml_collections
+
 from experiments.configs._base import base_config
 
 
-def get_config() -> dict:
-  return {**base_config(), "objective": "non_saturating", "penalty": "r1", "penalty_kwargs": {"gamma": 1.0},
-          "n_critic": 1, "steps": 8000}
+def get_config() -> ml_collections.ConfigDict:
+  c = base_config()
+  c.objective.name = "non_saturating"
+  c.penalty.name, c.penalty.kwargs.gamma = "r1", 1.0
+  c.optim.n_critic = 1
+  c.steps = 8000
+  return c

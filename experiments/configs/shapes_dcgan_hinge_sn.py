@@ -6,11 +6,15 @@ distance 561 on the in-project classifier features, precision 0.14, recall 0.43 
 H100 runs (GPU training is not bit-reproducible).
 """
 
-from experiments.configs._base import base_config
+import ml_collections
+
+from experiments.configs._base import image_config
 
 
-def get_config() -> dict:
-  return {**base_config(), "dataset": "shapes", "model": "dcgan", "image_features": 16, "latent_dim": 64,
-          "objective": "hinge", "penalty": None, "spectral_norm": True, "n_critic": 1, "batch_size": 64,
-          "steps": 5000, "generator_lr": 2e-4, "critic_lr": 2e-4, "ema_decay": 0.999, "eval_samples": 2000,
-          "log_every": 50, "plot_every": 1000, "checkpoint_every": 1000}
+def get_config() -> ml_collections.ConfigDict:
+  c = image_config("shapes")
+  c.objective.name, c.penalty.name, c.model.spectral_norm = "hinge", None, True
+  c.optim.update(n_critic=1, generator_lr=2e-4, critic_lr=2e-4, ema_decay=0.999)
+  c.data.batch_size = 64
+  c.steps, c.log_every, c.plot_every, c.checkpoint_every = 5000, 50, 1000, 1000
+  return c

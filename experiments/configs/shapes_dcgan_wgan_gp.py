@@ -6,11 +6,14 @@ in-project classifier's features (Frechet distance, KID, precision/recall,
 density/coverage).
 """
 
-from experiments.configs._base import base_config
+import ml_collections
+
+from experiments.configs._base import image_config
 
 
-def get_config() -> dict:
-  return {**base_config(), "dataset": "shapes", "model": "dcgan", "image_features": 16, "latent_dim": 64,
-          "objective": "wgan", "penalty": "wgan_gp", "n_critic": 5, "batch_size": 64, "steps": 3000,
-          "generator_lr": 2e-4, "critic_lr": 2e-4, "ema_decay": 0.999, "eval_samples": 2000, "log_every": 50,
-          "plot_every": 500, "checkpoint_every": 500}
+def get_config() -> ml_collections.ConfigDict:
+  c = image_config("shapes")
+  c.optim.update(n_critic=5, generator_lr=2e-4, critic_lr=2e-4, ema_decay=0.999)
+  c.data.batch_size = 64
+  c.steps, c.log_every, c.plot_every, c.checkpoint_every = 3000, 50, 500, 500
+  return c

@@ -5,11 +5,17 @@ Runtime: about 10 minutes on 2 CPU cores. Reports modes covered (of 1000) and
 KL to uniform over modes, from the in-project classifier.
 """
 
-from experiments.configs._base import base_config
+import ml_collections
+
+from experiments.configs._base import evaluator, image_config
 
 
-def get_config() -> dict:
-  return {**base_config(), "dataset": "stacked_shapes", "model": "dcgan", "image_features": 16, "latent_dim": 64,
-          "objective": "non_saturating", "penalty": "r1", "penalty_kwargs": {"gamma": 10.0}, "n_critic": 1,
-          "batch_size": 64, "steps": 5000, "generator_lr": 2e-4, "critic_lr": 2e-4, "ema_decay": 0.999,
-          "eval_samples": 10000, "log_every": 50, "plot_every": 1000, "checkpoint_every": 1000}
+def get_config() -> ml_collections.ConfigDict:
+  c = image_config("stacked_shapes", num_samples=10000)
+  c.evals.stacked_modes = evaluator(num_samples=10000)
+  c.objective.name = "non_saturating"
+  c.penalty.name, c.penalty.kwargs.gamma = "r1", 10.0
+  c.optim.update(n_critic=1, generator_lr=2e-4, critic_lr=2e-4, ema_decay=0.999)
+  c.data.batch_size = 64
+  c.steps, c.log_every, c.plot_every, c.checkpoint_every = 5000, 50, 1000, 1000
+  return c

@@ -1,99 +1,123 @@
-"""The image side of the main job: datasets, DCGAN/ResNet models, sample grids and classifier-based evaluation.
+"""The image task: datasets, DCGAN/ResNet players, sample grids and feature-based evaluation.
 
-`experiments.train` dispatches here when `config["dataset"]` names an image
-dataset: the offline `shapes` / `stacked_shapes` (no download) or a TFDS
-dataset (`mnist`, `fashion_mnist`, `cifar10`, `celeb_a`; prepared data
-needed). Offline datasets are scored with the in-project classifier's
-features (Frechet distance, KID, precision/recall, density/coverage), the
-Inception Score of its logits and, for `stacked_shapes`, the 1000-mode count.
+Datasets: the offline `shapes` / `stacked_shapes` (rendered here, no
+download) or a prepared TFDS dataset (`mnist`, `fashion_mnist`, `cifar10`,
+`celeb_a`). Those that fit in device memory are held there as a `jg.data`
+stream; CelebA is read from host storage by a grain iterator.
+
+Evaluators: `frechet` (Frechet distance, KID, precision/recall,
+density/coverage of image features and the Inception Score of their logits)
+and `stacked_modes` (the 1000-mode count of `stacked_shapes`). The features
+are the in-project shape classifier's for the offline datasets, or those of a
+user function given once per process with `use_features("module:function")`
+(the scripts' `--features` flag): `fn(images (n, H, W, C) in [-1, 1]) ->
+features (n, k)`, or `(features, logits)` to add the Inception Score. Every
+image evaluation of the experiments goes through :func:`features_and_logits`.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import jaxgan as jg
+from experiments.tasks.base import Task
 
 OFFLINE = ("shapes", "stacked_shapes")
 IMAGE_DATASETS = OFFLINE + tuple(jg.data.TFDS_DATASETS)
 MODELS = ("dcgan", "resnet")
-
-
-def is_image(config: dict) -> bool:
-  return config["dataset"] in IMAGE_DATASETS
-
-
 # Held on device and drawn in-graph (CIFAR-10 as uint8 is 150 MB); CelebA is read from host storage.
 ON_DEVICE = OFFLINE + ("mnist", "fashion_mnist", "cifar10")
-
-
-def fits_on_device(config: dict) -> bool:
-  return config["dataset"] in ON_DEVICE
-
-
-def validate(config: dict) -> None:
-  if config["model"] not in MODELS:
-    raise ValueError(f"config['model'] must be one of {MODELS} for image datasets, got {config['model']!r}.")
-  if config["critic"] == "autoencoder" and config["model"] != "dcgan":
-    raise ValueError("config['critic'] 'autoencoder' is available with model 'dcgan' only.")
-  size = jg.data.TFDS_DATASETS.get(config["dataset"], 32)
-  if config["model"] == "resnet" and size != 32:
-    raise ValueError(f"The ResNet models are for 32x32 images; {config['dataset']} is {size}x{size}.")
-  if not isinstance(config["image_features"], int) or config["image_features"] < 1:
-    raise ValueError(f"config['image_features'] must be an integer >= 1, got {config['image_features']!r}.")
-
-
-def dataset(config: dict) -> jg.data.ImageSource:
-  name = config["dataset"]
-  if name in OFFLINE:
-    return jg.data.offline_shapes(config["dataset_size"], stacked=name == "stacked_shapes", seed=config["seed"])
-  return jg.data.tfds_images(name, data_dir=config.get("tfds_data_dir"))
-
-
 # Offline held-out images are rendered with the training seed plus this: never seen in training.
 HELD_OUT_SEED_OFFSET = 10_000
 
+_user_features = {"spec": None, "fn": None}
 
-def held_out(config: dict, num: int) -> np.ndarray:
-  """`num` real images the model never trained on: a fresh rendering (offline) or the TFDS `test` split."""
-  name = config["dataset"]
+
+def use_features(spec: str | None) -> None:
+  """Scores every later image evaluation with `module:function`'s features (None: the in-project classifier)."""
+  if spec is None:
+    _user_features.update(spec=None, fn=None)
+    return
+  module, _, attr = spec.partition(":")
+  if not module or not attr:
+    raise ValueError(f"--features must be 'module:function', got {spec!r}.")
+  try:
+    fn = getattr(importlib.import_module(module), attr)
+  except (ImportError, AttributeError) as e:
+    raise ValueError(f"--features {spec!r}: {e}.") from None
+  if not callable(fn):
+    raise ValueError(f"--features {spec!r} is not a function.")
+  _user_features.update(spec=spec, fn=fn)
+
+
+def features_name() -> str:
+  """What the image metrics are computed on: the user's `module:function`, or the in-project classifier."""
+  return _user_features["spec"] or "in-project shape classifier"
+
+
+def has_features(dataset: str) -> bool:
+  """Whether images of `dataset` can be scored: a user feature function, or an offline dataset."""
+  return _user_features["fn"] is not None or dataset in OFFLINE
+
+
+def features_and_logits(images) -> tuple[np.ndarray, np.ndarray | None]:
+  """`(features (n, k), logits (n, classes) or None)` of images in [-1, 1], from the user's function or the
+  in-project classifier (channels featurised separately and concatenated; logits of the first channel)."""
+  images = np.asarray(images)
+  if _user_features["fn"] is not None:
+    out = _user_features["fn"](images)
+    features, logits = out if isinstance(out, tuple) else (out, None)
+    return np.asarray(features), None if logits is None else np.asarray(logits)
+  classifier = shape_classifier()
+  return jg.metrics.classifier_features(classifier, images), classifier.apply(images[..., :1])[1]
+
+
+@functools.lru_cache(maxsize=1)
+def shape_classifier() -> jg.metrics.Classifier:
+  """The in-project evaluator (trained once per process on seed-0 shapes, ~20 s on CPU)."""
+  return jg.metrics.train_classifier(jg.data.offline_shapes(6000, seed=1234), steps=400)
+
+
+def image_metrics(real_features: np.ndarray, fake_features: np.ndarray, fake_logits: np.ndarray | None) -> dict:
+  """Frechet distance, KID, precision/recall, density/coverage and (with logits) the Inception Score."""
+  kid, kid_std = jg.metrics.kernel_inception_distance(real_features, fake_features, num_subsets=10,
+                                                      subset_size=min(500, fake_features.shape[0]))
+  metrics = {"frechet_distance": jg.metrics.frechet_distance_from_features(real_features, fake_features),
+             "kid": kid, "kid_std": kid_std,
+             **jg.metrics.precision_recall(real_features, fake_features),
+             **jg.metrics.density_coverage(real_features, fake_features)}
+  if fake_logits is not None:
+    metrics["inception_score"], metrics["inception_score_std"] = jg.metrics.inception_score(fake_logits)
+  return metrics
+
+
+def dataset(config) -> jg.data.ImageSource:
+  name = config.data.name
   if name in OFFLINE:
-    source = jg.data.offline_shapes(num, stacked=name == "stacked_shapes", seed=config["seed"] + HELD_OUT_SEED_OFFSET)
+    return jg.data.offline_shapes(config.data.size, stacked=name == "stacked_shapes", seed=config.seed)
+  return jg.data.tfds_images(name, data_dir=config.data.tfds_data_dir)
+
+
+def held_out(config, num: int) -> np.ndarray:
+  """`num` real images the model never trained on: a fresh rendering (offline) or the TFDS `test` split."""
+  name = config.data.name
+  if name in OFFLINE:
+    source = jg.data.offline_shapes(num, stacked=name == "stacked_shapes", seed=config.seed + HELD_OUT_SEED_OFFSET)
   else:
-    source = jg.data.tfds_images(name, split="test", data_dir=config.get("tfds_data_dir"))
+    source = jg.data.tfds_images(name, split="test", data_dir=config.data.tfds_data_dir)
     if len(source) < num:
       raise ValueError(f"{name}'s test split has {len(source)} images; {num} held-out images were asked for.")
   return np.asarray(source.get(np.arange(num))[0])
 
 
-def models(config: dict, image_shape: tuple, dtype, return_embeddings: bool = False):
-  """Generator and critic for `image_shape` (32x32 or 64x64); `return_embeddings` for the autoencoder critic's codes."""
-  f = config["image_features"]
-  size, channels = image_shape[0], image_shape[-1]
-  if config["model"] == "resnet":
-    return (jg.models.ResNetGenerator(features=f, channels=channels, dtype=dtype),
-            jg.models.ResNetCritic(features=f, spectral_norm=config["spectral_norm"], dtype=dtype))
-  widths = dcgan_widths(config, size)
-  if config["critic"] == "autoencoder":
-    critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=config["latent_dim"],
-                                              return_embeddings=return_embeddings, dtype=dtype)
-  else:
-    critic = jg.models.DCGANCritic(features=widths, spectral_norm=config["spectral_norm"], dtype=dtype)
-  return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, dtype=dtype), critic
-
-
-def dcgan_widths(config: dict, size: int) -> tuple:
+def dcgan_widths(config, size: int) -> tuple:
   """Conv widths f, 2f, 4f (, 8f) taking a 32x32 (64x64) image to 4x4."""
-  return tuple(config["image_features"] * 2**i for i in range({32: 3, 64: 4}[size]))
-
-
-def encoder(config: dict, image_shape: tuple):
-  """The conv encoder of the InfoGAN entropy bound for images."""
-  return jg.models.DCGANEncoder(config["latent_dim"], dcgan_widths(config, image_shape[0]))
+  return tuple(config.model.image_features * 2**i for i in range({32: 3, 64: 4}[size]))
 
 
 def plot_samples(path: str, samples: np.ndarray, title: str, columns: int = 8) -> None:
@@ -118,49 +142,79 @@ def plot_samples(path: str, samples: np.ndarray, title: str, columns: int = 8) -
   plt.close(fig)
 
 
-@functools.lru_cache(maxsize=1)
-def shape_classifier() -> jg.metrics.Classifier:
-  """The in-project evaluator (trained once per process on seed-0 shapes, ~20 s on CPU)."""
-  return jg.metrics.train_classifier(jg.data.offline_shapes(6000, seed=1234), steps=400)
+class ImageTask(Task):
+  """Image datasets with DCGAN or ResNet players; evaluators `frechet` and (stacked_shapes) `stacked_modes`."""
 
+  EVALUATORS = ("frechet", "stacked_modes")
 
-def evaluate(source: jg.data.ImageSource, samples: np.ndarray, config: dict) -> dict:
-  """Classifier-feature metrics for offline datasets; `{}` for TFDS ones (bring Inception features)."""
-  if config["dataset"] not in OFFLINE:
-    return {}
-  classifier = shape_classifier()
-  samples = np.asarray(samples)
-  real = source.get(np.arange(min(len(source), samples.shape[0])))[0]
-  real_features = jg.metrics.classifier_features(classifier, real)
-  fake_features = jg.metrics.classifier_features(classifier, samples)
-  # The classifier reads one channel: for stacked_shapes the IS is that of the first channel's shapes.
-  inception_score, inception_score_std = jg.metrics.inception_score(classifier.apply(samples[..., :1])[1])
-  kid, kid_std = jg.metrics.kernel_inception_distance(real_features, fake_features, num_subsets=10,
-                                                      subset_size=min(500, samples.shape[0]))
-  metrics = {
-      "frechet_distance": jg.metrics.frechet_distance_from_features(real_features, fake_features),
-      "kid": kid,
-      "kid_std": kid_std,
-      "inception_score": inception_score,
-      "inception_score_std": inception_score_std,
-      **jg.metrics.precision_recall(real_features, fake_features),
-      **jg.metrics.density_coverage(real_features, fake_features),
-  }
-  if config["dataset"] == "stacked_shapes":
-    metrics.update(jg.metrics.stacked_mode_count(classifier, samples))
-  return metrics
+  @classmethod
+  def validate(cls, config) -> None:
+    model = config.model
+    if model.name not in MODELS:
+      raise ValueError(f"config.model.name must be one of {MODELS} for image datasets, got {model.name!r}.")
+    if model.autoencoder_critic and model.name != "dcgan":
+      raise ValueError("config.model.autoencoder_critic is available with model.name 'dcgan' only.")
+    size = jg.data.TFDS_DATASETS.get(config.data.name, 32)
+    if model.name == "resnet" and size != 32:
+      raise ValueError(f"The ResNet models are for 32x32 images; {config.data.name} is {size}x{size}.")
+    if config.num_runs > 1 and config.data.name not in ON_DEVICE:
+      raise ValueError(f"config.num_runs > 1 needs a dataset held on device; {config.data.name} is streamed from"
+                       " host storage. Train its seeds as separate runs.")
+    cls.check_evaluators(config)
+    if "stacked_modes" in config.evals and config.data.name != "stacked_shapes":
+      raise ValueError(f"config.evals.stacked_modes counts the modes of stacked_shapes, not {config.data.name}.")
 
+  def __init__(self, config):
+    super().__init__(config)
+    self.dataset = dataset(config)
+    self.evaluators = {"frechet": self._frechet, "stacked_modes": self._stacked_modes}
+    self._real_features = {}
 
-def batches(source, rng_key, config: dict, start: int, sharding):
-  return jg.data.image_batches(source, rng_key, batch_size=config["batch_size"], n_critic=config["n_critic"],
-                               start_step=start, sharding=sharding)
+  def example(self) -> jax.Array:
+    return jnp.zeros((1, *self.dataset.image_shape))
 
+  def models(self, dtype, return_embeddings: bool = False):
+    """Generator and critic for the dataset's 32x32 or 64x64 images."""
+    model = self.config.model
+    size, channels = self.dataset.image_shape[0], self.dataset.image_shape[-1]
+    if model.name == "resnet":
+      return (jg.models.ResNetGenerator(features=model.image_features, channels=channels, dtype=dtype),
+              jg.models.ResNetCritic(features=model.image_features, spectral_norm=model.spectral_norm, dtype=dtype))
+    widths = dcgan_widths(self.config, size)
+    if model.autoencoder_critic:
+      critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=model.latent_dim,
+                                                return_embeddings=return_embeddings, dtype=dtype)
+    else:
+      critic = jg.models.DCGANCritic(features=widths, spectral_norm=model.spectral_norm, dtype=dtype)
+    return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, dtype=dtype), critic
 
-def sample(generator_fn, rng_key, num: int, latent_dim: int, batch_size: int = 500) -> np.ndarray:
-  """`num` samples of `generator_fn(z)`, `z ~ N(0, I)` from `rng_key`, generated `batch_size` at a time."""
-  z = jax.random.normal(rng_key, (num, latent_dim))
-  return np.concatenate([np.asarray(generator_fn(z[i:i + batch_size])) for i in range(0, num, batch_size)])
+  def encoder(self):
+    """The conv encoder of the InfoGAN entropy bound."""
+    return jg.models.DCGANEncoder(self.config.model.latent_dim,
+                                  dcgan_widths(self.config, self.dataset.image_shape[0]))
 
+  def stream(self, data_key, mesh=None):
+    if self.config.data.name not in ON_DEVICE:
+      return None
+    return jg.data.image_stream(self.dataset, data_key, mesh=mesh, batch_size=self.config.data.batch_size,
+                                n_critic=self.config.optim.n_critic)
 
-def example(source) -> jax.Array:
-  return jnp.zeros((1, *source.image_shape))
+  def host_batches(self, data_key, start_step: int, sharding):
+    return jg.data.image_batches(self.dataset, data_key, batch_size=self.config.data.batch_size,
+                                 n_critic=self.config.optim.n_critic, start_step=start_step, sharding=sharding)
+
+  def plot(self, path: str, gan, state, eval_key, step: int) -> None:
+    plot_samples(path, self.sample(gan.generator_fn(state), eval_key, 64), self.title(step))
+
+  def _frechet(self, samples: np.ndarray) -> dict:
+    if not has_features(self.config.data.name):
+      return {"frechet_skipped": f"no image features for {self.config.data.name}: pass --features module:function"}
+    n = min(len(self.dataset), samples.shape[0])
+    key = (features_name(), n)
+    if key not in self._real_features:  # the training images' features, computed once per extractor and size
+      self._real_features[key] = features_and_logits(self.dataset.get(np.arange(n))[0])[0]
+    fake_features, fake_logits = features_and_logits(samples)
+    return {**image_metrics(self._real_features[key], fake_features, fake_logits), "features": features_name()}
+
+  def _stacked_modes(self, samples: np.ndarray) -> dict:
+    return jg.metrics.stacked_mode_count(shape_classifier(), samples)

@@ -1,0 +1,79 @@
+"""The 2-D task: a `jg.data` mixture (ring8, grid25, ...), MLP players, contour plots and mode coverage."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxgan as jg
+from experiments.tasks.base import Task
+
+
+class ToyTask(Task):
+  """Data drawn in-graph from `fold_in(data_key, step)`; evaluators: `modes` (mixtures with modes)."""
+
+  EVALUATORS = ("modes",)
+
+  @classmethod
+  def validate(cls, config) -> None:
+    dataset = jg.data.get(config.data.name)
+    if config.model.name != "mlp":
+      raise ValueError(f"config.model.name must be 'mlp' for 2-D data ({config.data.name}), got"
+                       f" {config.model.name!r}.")
+    cls.check_evaluators(config)
+    if "modes" in config.evals and dataset.modes is None:
+      raise ValueError(f"config.evals.modes: {config.data.name} has no modes to cover.")
+
+  def __init__(self, config):
+    super().__init__(config)
+    self.dataset = jg.data.get(config.data.name)
+    self.evaluators = {"modes": self._modes}
+
+  def example(self) -> jax.Array:
+    return jnp.zeros((1, 2))
+
+  def models(self, dtype, return_embeddings: bool = False):
+    model = self.config.model
+    hidden = tuple(model.hidden)
+    generator = jg.models.MLPGenerator(output_dim=2, hidden=hidden, dtype=dtype)
+    if model.autoencoder_critic:
+      return generator, jg.models.MLPAutoencoderCritic(hidden=hidden, bottleneck=2,
+                                                       return_embeddings=return_embeddings, dtype=dtype)
+    return generator, jg.models.MLPCritic(hidden=hidden, spectral_norm=model.spectral_norm, dtype=dtype)
+
+  def encoder(self):
+    return jg.models.MLPGenerator(output_dim=self.config.model.latent_dim, hidden=tuple(self.config.model.hidden))
+
+  def stream(self, data_key, mesh=None):
+    del mesh  # drawn in-graph: every device draws its shard of the same batch
+    return jg.data.toy_stream(self.dataset, data_key, batch_size=self.config.data.batch_size,
+                              n_critic=self.config.optim.n_critic)
+
+  def _modes(self, samples: np.ndarray) -> dict:
+    return jg.metrics.mode_coverage(samples, self.dataset.modes, self.dataset.std)
+
+  def plot(self, path: str, gan, state, eval_key, step: int) -> None:
+    """Real vs EMA-generated samples over the critic's contour map."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    real = np.asarray(self.dataset.sample(jax.random.key(1), 1000))
+    fake = self.sample(gan.generator_fn(state), eval_key, 1000)
+    lim = float(np.max(np.abs(real))) * 1.3
+    grid = np.linspace(-lim, lim, 120)
+    xx, yy = np.meshgrid(grid, grid)
+    points = jnp.asarray(np.stack([xx.ravel(), yy.ravel()], -1), jnp.float32)
+    scores = gan.critic_fn(state)(points)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    contour = ax.contourf(xx, yy, np.asarray(scores).reshape(xx.shape), levels=20, cmap="coolwarm", alpha=0.6)
+    is_energy = gan.objective.scores == "energies"
+    fig.colorbar(contour, ax=ax, fraction=0.046, label="energy U(x)" if is_energy else "critic score")
+    ax.scatter(real[:, 0], real[:, 1], s=4, c="k", alpha=0.5, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:green", alpha=0.6, label="generated (EMA)")
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title=self.title(step))
+    ax.legend(loc="upper right", fontsize=8)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
