@@ -1,7 +1,15 @@
 """The loss zoo: every objective of `jg.losses`, with its natural regulariser and with R1, on the ring and the grid.
 
-    python -m experiments.loss_zoo                  # full table (about 75 min on 2 CPU cores, 2 processes)
-    python -m experiments.loss_zoo --quick          # 2 objectives x 2 variants x 1 dataset x 2 seeds, seconds
+    python -m experiments.loss_zoo                         # full table (about 75 min on 2 CPU cores, 2 processes)
+    python -m experiments.loss_zoo --config quick          # 2 objectives x 2 variants x 1 dataset x 2 seeds, seconds
+    python -m experiments.loss_zoo --config.datasets=ring8 --config.objectives='("wgan", "hinge")'
+    python -m experiments.loss_zoo --config.seeds=5 --config.steps=4000 --workdir runs/loss_zoo_long
+
+The study is a config (`experiments/configs/loss_zoo/`: `full`, the default,
+and `quick`) with the fields `objectives` (empty: all), `datasets`, `seeds`,
+`steps` and `hidden`; any of them can be overridden with
+`--config.FIELD=VALUE`, and a misspelt field or a bad value is one error line
+(exit status 2) before anything is written.
 
 Every run uses the same MLPs, steps, batch and optimiser (the main job's
 `_base` config), only the objective, its regulariser and `n_critic` (5 for
@@ -17,17 +25,21 @@ finished, so an interrupted zoo resumes. Scored by the mode-coverage protocol
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 
+import ml_collections
 import numpy as np
+from absl import flags
 from tqdm import tqdm
 
 import jaxgan as jg
-from experiments import outputs
+from experiments import cli, outputs
+from experiments import configs as configs_lib
 from experiments import train as train_lib
 from experiments.configs._base import base_config
+
+CONFIG_DIR = os.path.join(configs_lib.CONFIG_DIR, "loss_zoo")
 
 # Natural regulariser of each objective: (penalty, penalty kwargs, spectral norm). Default: none.
 NATURAL = {
@@ -38,35 +50,58 @@ NATURAL = {
 }
 AUTOENCODER_OBJECTIVES = ("ebgan", "magan", "began")
 MULTI_CRITIC = ("wgan", "wgan_div", "energy")
-DATASETS = ("ring8", "grid25")
 R1 = ("r1", {"gamma": 1.0}, False)
 
 
-def run_config(objective: str, variant: str, dataset: str, seeds: int, *, steps: int, hidden: list[int]) -> dict:
-  """The config of one zoo cell (seeds 0..seeds-1 as vmapped runs); `variant` is `"natural"` or `"r1"`."""
+def mode_datasets() -> list[str]:
+  """The 2-D datasets the zoo can score: those with modes."""
+  return [name for name in jg.data.available() if jg.data.get(name).modes is not None]
+
+
+def positive_int(value) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def validate_config(config: ml_collections.ConfigDict) -> None:
+  """Checks the study's fields, raising ValueError naming the field."""
+  available = jg.losses.available()
+  unknown = [o for o in config.objectives if o not in available]
+  if unknown:
+    raise ValueError(f"config.objectives: unknown objectives {unknown}; available: {', '.join(available)}.")
+  datasets = mode_datasets()
+  if not config.datasets or any(d not in datasets for d in config.datasets):
+    raise ValueError(f"config.datasets must be one or more of {datasets}, got {config.datasets!r}.")
+  for name in ("seeds", "steps"):
+    if not positive_int(config[name]):
+      raise ValueError(f"config.{name} must be an integer >= 1, got {config[name]!r}.")
+  if not config.hidden or not all(map(positive_int, config.hidden)):
+    raise ValueError(f"config.hidden must be one or more integer widths >= 1, got {config.hidden!r}.")
+
+
+def run_config(config: ml_collections.ConfigDict, objective: str, variant: str,
+               dataset: str) -> ml_collections.ConfigDict:
+  """The train config of one zoo cell (seeds 0..config.seeds-1 as vmapped runs); `variant`: `"natural"`, `"r1"`."""
   penalty, penalty_kwargs, spectral_norm = NATURAL.get(objective, (None, {}, False)) if variant == "natural" else R1
-  config = {
-      **base_config(),
-      "dataset": dataset,
-      "objective": objective,
-      "penalty": penalty,
-      "penalty_kwargs": penalty_kwargs,
-      "spectral_norm": spectral_norm,
-      "critic": "autoencoder" if objective in AUTOENCODER_OBJECTIVES else "mlp",
-      "entropy_estimator": "jsd" if objective == "energy" else None,
-      "n_critic": 5 if objective in MULTI_CRITIC else 1,
-      "steps": steps,
-      "hidden": hidden,
+  return train_lib.validate_config(configs_lib.override(base_config(), {
+      "data.name": dataset,
+      "objective.name": objective,
+      "objective.entropy_estimator": "jsd" if objective == "energy" else None,
+      "penalty.name": penalty,
+      **{f"penalty.kwargs.{key}": value for key, value in penalty_kwargs.items()},
+      "model.spectral_norm": spectral_norm,
+      "model.autoencoder_critic": objective in AUTOENCODER_OBJECTIVES,
+      "model.hidden": tuple(config.hidden),
+      "optim.n_critic": 5 if objective in MULTI_CRITIC else 1,
+      "steps": config.steps,
       "seed": 0,
-      "num_runs": seeds,
-      "plot_every": 10 * steps,
-      "checkpoint_every": steps,
+      "num_runs": config.seeds,
+      "plot_every": 10 * config.steps,
+      "checkpoint_every": config.steps,
       "keep_checkpoints": 1,
-  }
-  return train_lib.validate_config(config)
+  }))
 
 
-def run_cell(config: dict, workdir: str) -> list[dict]:
+def run_cell(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
   """Trains one cell (or reads its finished result) and returns the final metrics of each seed."""
   done = os.path.join(workdir, "final_metrics.json")
   if os.path.exists(done):
@@ -81,7 +116,7 @@ def run_cell(config: dict, workdir: str) -> list[dict]:
         json.dump(final, f)
   if "runs" in final:
     return final["runs"]
-  return [final] * (1 if "diverged" not in final else config["num_runs"])
+  return [final] * (1 if "diverged" not in final else config.num_runs)
 
 
 def summarise(results: list[dict]) -> dict:
@@ -157,22 +192,23 @@ def plot(path: str, samples: dict, datasets, columns: int = 8) -> None:
   plt.close(fig)
 
 
-def run(workdir: str, *, objectives, datasets, seeds: int, steps: int, hidden: list[int],
-        progress: bool = True) -> dict:
-  cells = [(o, v, d) for d in datasets for o in objectives for v in ("natural", "r1")]
+def run(config: ml_collections.ConfigDict, workdir: str, *, progress: bool = True) -> dict:
+  """Trains (or reads) every cell of the study `config` under `workdir` and writes the table, results and figure."""
+  datasets = tuple(config.datasets)
+  cells = [(o, v, d) for d in datasets for o in config.objectives or jg.losses.available() for v in ("natural", "r1")]
   raw, samples = {}, {}
   for objective, variant, dataset in tqdm(cells, disable=not progress, desc="loss zoo", unit="cell"):
-    config = run_config(objective, variant, dataset, seeds, steps=steps, hidden=hidden)
+    cell_config = run_config(config, objective, variant, dataset)
     cell_dir = os.path.join(workdir, dataset, f"{objective}__{variant}")
-    results = run_cell(config, cell_dir)
+    results = run_cell(cell_config, cell_dir)
     raw.setdefault((objective, variant), {})[dataset] = results
     if "diverged" not in results[0]:
-      state, parts = train_lib.load_trained(config, cell_dir)
+      state, parts = train_lib.load_trained(cell_config, cell_dir)
       seed0, eval_key = train_lib.runs(parts, state)[0]
-      samples[objective, variant, dataset] = np.asarray(
-          train_lib.sample_generator(parts["gan"], seed0, eval_key, config, 1000))
+      samples[objective, variant, dataset] = train_lib.sample(parts, seed0, eval_key, 1000)
   summary = {key: {d: summarise(per[d]) for d in datasets} for key, per in raw.items()}
-  outputs.write_results(workdir, {"steps": steps, "hidden": hidden, "seeds": seeds, "datasets": list(datasets),
+  outputs.write_results(workdir, {"steps": config.steps, "hidden": config.hidden, "seeds": config.seeds,
+                                  "datasets": list(datasets),
                                   "cells": [{"objective": o, "variant": v, **{d: s[d] for d in datasets}}
                                             for (o, v), s in summary.items()]},
                         markdown_table(summary, datasets))
@@ -180,33 +216,18 @@ def run(workdir: str, *, objectives, datasets, seeds: int, steps: int, hidden: l
   return summary
 
 
+def _define_flags(flag_values: flags.FlagValues) -> None:
+  flags.DEFINE_string("workdir", "runs/loss_zoo", "work directory (one sub-directory per cell)",
+                      flag_values=flag_values)
+  flags.DEFINE_boolean("progress", True, "show the progress bar (--noprogress hides it)", flag_values=flag_values)
+
+
 def main(argv=None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--workdir", default="runs/loss_zoo")
-  parser.add_argument("--quick", action="store_true", help="2 objectives, 1 dataset, 2 seeds, 30 steps (CI)")
-  parser.add_argument("--seeds", type=int, default=3)
-  parser.add_argument("--steps", type=int, default=2000)
-  parser.add_argument("--objectives", nargs="*", default=None, help="subset of jg.losses.available()")
-  parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS,
-                      help="run only these (e.g. one process per dataset); rerun with both for the full table")
-  parser.add_argument("--no-progress", action="store_true")
-  args = parser.parse_args(argv)
-  objectives = args.objectives or jg.losses.available()
-  unknown = sorted(set(objectives) - set(jg.losses.available()))
-  if unknown:
-    parser.error(f"unknown objectives {unknown}; available: {', '.join(jg.losses.available())}")
-  if args.quick:
-    summary = run(args.workdir, objectives=args.objectives or ["wgan", "hinge"], datasets=("ring8",), seeds=2,
-                  steps=30, hidden=[32, 32], progress=not args.no_progress)
-    datasets = ("ring8",)
-  else:
-    if args.seeds < 1 or args.steps < 1:
-      parser.error("--seeds and --steps must be >= 1")
-    datasets = tuple(args.datasets)
-    summary = run(args.workdir, objectives=objectives, datasets=datasets, seeds=args.seeds, steps=args.steps,
-                  hidden=[128, 128, 128], progress=not args.no_progress)
-  print(markdown_table(summary, datasets))
-  print(f"Outputs in {args.workdir}/")
+  config, flag_values = cli.parse(argv, doc=__doc__, config_dir=CONFIG_DIR, default_config="full",
+                                  define_flags=_define_flags, validate=lambda config, _: validate_config(config))
+  summary = run(config, flag_values.workdir, progress=flag_values.progress)
+  print(markdown_table(summary, config.datasets))
+  print(f"Outputs in {flag_values.workdir}/")
 
 
 if __name__ == "__main__":

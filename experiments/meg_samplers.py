@@ -1,10 +1,16 @@
 """Latent samplers on a trained energy model (MEG) on the 5x5 grid.
 
-    python -m experiments.meg_samplers                 # trains grid25_meg if needed, then samples
-    python -m experiments.meg_samplers --quick --workdir /tmp/meg_quick
+    python -m experiments.meg_samplers                 # trains runs/grid25_meg if needed, then samples
+    python -m experiments.meg_samplers --config quick --workdir /tmp/meg_quick
+    python -m experiments.meg_samplers --config.meg_code=True --config.num_samples=1000
+    python -m experiments.meg_samplers --config full:ring8_ns_r1   # another named train config
 
-Trains (or resumes) the `grid25_meg` config in the work directory, then
-draws the same number of samples five ways from the EMA generator:
+The config (`experiments/configs/meg_samplers/`: `full`, `quick`) holds the
+train config of the model as its `gan` section (any field overridable, e.g.
+`--config.gan.steps=2000`) and the sampler sizes. The script trains (or
+resumes) that model in the work directory (default `runs/<run_name>`, where
+`python -m experiments.train --config grid25_meg` trains it too), then draws
+`num_samples` samples five ways from the EMA generator:
 
 * `N(0, I)`: plain latents;
 * `truncation`: truncated-normal latents (threshold 1);
@@ -15,7 +21,7 @@ draws the same number of samples five ways from the EMA generator:
   of the median adapted step to keep its discretisation bias down (at MALA's
   own step it over-weights the outer modes).
 
-With `--meg-code`, a sixth sampler, `MALA (MEG code)`, reproduces the latent
+With `meg_code` set, a sixth sampler, `MALA (MEG code)`, reproduces the latent
 MALA of the MEG reference code (Kumar et al. 2019) at MALA's median adapted
 step: its energy has no prior term (E(z) = U(G(z))) and its acceptance test
 uses the unsquared norm in the proposal density. Both are **biased** (the
@@ -29,24 +35,25 @@ quality, KL to uniform over modes); writes `samplers/table.md`,
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
+from absl import flags
 
 import jaxgan as jg
+from experiments import cli, outputs
 from experiments import configs as configs_lib
-from experiments import outputs
 from experiments import train as train_lib
 
+CONFIG_DIR = os.path.join(configs_lib.CONFIG_DIR, "meg_samplers")
 SAMPLERS = ("N(0, I)", "truncation", "hubness", "Langevin", "MALA")
 MEG_CODE = "MALA (MEG code)"
-FULL = dict(num_samples=2500, num_warmup=300, num_steps=500, pool_size=10000)
 ULA_STEP_FRACTION = 0.25
-QUICK = dict(num_samples=200, num_warmup=20, num_steps=20, pool_size=400)
+SIZES = ("num_samples", "num_warmup", "num_steps", "pool_size")
 
 
 def meg_code_log_ratio(current, proposed, step_size) -> jax.Array:
@@ -97,14 +104,13 @@ def fixed_step_chain(algorithm, rng_key, z0, num_steps: int):
   return final.position, trace
 
 
-def sample_latents(parts: dict, state, config: dict, *, num_samples: int, num_warmup: int, num_steps: int,
+def sample_latents(parts: dict, state, latent_dim: int, *, num_samples: int, num_warmup: int, num_steps: int,
                    pool_size: int, rng_key, meg_code: bool = False) -> dict:
-  """Latents from each sampler and per-sampler info (acceptance, step size)."""
+  """Samples from each sampler and per-sampler info (acceptance, step size)."""
   gan = parts["gan"]
   generator_fn, critic_fn = gan.generator_fn(state), gan.critic_fn(state)
   realness_fn = lambda x: gan.objective.realness(critic_fn(x))  # noqa: E731 - d = -U for the energy critic
   energy_fn = jg.samplers.latent_energy(generator_fn, realness_fn)
-  latent_dim = config["latent_dim"]
   prior_key, trunc_key, hub_key, mala_key, ula_key = jax.random.split(rng_key, 5)
   z0 = jax.random.normal(prior_key, (num_samples, latent_dim))
   latents = {
@@ -171,37 +177,46 @@ def plot(path: str, samples: dict, dataset, results: dict) -> None:
   plt.close(fig)
 
 
-def run(config: dict, workdir: str, *, quick: bool = False, progress: bool = True, meg_code: bool = False) -> dict:
-  """Trains (or resumes) `config` in `workdir`, samples five ways (six with `meg_code`), writes the table and figure."""
-  _, state, parts = train_lib.train_and_load(config, workdir, progress=progress)
-  budget = QUICK if quick else FULL
-  drawn = sample_latents(parts, state, config, rng_key=jax.random.key(config["seed"] + 1), meg_code=meg_code,
-                         **budget)
-  results = score(drawn["samples"], parts["dataset"], drawn["info"])
+def run(config: ml_collections.ConfigDict, workdir: str, *, progress: bool = True) -> dict:
+  """Trains (or resumes) `config.gan` in `workdir`, samples five ways (six with `config.meg_code`), writes the
+  table and figure under `workdir/samplers/`."""
+  _, state, parts = train_lib.train_and_load(config.gan, workdir, progress=progress)
+  drawn = sample_latents(parts, state, config.gan.model.latent_dim, rng_key=jax.random.key(config.gan.seed + 1),
+                         meg_code=config.meg_code, **{size: config[size] for size in SIZES})
+  dataset = parts["task"].dataset
+  results = score(drawn["samples"], dataset, drawn["info"])
   out = os.path.join(workdir, "samplers")
-  outputs.write_results(out, {"config": config, "budget": budget, "results": results}, markdown_table(results))
-  plot(os.path.join(out, "samplers.png"), drawn["samples"], parts["dataset"], results)
+  outputs.write_results(out, {"config": config.to_dict(), "results": results}, markdown_table(results))
+  plot(os.path.join(out, "samplers.png"), drawn["samples"], dataset, results)
   return results
 
 
-def main(argv=None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--config", default="grid25_meg", help="a named config with an energy or GAN critic")
-  parser.add_argument("--workdir", default=None, help="work directory (default: runs/<config>)")
-  parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run (few steps, few chains)")
-  parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-  parser.add_argument("--meg-code", action="store_true",
-                      help="add the MEG reference code's (biased) latent MALA as a sixth sampler")
-  args = parser.parse_args(argv)
+def validate(config: ml_collections.ConfigDict, flag_values: flags.FlagValues | None = None) -> None:
+  """Raises ValueError naming the first bad field (the `gan` section's as `config.gan.FIELD`)."""
+  del flag_values  # no flag to check
   try:
-    config = configs_lib.get_config(args.config)
+    train_lib.validate_config(config.gan)
   except ValueError as e:
-    parser.error(str(e))
-  if args.quick:
-    config = configs_lib.shrink_to_tiny(config)
-  workdir = args.workdir or os.path.join("runs", args.config)
-  results = run(train_lib.validate_config(config), workdir, quick=args.quick, progress=not args.no_progress,
-                meg_code=args.meg_code)
+    raise ValueError(str(e).replace("config.", "config.gan.")) from None
+  for size in SIZES:
+    if not isinstance(config[size], int) or config[size] < 1:
+      raise ValueError(f"config.{size} must be an integer >= 1, got {config[size]!r}.")
+  if config.pool_size < config.num_samples:
+    raise ValueError(f"config.pool_size ({config.pool_size}) must be >= config.num_samples ({config.num_samples}):"
+                     " hubness selects the samples from the pool.")
+
+
+def _define_flags(flag_values: flags.FlagValues) -> None:
+  flags.DEFINE_string("workdir", None, "work directory, holding the trained model (default: runs/<config.run_name>)",
+                      flag_values=flag_values)
+  flags.DEFINE_boolean("progress", True, "show the progress bar (--noprogress hides it)", flag_values=flag_values)
+
+
+def main(argv=None) -> None:
+  config, flag_values = cli.parse(argv, doc=__doc__, config_dir=CONFIG_DIR, default_config="full",
+                                  define_flags=_define_flags, validate=validate)
+  workdir = flag_values.workdir or os.path.join("runs", config.run_name)
+  results = run(config, workdir, progress=flag_values.progress)
   print(markdown_table(results))
   print(f"Outputs in {workdir}/samplers/")
 

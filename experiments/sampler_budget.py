@@ -1,9 +1,16 @@
 """Every latent sampler of `jg.samplers` at equal cost, on a trained energy model and a trained image GAN.
 
-    python -m experiments.sampler_budget                       # grid25_meg and shapes_dcgan (trains runs/<config> if needed)
-    python -m experiments.sampler_budget --setups grid25_meg   # one model
-    python -m experiments.sampler_budget --quick --workdir /tmp/budget_quick
-    python -m experiments.sampler_budget --setups cifar10_dcgan --features my_inception:features  # see below
+    python -m experiments.sampler_budget          # grid25_meg and shapes_dcgan (trains runs/<config> if needed)
+    python -m experiments.sampler_budget --config.setups='("grid25_meg",)'            # one model
+    python -m experiments.sampler_budget --config quick --workdir /tmp/budget_quick
+    python -m experiments.sampler_budget --config cifar10 --features my_inception:features  # see below
+
+The config (`experiments/configs/sampler_budget/`: `full`, `quick`,
+`cifar10`) names the setups to run and has one section per setup: the train
+config of its model (`gan`, any field overridable, e.g.
+`--config.shapes_dcgan.gan.steps=2000`), where the model is trained or
+resumed (`model_dir`), the samples per method, the budgets, the methods and
+the published mirror's fixed chain length.
 
 All methods target the same distribution, p_g(x) e^{d(x)} with d the critic's
 "realness" (d = -U for an energy critic; the Platt-calibrated logit for a GAN
@@ -32,30 +39,32 @@ mix against held-out real images on the shapes (never-seen renderings; the GAN
 critic is calibrated on another held-out set). Writes
 `<workdir>/<setup>/{results.json, table.md}` and `<workdir>/budget.png`.
 
-`cifar10_dcgan` mirrors the DCGAN CIFAR-10 comparison of Samsonov et al.
-(2022, Table 3): no sampler, MALA, i-SIR and Ex2MCMC at 1,000 steps, scored
-by FID. It needs the prepared TFDS `cifar10` and an image-feature function
+`cifar10_dcgan` (`--config cifar10`) mirrors the DCGAN CIFAR-10 comparison
+of Samsonov et al. (2022, Table 3): no sampler, MALA, i-SIR and Ex2MCMC at
+1,000 steps, scored by FID. It needs the prepared TFDS `cifar10` and an image-feature function
 (e.g. Inception pool3) given as `--features module:function`, mapping
 images (n, 32, 32, 3) in [-1, 1] to features (n, k); neither ships here.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
-import importlib
 import math
 import os
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
+from absl import flags
 
 import jaxgan as jg
+from experiments import cli, outputs, tasks
 from experiments import configs as configs_lib
-from experiments import images
-from experiments import outputs
 from experiments import train as train_lib
+from experiments.tasks import images
+
+CONFIG_DIR = os.path.join(configs_lib.CONFIG_DIR, "sampler_budget")
 
 FORWARD_PER_GRAD = 3.0
 CHAIN_KERNELS = ("ULA", "MALA", "Barker", "i-SIR", "Ex2MCMC")
@@ -63,27 +72,18 @@ KERNELS = CHAIN_KERNELS + ("DOT", "DGflow", "MH-GAN", "DRS")
 ISIR_PARTICLES = 10
 ULA_STEP_FRACTION = 0.25
 BARKER_TARGET = 0.40
-SETUPS = {
-    # training config, samples per method, budgets, methods, and (the published mirror) fixed chain steps
-    "grid25_meg": dict(config="grid25_meg", num_chains=2500, budgets=(0, 10, 30, 100, 300), kernels=KERNELS),
-    "shapes_dcgan": dict(config="shapes_dcgan_hinge_sn", num_chains=1000, budgets=(0, 10, 30, 100, 300),
-                         kernels=KERNELS),
-    "cifar10_dcgan": dict(config="cifar10_dcgan_hinge_sn", num_chains=10000, budgets=None,
-                          kernels=("MALA", "i-SIR", "Ex2MCMC"), fixed_steps=1000),
-}
-QUICK = dict(num_chains=64, budgets=(0, 3, 9), pilot_warmup=10, pool_chains=16)
-PILOT = dict(pilot_warmup=200, pool_chains=256)
 CALIBRATION_SAMPLES = 1000
+IN_PROJECT_FEATURES = "in-project shape classifier"  # images.features_name() without --features
 
 
 class Target:
   """A trained model seen as the latent target: generator, realness score d, energy, quality."""
 
-  def __init__(self, config: dict, workdir: str, num_chains: int, features_fn=None, progress: bool = True):
+  def __init__(self, config: ml_collections.ConfigDict, workdir: str, num_chains: int, progress: bool = True):
     _, state, parts = train_lib.train_and_load(config, workdir, progress=progress)
-    self.parts, self.features_fn = parts, features_fn
-    self.latent_dim = config["latent_dim"]
-    self.image = images.is_image(config)
+    self.dataset = parts["task"].dataset
+    self.latent_dim = config.model.latent_dim
+    self.image = isinstance(parts["task"], images.ImageTask)
     gan = parts["gan"]
     critic, generate = gan.critic_fn(state), gan.generator_fn(state)
     self.generate = jax.jit(generate)
@@ -91,15 +91,15 @@ class Target:
     if self.image:
       # Calibration reals are held out (training reals make the calibrated logit overconfident). The quality
       # reference: more held-out reals for the offline data, the training split for TFDS (the FID convention).
-      offline = config["dataset"] in images.OFFLINE
+      offline = config.data.name in images.OFFLINE
       fresh = images.held_out(config, CALIBRATION_SAMPLES + (num_chains if offline else 0))
       calibration_reals = fresh[:CALIBRATION_SAMPLES]
-      self.reference = fresh[CALIBRATION_SAMPLES:] if offline else parts["dataset"].get(np.arange(num_chains))[0]
+      self.reference = fresh[CALIBRATION_SAMPLES:] if offline else self.dataset.get(np.arange(num_chains))[0]
     self.calibration = None
     realness = raw_realness
     if gan.objective.scores == "logits":  # Platt-calibrate on held-out real vs generated samples (MH-GAN, Sec. 3.3)
       n = CALIBRATION_SAMPLES
-      real = calibration_reals if self.image else parts["dataset"].sample(jax.random.key(7), n)
+      real = calibration_reals if self.image else self.dataset.sample(jax.random.key(7), n)
       fake = self.generate(jax.random.normal(jax.random.key(8), (n, self.latent_dim)))
       self.calibration = jg.samplers.calibrate_logits(raw_realness(real), raw_realness(fake))
       realness = lambda x: self.calibration(raw_realness(x))  # noqa: E731
@@ -110,22 +110,16 @@ class Target:
   def samples(self, z, batch: int = 1000) -> np.ndarray:
     return np.concatenate([np.asarray(self.generate(z[i:i + batch])) for i in range(0, z.shape[0], batch)])
 
-  def _features(self, x) -> np.ndarray:
-    if self.features_fn is not None:
-      return np.asarray(self.features_fn(x))
-    return jg.metrics.classifier_features(images.shape_classifier(), x)
-
   def quality(self, z) -> dict:
     x = self.samples(z)
     if not self.image:
-      dataset = self.parts["dataset"]
-      return jg.metrics.mode_coverage(x, dataset.modes, dataset.std)
+      return jg.metrics.mode_coverage(x, self.dataset.modes, self.dataset.std)
     if self._real_features is None:  # featurised once for every method and budget
-      self._real_features = self._features(self.reference[:x.shape[0]])
-    real_f, fake_f = self._real_features, self._features(x)
+      self._real_features = images.features_and_logits(self.reference[:x.shape[0]])[0]
+    real_f, fake_f = self._real_features, images.features_and_logits(x)[0]
     metrics = {"frechet_distance": float(jg.metrics.frechet_distance_from_features(real_f, fake_f)),
                **jg.metrics.precision_recall(real_f, fake_f)}
-    if self.features_fn is None:  # the in-project classifier also gives the class mix
+    if images.features_name() == IN_PROJECT_FEATURES:  # the in-project classifier also gives the class mix
       metrics.update(jg.metrics.stacked_mode_count(images.shape_classifier(), x))
     return metrics
 
@@ -232,29 +226,30 @@ def refinement_at_budgets(target: Target, rng_key, z0, budgets, method: str, ste
   return latents, info
 
 
-def run_setup(name: str, workdir: str, *, quick: bool, features_fn=None, progress: bool = True) -> dict:
-  setup = SETUPS[name]
-  config = configs_lib.get_config(setup["config"])
-  config = train_lib.validate_config(configs_lib.shrink_to_tiny(config) if quick else config)
-  # The trained model lives where `python -m experiments.train --config <config>` puts it (quick: in workdir).
-  model_dir = os.path.join(workdir, setup["config"] + "_quick") if quick else os.path.join("runs", setup["config"])
-  sizes = QUICK if quick else {**PILOT, "num_chains": setup["num_chains"], "budgets": setup["budgets"]}
-  target = Target(config, model_dir, sizes["num_chains"], features_fn, progress)
-  key = jax.random.key(config["seed"] + 11)
+def setup_names(config: ml_collections.ConfigDict) -> list[str]:
+  """The setups the config defines: its sections."""
+  return [name for name, value in config.items() if isinstance(value, ml_collections.ConfigDict)]
+
+
+def run_setup(config: ml_collections.ConfigDict, name: str, workdir: str, *, progress: bool = True) -> dict:
+  """Trains (or resumes) setup `name`'s model, runs its methods at every budget, writes `<workdir>/<name>/`."""
+  setup, out = config[name], os.path.join(workdir, name)
+  # The trained model lives in `model_dir` (runs/<config>, where `experiments.train` puts it), or in `out`.
+  target = Target(setup.gan, setup.model_dir or out, setup.num_chains, progress)
+  key = jax.random.key(setup.gan.seed + 11)
   tune_key, z_key, run_key = jax.random.split(key, 3)
-  steps = tune_step_sizes(target, tune_key, pilot_warmup=sizes["pilot_warmup"], pool_chains=sizes["pool_chains"])
-  z0 = jax.random.normal(z_key, (sizes["num_chains"], target.latent_dim))
-  fixed_steps = None if quick else setup.get("fixed_steps")
+  steps = tune_step_sizes(target, tune_key, pilot_warmup=config.pilot_warmup, pool_chains=config.pool_chains)
+  z0 = jax.random.normal(z_key, (setup.num_chains, target.latent_dim))
   # The published comparison runs every chain a fixed number of steps; its "budget" is then all of them.
-  budgets = (0, math.inf) if fixed_steps else sizes["budgets"]
-  results = {"setup": name, "config": setup["config"], "num_chains": int(z0.shape[0]),
-             "budgets": [float(b) for b in budgets], "fixed_steps": fixed_steps,
+  budgets = (0, math.inf) if setup.fixed_steps else setup.budgets
+  results = {"setup": name, "config": setup.to_dict(), "num_chains": int(z0.shape[0]),
+             "budgets": [float(b) for b in budgets], "fixed_steps": setup.fixed_steps,
              "forward_per_grad": FORWARD_PER_GRAD, "step_sizes": steps, "methods": {},
              "calibration": target.calibration and {k: float(v) for k, v in target.calibration._asdict().items()}}
-  for i, method in enumerate(setup["kernels"]):
+  for i, method in enumerate(setup.kernels):
     method_key = jax.random.fold_in(run_key, i)
     if method in CHAIN_KERNELS:
-      num_steps = fixed_steps or int(math.ceil(max(budgets) / min_cost_per_step(method)))
+      num_steps = setup.fixed_steps or int(math.ceil(max(budgets) / min_cost_per_step(method)))
       latents, info = chain_at_budgets(chain_kernel(method, target, steps), method_key, z0, budgets, num_steps)
     elif method in ("MH-GAN", "DRS"):
       latents, info = selection_at_budgets(target, method_key, z0, budgets, method)
@@ -262,7 +257,6 @@ def run_setup(name: str, workdir: str, *, quick: bool, features_fn=None, progres
       latents, info = refinement_at_budgets(target, method_key, z0, budgets, method, steps)
     info["quality"] = {b: target.quality(latents[b]) for b in budgets}
     results["methods"][method] = info
-  out = os.path.join(workdir, name + ("_quick" if quick else ""))
   outputs.write_results(out, results, markdown_table(results))
   return results
 
@@ -325,32 +319,59 @@ def plot(path: str, all_results: list[dict]) -> None:
   plt.close(fig)
 
 
-def load_features(spec: str):
-  module, _, attr = spec.partition(":")
-  if not attr:
-    raise ValueError(f"--features must be 'module:function', got {spec!r}.")
-  return getattr(importlib.import_module(module), attr)
+def run(config: ml_collections.ConfigDict, workdir: str, *, progress: bool = True) -> list[dict]:
+  """Every setup of `config.setups` (tables under `<workdir>/<setup>/`), then `<workdir>/budget.png`."""
+  all_results = [run_setup(config, name, workdir, progress=progress) for name in config.setups]
+  plot(os.path.join(workdir, "budget.png"), all_results)
+  return all_results
+
+
+def validate(config: ml_collections.ConfigDict, flag_values: flags.FlagValues) -> None:
+  """Raises ValueError naming the first bad field; sets the image features of `--features`."""
+  images.use_features(flag_values.features)
+  defined = setup_names(config)
+  if not config.setups or set(config.setups) - set(defined):
+    raise ValueError(f"config.setups must name some of {defined}, got {config.setups!r}.")
+  for field in ("pilot_warmup", "pool_chains"):
+    if not isinstance(config[field], int) or config[field] < 1:
+      raise ValueError(f"config.{field} must be an integer >= 1, got {config[field]!r}.")
+  for name in config.setups:
+    setup, where = config[name], f"config.{name}"
+    try:
+      train_lib.validate_config(setup.gan)
+    except ValueError as e:
+      raise ValueError(str(e).replace("config.", f"{where}.gan.")) from None
+    if not isinstance(setup.num_chains, int) or setup.num_chains < 1:
+      raise ValueError(f"{where}.num_chains must be an integer >= 1, got {setup.num_chains!r}.")
+    if not setup.kernels or set(setup.kernels) - set(KERNELS):
+      raise ValueError(f"{where}.kernels must name some of {KERNELS}, got {setup.kernels!r}.")
+    if setup.fixed_steps is not None and setup.fixed_steps < 1:
+      raise ValueError(f"{where}.fixed_steps must be None (use the budgets) or >= 1, got {setup.fixed_steps!r}.")
+    budgets = list(setup.budgets)
+    numeric = all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in budgets)
+    if setup.fixed_steps is None and not (numeric and budgets and budgets[0] >= 0
+                                          and budgets == sorted(set(budgets))):
+      raise ValueError(f"{where}.budgets must be increasing numbers >= 0, got {setup.budgets!r}.")
+    if tasks.task_class(setup.gan) is images.ImageTask and not images.has_features(setup.gan.data.name):
+      raise ValueError(f"setup {name} is scored by image features: pass --features module:function (e.g."
+                       " Inception pool3 features of images in [-1, 1]); the prepared TFDS"
+                       f" {setup.gan.data.name} is needed too.")
+
+
+def _define_flags(flag_values: flags.FlagValues) -> None:
+  flags.DEFINE_string("workdir", "runs/sampler_budget", "work directory", flag_values=flag_values)
+  flags.DEFINE_boolean("progress", True, "show the progress bars (--noprogress hides them)", flag_values=flag_values)
+  flags.DEFINE_string("features", None, "module:function giving image features (n, k) of images in [-1, 1]"
+                      " (required for cifar10_dcgan; default: the in-project shape classifier)",
+                      flag_values=flag_values)
 
 
 def main(argv=None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--setups", nargs="*", default=["grid25_meg", "shapes_dcgan"], choices=list(SETUPS))
-  parser.add_argument("--workdir", default="runs/sampler_budget")
-  parser.add_argument("--quick", action="store_true", help="tiny models, 64 chains, budgets up to 9 (CI)")
-  parser.add_argument("--features", default=None, help="module:function image features (required for cifar10)")
-  parser.add_argument("--no-progress", action="store_true")
-  args = parser.parse_args(argv)
-  if "cifar10_dcgan" in args.setups and args.features is None:
-    parser.error("setup cifar10_dcgan is scored by FID: pass --features module:function (e.g. Inception pool3"
-                 " features of images in [-1, 1]); the prepared TFDS cifar10 is needed too.")
-  features_fn = load_features(args.features) if args.features else None
-  all_results = []
-  for name in args.setups:
-    results = run_setup(name, args.workdir, quick=args.quick, features_fn=features_fn, progress=not args.no_progress)
+  config, flag_values = cli.parse(argv, doc=__doc__, config_dir=CONFIG_DIR, default_config="full",
+                                  define_flags=_define_flags, validate=validate)
+  for results in run(config, flag_values.workdir, progress=flag_values.progress):
     print(markdown_table(results))
-    all_results.append(results)
-  plot(os.path.join(args.workdir, "budget.png"), all_results)
-  print(f"Outputs in {args.workdir}/")
+  print(f"Outputs in {flag_values.workdir}/")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""experiments.loss_zoo: its quick config end to end, and the command line's errors."""
+
+import json
+import os
+import re
+
+import pytest
+
+from tests.cli_checks import assert_cli_error
+
+QUICK = ["--config", "quick", "--config.objectives=(\"wgan\", \"ebgan\")", "--noprogress"]
+
+
+def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
+  from experiments import loss_zoo
+
+  loss_zoo.main([*QUICK, "--workdir", str(tmp_path)])
+  table = (tmp_path / "table.md").read_text()
+  assert "| wgan | wgan_gp |" in table and "| wgan | R1 |" in table and "| ebgan | none |" in table
+  results = json.loads((tmp_path / "results.json").read_text())
+  assert {(c["objective"], c["variant"]) for c in results["cells"]} == {
+      ("wgan", "natural"), ("wgan", "r1"), ("ebgan", "natural"), ("ebgan", "r1")}
+  assert all(c["ring8"]["seeds"] == 2 for c in results["cells"])  # two seeds, vmapped in one program per cell
+  ebgan = json.loads((tmp_path / "ring8" / "ebgan__natural" / "config.json").read_text())
+  assert ebgan["model"]["autoencoder_critic"] and ebgan["penalty"]["name"] is None and ebgan["num_runs"] == 2
+  wgan = json.loads((tmp_path / "ring8" / "wgan__r1" / "final_metrics.json").read_text())
+  assert [run["step"] for run in wgan["runs"]] == [30, 30]
+  assert wgan["runs"][0]["high_quality"] != wgan["runs"][1]["high_quality"]
+  assert (tmp_path / "samples.png").exists()
+  before = os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json")
+  loss_zoo.main([*QUICK, "--workdir", str(tmp_path)])
+  assert os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json") == before
+
+
+def test_full_config_builds_the_published_cells():
+  """The default config is the published zoo, and its cells are the runs the README's table measured."""
+  from experiments import cli, loss_zoo
+
+  config = cli.load("full", loss_zoo.CONFIG_DIR)
+  assert (config.objectives, config.datasets, config.seeds, config.steps) == ((), ("ring8", "grid25"), 3, 2000)
+  energy = loss_zoo.run_config(config, "energy", "natural", "grid25")
+  assert (energy.penalty.name, energy.penalty.kwargs.gamma, energy.objective.entropy_estimator) == ("r1", 0.2, "jsd")
+  assert (energy.optim.n_critic, energy.num_runs, energy.model.hidden, energy.data.name) == (5, 3, (128, 128, 128),
+                                                                                             "grid25")
+  hinge = loss_zoo.run_config(config, "hinge", "natural", "ring8")
+  assert hinge.model.spectral_norm and hinge.penalty.name is None and hinge.optim.n_critic == 1
+  r1 = loss_zoo.run_config(config, "wgan", "r1", "ring8")
+  assert (r1.penalty.name, r1.penalty.kwargs.gamma, r1.model.spectral_norm) == ("r1", 1.0, False)
+  assert (r1.steps, r1.plot_every, r1.checkpoint_every, r1.keep_checkpoints) == (2000, 20000, 2000, 1)
+
+
+def test_loss_zoo_rejects_unknown_objectives(tmp_path, capsys):
+  from experiments import loss_zoo
+
+  assert_cli_error(loss_zoo.main, ["--config", "quick", "--config.objectives=(\"wgna\",)"],
+                   re.escape("unknown objectives ['wgna']"), capsys, tmp_path / "zoo")
+
+
+@pytest.mark.parametrize("override, field", [("--config.stepz=1", "stepz"), ("--config.seeds=0", "config.seeds"),
+                                             ("--config.datasets=swiss_roll", "config.datasets")])
+def test_loss_zoo_command_line_errors_are_one_line_before_anything_is_written(tmp_path, capsys, override, field):
+  from experiments import loss_zoo
+
+  assert_cli_error(loss_zoo.main, ["--config", "quick", override], re.escape(field), capsys, tmp_path / "zoo")
