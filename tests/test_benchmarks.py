@@ -14,7 +14,7 @@ from benchmarks import penalty_cost, sampler_cost, train_step
 
 def test_penalty_cost_quick_writes_ratios(tmp_path):
   out = tmp_path / "penalty_cost.json"
-  penalty_cost.main(["--quick", "--out", str(out)])
+  penalty_cost.main(["--quick", "--repeats", "1", "--out", str(out)])
   report = json.loads(out.read_text())
   assert report["quick"] and report["backend"] == "cpu"
   assert {(r["critic"], r["batch"]) for r in report["rows"]} == {("mlp_2d", 16), ("dcgan_32x32x3", 16),
@@ -28,7 +28,7 @@ def test_penalty_cost_quick_writes_ratios(tmp_path):
 
 def test_train_step_quick_compares_with_pytorch_or_says_why_not(tmp_path, capsys):
   out = tmp_path / "train_step.json"
-  train_step.main(["--quick", "--out", str(out)])
+  train_step.main(["--quick", "--repeats", "1", "--out", str(out)])
   report = json.loads(out.read_text())
   assert report["jaxgan"]["train_step_seconds"] > 0 and report["jaxgan"]["train_step_compile_seconds"] > 0
   if "skipped" in report["pytorch"]:
@@ -41,7 +41,7 @@ def test_train_step_quick_compares_with_pytorch_or_says_why_not(tmp_path, capsys
 def test_train_step_without_torch_skips_with_a_message(tmp_path, monkeypatch, capsys):
   monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
   out = tmp_path / "train_step.json"
-  train_step.main(["--quick", "--out", str(out)])
+  train_step.main(["--quick", "--repeats", "1", "--out", str(out)])
   report = json.loads(out.read_text())
   assert report["jaxgan_over_pytorch"] is None
   assert "PyTorch comparison skipped" in capsys.readouterr().out
@@ -50,7 +50,7 @@ def test_train_step_without_torch_skips_with_a_message(tmp_path, monkeypatch, ca
 def test_sampler_cost_quick_reports_scaling_and_ratios(tmp_path, monkeypatch):
   monkeypatch.setitem(sys.modules, "torch", None)
   out = tmp_path / "sampler_cost.json"
-  sampler_cost.main(["--quick", "--out", str(out)])
+  sampler_cost.main(["--quick", "--repeats", "1", "--out", str(out)])
   report = json.loads(out.read_text())
   assert [r["chains"] for r in report["scaling"]] == [1, 16, 128]
   assert report["summary"]["mala_over_langevin_seconds"] > 0

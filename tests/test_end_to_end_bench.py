@@ -17,7 +17,7 @@ def test_end_to_end_quick_reports_every_row_and_the_steps_its_states_counted(tmp
   # A fresh process on one device, as the CLI runs: the suite's four fake devices would make `train.build`
   # shard every program over a mesh.
   out = tmp_path / "end_to_end.json"
-  subprocess.run([sys.executable, "-m", "benchmarks.end_to_end", "--quick", "--out", str(out)], check=True,
+  subprocess.run([sys.executable, "-m", "benchmarks.end_to_end", "--quick", "--repeats", "1", "--out", str(out)], check=True,
                  env=one_device_env(), cwd=ROOT, timeout=600)
   report = json.loads(out.read_text())
   assert report["quick"] and report["benchmark"] == "end_to_end" and report["device_count"] == 1
