@@ -3,6 +3,8 @@
 Submodules:
   losses      GAN objectives as pure functions of critic scores, and a registry.
   penalties   gradient penalties, spectral/gradient normalisation, clipping.
+  techniques  feature matching, minibatch discrimination/stddev, historical averaging, virtual batch norm,
+              instance noise, DiffAugment.
   data        2-D toy distributions and device-ready batch iterators.
   models      Flax generators and critics.
   metrics     mode coverage on mixtures; Frechet distance, KID, precision/recall for images.
@@ -20,8 +22,10 @@ from jaxgan import metrics
 from jaxgan import models
 from jaxgan import penalties
 from jaxgan import samplers
+from jaxgan import techniques
 from jaxgan import train
 
 __version__ = "0.1.0"
 
-__all__ = ["checkpoint", "data", "idempotent", "losses", "metrics", "models", "penalties", "samplers", "train"]
+__all__ = ["checkpoint", "data", "idempotent", "losses", "metrics", "models", "penalties", "samplers", "techniques",
+           "train"]

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["jaxgan.losses", "jaxgan.penalties", "jaxgan.samplers", "jaxgan.train", "jaxgan._src.training.gan",
-           "jaxgan._src.training.hyperparams"]
+           "jaxgan._src.training.hyperparams", "jaxgan.techniques"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -91,12 +91,17 @@ def _required_state(state, name: str):
   return state
 
 
-def _minimax():
-  return _stateless(standard.minimax_critic, standard.minimax_generator)
+def _minimax(*, label_smoothing: float = 0.0):
+  standard.check_label_smoothing(label_smoothing)
+  return _stateless(functools.partial(standard.minimax_critic, label_smoothing=label_smoothing),
+                    standard.minimax_generator)
 
 
-def _non_saturating():
-  return _stateless(standard.minimax_critic, standard.non_saturating_generator)
+def _non_saturating(*, label_smoothing: float = 0.0):
+  # The same critic loss as "minimax", hence the same one-sided label smoothing.
+  standard.check_label_smoothing(label_smoothing)
+  return _stateless(functools.partial(standard.minimax_critic, label_smoothing=label_smoothing),
+                    standard.non_saturating_generator)
 
 
 def _lsgan(*, a: float = 0.0, b: float = 1.0, c: float = 1.0):
@@ -258,7 +263,8 @@ def get(name: str, **hyperparams) -> Objective:
   Args:
     name: one of :func:`available`.
     **hyperparams: keyword hyperparameters of that objective (e.g. `margin`
-      for hinge/ebgan, `a, b, c` for lsgan, `gamma, lambda_k` for began,
+      for hinge/ebgan, `a, b, c` for lsgan, `label_smoothing` (one-sided,
+      on the reals) for minimax/non_saturating, `gamma, lambda_k` for began,
       `saturating` for the f-GAN family; all listed by :func:`hyperparameters`).
 
   Returns:

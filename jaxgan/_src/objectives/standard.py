@@ -13,8 +13,17 @@ import jax.numpy as jnp
 from jaxgan._src import validation
 
 
-def minimax_critic(real_scores: jax.Array, fake_scores: jax.Array) -> jax.Array:
-  r"""Binary cross-entropy critic loss of the original GAN.
+def check_label_smoothing(label_smoothing):
+  """Checks the one-sided label smoothing is a number in [0, 1) (values of traced ones are not read)."""
+  validation.check_non_negative(label_smoothing, "label_smoothing")
+  if not isinstance(label_smoothing, jax.core.Tracer) and not float(label_smoothing) < 1.0:
+    raise ValueError(f"`label_smoothing` must lie in [0, 1) (the real samples' target is 1 - label_smoothing),"
+                     f" got {label_smoothing}.")
+  return label_smoothing
+
+
+def minimax_critic(real_scores: jax.Array, fake_scores: jax.Array, *, label_smoothing: float = 0.0) -> jax.Array:
+  r"""Binary cross-entropy critic loss of the original GAN, with optional one-sided label smoothing.
 
   .. math::
     L_D = -\mathbb{E}\log\sigma(D(x_r)) - \mathbb{E}\log(1-\sigma(D(x_f)))
@@ -22,9 +31,26 @@ def minimax_critic(real_scores: jax.Array, fake_scores: jax.Array) -> jax.Array:
 
   The optimal critic is `D*(x) = log p_data(x) / p_G(x)`.
 
+  With `label_smoothing` :math:`\alpha > 0` the real samples' target is
+  :math:`1 - \alpha` and the fakes' stays 0 (one-sided):
+
+  .. math::
+    L_D = \mathbb{E}\big[(1-\alpha)\,\mathrm{softplus}(-D(x_r)) + \alpha\,\mathrm{softplus}(D(x_r))\big]
+          + \mathbb{E}\,\mathrm{softplus}(D(x_f))
+        = \mathbb{E}\big[\mathrm{softplus}(-D(x_r)) + \alpha D(x_r)\big] + \mathbb{E}\,\mathrm{softplus}(D(x_f)),
+
+  computed in the second form, which is the plain loss plus
+  :math:`\alpha\,\mathbb{E} D(x_r)` (so `label_smoothing=0.0` gives the plain
+  loss exactly). The optimal critic becomes
+  :math:`\sigma(D^*) = (1-\alpha)\,p_{data} / (p_{data} + p_G)`. A fakes'
+  target :math:`\beta > 0` would add :math:`\beta\,p_G / (p_{data} + p_G)`,
+  rewarding generated samples where :math:`p_{data} \approx 0`, so only the
+  reals are smoothed (the paper's argument).
+
   Args:
     real_scores: raw critic scores on real samples, shape `(batch,)`.
     fake_scores: raw critic scores on generated samples, shape `(batch,)`.
+    label_smoothing: :math:`\alpha \in [0, 1)` (the paper's example: 0.1, target 0.9).
 
   Returns:
     Scalar loss.
@@ -32,9 +58,13 @@ def minimax_critic(real_scores: jax.Array, fake_scores: jax.Array) -> jax.Array:
   References:
     Goodfellow et al., Generative Adversarial Nets, 2014, Eq. 1.
     https://arxiv.org/abs/1406.2661
+    Salimans et al., Improved Techniques for Training GANs, NeurIPS 2016,
+    Section 3.4 (one-sided label smoothing). https://arxiv.org/abs/1606.03498
   """
   real_scores, fake_scores = validation.check_score_pair(real_scores, fake_scores)
-  return jnp.mean(jax.nn.softplus(-real_scores)) + jnp.mean(jax.nn.softplus(fake_scores))
+  check_label_smoothing(label_smoothing)
+  real_loss = jax.nn.softplus(-real_scores) + label_smoothing * real_scores
+  return jnp.mean(real_loss) + jnp.mean(jax.nn.softplus(fake_scores))
 
 
 def minimax_generator(fake_scores: jax.Array) -> jax.Array:
