@@ -53,7 +53,8 @@ def load(config: str, config_dir: str) -> ml_collections.ConfigDict:
   return module.get_config(arg) if arg else module.get_config()
 
 
-def _fail(prog: str, message: str) -> None:
+def fail(prog: str, message: str) -> None:
+  """One line `prog: error: message` on stderr, and exit status 2."""
   print(f"{prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
   sys.exit(2)
 
@@ -86,6 +87,8 @@ def parse(
   if any(a in ("-h", "--help", "-help", "--helpfull") for a in argv[1:]):
     print(usage(doc, config_dir, default_config, define_flags))
     sys.exit(0)
+  # Flags may be spelt with hyphens (`--num-processes 2` is `--num_processes 2`).
+  argv = [_underscored(arg) for arg in argv]
   # The named-config shortcut: `--config NAME` / `--config=NAME` become the module's path.
   for i, arg in enumerate(argv):
     if arg == "--config" and i + 1 < len(argv):
@@ -104,18 +107,26 @@ def parse(
   except SystemExit:
     raise
   except Exception as e:  # absl, config_flags and ConfigDict raise flags.Error, AttributeError, KeyError, TypeError
-    _fail(prog, _flag_error(e))
+    fail(prog, _flag_error(e))
   if len(rest) > 1:
-    _fail(prog, f"unexpected arguments {rest[1:]}; fields are set as --config.FIELD=VALUE.")
+    fail(prog, f"unexpected arguments {rest[1:]}; fields are set as --config.FIELD=VALUE.")
   if not isinstance(config, ml_collections.ConfigDict):
-    _fail(prog, f"--config {flag_values['config'].config_filename!r} is neither a config file nor one of:"
+    fail(prog, f"--config {flag_values['config'].config_filename!r} is neither a config file nor one of:"
           f" {', '.join(config_names(config_dir))}.")
   if validate is not None:
     try:
       validate(config, flag_values)
     except ValueError as e:
-      _fail(prog, str(e))
+      fail(prog, str(e))
   return config, flag_values
+
+
+def _underscored(arg: str) -> str:
+  """`--a-b[=v]` as `--a_b[=v]`; values, positional arguments and `--config...` are left as they are."""
+  if not arg.startswith("--") or arg.startswith("--config"):
+    return arg
+  name, sep, value = arg[2:].partition("=")
+  return "--" + name.replace("-", "_") + sep + value
 
 
 def _flag_error(e: Exception) -> str:

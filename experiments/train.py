@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -133,10 +134,14 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
       raise ValueError(f"config.evals.{name}.every_steps must be an integer >= 0 (0: at the end only).")
     if not (isinstance(evaluator.num_samples, int) and evaluator.num_samples >= 1):
       raise ValueError(f"config.evals.{name}.num_samples must be an integer >= 1.")
+  return config
+
+
+def check_devices(config) -> None:
+  """Raises `ValueError` if the batch does not split evenly over every process's devices (starts the backend)."""
   if jax.device_count() > 1 and config.data.batch_size % jax.device_count():
     raise ValueError(f"config.data.batch_size {config.data.batch_size} must be divisible by the"
-                     f" {jax.device_count()} devices.")
-  return config
+                     f" {jax.device_count()} devices of the job ({jax.process_count()} process(es)).")
 
 
 def _optimizer(updates_per_run: int, optim) -> optax.GradientTransformation:
@@ -307,15 +312,20 @@ def _train(config, workdir: str, checkpointer, progress: bool):
   """The training loop; returns the final state, the built parts and the final evaluation."""
   parts = build(config)
   state = parts["state"]
+  primary = jg.train.is_primary()
   if checkpointer.latest_step() is not None:
     state = checkpointer.restore(state)
-    print(f"Resuming from step {int(jnp.max(state.step))} in {workdir}.")
-  with open(os.path.join(workdir, "config.json"), "w") as f:
+    if primary:
+      print(f"Resuming from step {int(jnp.max(state.step))} in {workdir}.")
+  # Every process runs the same loop (each step is one program over all of them); process 0 alone writes files.
+  output = lambda name: os.path.join(workdir, name) if primary else os.devnull  # noqa: E731
+  with open(output("config.json"), "w") as f:
     json.dump(config.to_dict(), f, indent=2)
-  metrics_path, evals_path = os.path.join(workdir, "metrics.jsonl"), os.path.join(workdir, "evals.jsonl")
+  metrics_path, evals_path = output("metrics.jsonl"), output("evals.jsonl")
   start = int(jnp.max(state.step))
-  _truncate_log(metrics_path, start)
-  _truncate_log(evals_path, start - 1 if start == config.steps else start)  # a finished run evaluates again
+  if primary:
+    _truncate_log(metrics_path, start)
+    _truncate_log(evals_path, start - 1 if start == config.steps else start)  # a finished run evaluates again
 
   chunk_size = config.chunk_size or default_chunk_size(config)
   feed = _Feed(parts, config, start, checkpointer.restore_data_state() if start else None)
@@ -325,7 +335,8 @@ def _train(config, workdir: str, checkpointer, progress: bool):
   previous_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
   try:
     with open(metrics_path, "a") as log, open(evals_path, "a") as eval_log, \
-         tqdm(total=config.steps, initial=start, disable=not progress, desc="train", unit="step") as bar:
+         tqdm(total=config.steps, initial=start, disable=not (progress and primary), desc="train",
+              unit="step") as bar:
       step, halted = start, {}
       timed_from = (start, time.perf_counter())  # (step, time) of the last log point
       while step < config.steps:
@@ -347,10 +358,11 @@ def _train(config, workdir: str, checkpointer, progress: bool):
             writer.write_scalars(step, {prefix + k: v for k, v in record.items() if k not in ("step", "run")})
           bar.set_postfix(critic=f"{records[0]['critic_loss']:.3f}", gen=f"{records[0]['generator_loss']:.3f}")
         if step % config.plot_every == 0 or step == config.steps:
-          path = os.path.join(workdir, f"samples_{step:06d}.png")
+          path = output(f"samples_{step:06d}.png")
           run_state, eval_key = runs(parts, state)[0]
           parts["task"].plot(path, parts["gan"], run_state, eval_key, step)
-          writer.write_images(step, "samples", matplotlib.image.imread(path))
+          if primary:
+            writer.write_images(step, "samples", matplotlib.image.imread(path))
         due = [] if step == config.steps else _due_evaluators(step, config)  # the final evaluation runs them all
         if due:
           _guard(state, halted)
@@ -363,7 +375,8 @@ def _train(config, workdir: str, checkpointer, progress: bool):
           checkpointer.save(step, state, force=True, data_state=feed.data_state())
         if stop["requested"]:
           checkpointer.wait()
-          print(f"SIGTERM: saved step {step} in {workdir}; rerun the same command to resume.")
+          if primary:
+            print(f"SIGTERM: saved step {step} in {workdir}; rerun the same command to resume.")
           sys.exit(0)
       final = evaluate(parts, state, config)
       eval_log.write(json.dumps(final) + "\n")
@@ -428,7 +441,7 @@ class _Feed:
 
 def _log_records(step: int, metrics: dict) -> list[dict]:
   """The log lines of `step`, the last of a chunk: one, or one per run (`"run": i`) with a run axis."""
-  last = {k: np.asarray(v[-1]) for k, v in metrics.items()}
+  last = jg.train.to_host({k: v[-1] for k, v in metrics.items()})
   if next(iter(last.values())).ndim == 0:
     return [{"step": step, **{k: float(v) for k, v in last.items()}}]
   num_runs = next(iter(last.values())).shape[0]
@@ -451,15 +464,17 @@ def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> dict:
 def train_and_load(config, workdir: str, *, progress: bool = True):
   """Like :func:`train_and_evaluate`, also returning the final state and the built parts (no second restore)."""
   config = validate_config(config)
+  check_devices(config)
   os.makedirs(workdir, exist_ok=True)
   checkpointer = open_checkpointer(config, workdir, save_every=config.checkpoint_every, keep=config.keep_checkpoints)
   try:
     state, parts, final = _train(config, workdir, checkpointer, progress)
   finally:
     checkpointer.close()
-  history = _read_log(os.path.join(workdir, "evals.jsonl"))[:-1]  # the periodic evaluations before the final one
-  with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
-    json.dump({**final, "history": history} if history else final, f, indent=2)
+  if jg.train.is_primary():
+    history = _read_log(os.path.join(workdir, "evals.jsonl"))[:-1]  # the periodic evaluations before the final one
+    with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
+      json.dump({**final, "history": history} if history else final, f, indent=2)
   return final, state, parts
 
 
@@ -485,6 +500,20 @@ def _define_flags(flag_values: flags.FlagValues) -> None:
   flags.DEFINE_string("features", None, "module:function giving image features (n, k), or (features, logits), of"
                       " images in [-1, 1], for every image evaluation (default: the in-project classifier)",
                       flag_values=flag_values)
+  # A multi-process job (the names of `jax.distributed.initialize`'s arguments; `--coordinator-address` works too).
+  flags.DEFINE_string("coordinator_address", None, "HOST:PORT of process 0's coordinator, for a multi-process job"
+                      " (with --num_processes and --process_id; default: detected on SLURM, Open MPI, TPU pods)",
+                      flag_values=flag_values)
+  flags.DEFINE_integer("num_processes", None, "processes in the job", flag_values=flag_values)
+  flags.DEFINE_integer("process_id", None, "this process's index in [0, num_processes)", flag_values=flag_values)
+  flags.DEFINE_integer("initialization_timeout", 300, "seconds to wait for every process to join",
+                       flag_values=flag_values)
+  flags.DEFINE_integer("heartbeat_timeout_seconds", 100, "seconds after which a silent (dead) process ends the job",
+                       flag_values=flag_values)
+
+
+PROCESS_FLAGS = ("coordinator_address", "num_processes", "process_id", "initialization_timeout",
+                 "heartbeat_timeout_seconds")
 
 
 def _validate_command_line(config, flag_values: flags.FlagValues) -> None:
@@ -502,24 +531,41 @@ def _validate_command_line(config, flag_values: flags.FlagValues) -> None:
         if key not in taken and f"{prefix}.kwargs.{key}" not in overrides:
           section.kwargs[key] = None
   validate_config(config)
+  try:
+    jg.train.check_process_arguments(**{name: flag_values[name].value for name in PROCESS_FLAGS})
+  except ValueError as e:
+    raise ValueError(re.sub(r"`(\w+)`", r"--\1", str(e))) from None
   images.use_features(flag_values.features)
 
 
-def parse_args(argv=None) -> tuple[ml_collections.ConfigDict, str, bool]:
-  """`(config, workdir, progress)` from the command line (errors: one line, exit status 2)."""
+def parse_args(argv=None) -> tuple[ml_collections.ConfigDict, str, bool, dict]:
+  """`(config, workdir, progress, processes)` from the command line (errors: one line, exit status 2).
+
+  `processes` holds the multi-process flags, `jg.train.initialize_distributed`'s keyword arguments.
+  """
   config, flag_values = cli.parse(argv, doc=__doc__, config_dir=configs_lib.CONFIG_DIR,
                                   default_config=DEFAULT_CONFIG, define_flags=_define_flags,
                                   validate=_validate_command_line)
   name = os.path.basename(flag_values["config"].config_filename.split(":")[0])
   workdir = flag_values.workdir or os.path.join("runs", name.removesuffix(".py"))
-  return config, workdir, flag_values.progress
+  return config, workdir, flag_values.progress, {name: flag_values[name].value for name in PROCESS_FLAGS}
 
 
 def main(argv=None) -> None:
-  config, workdir, progress = parse_args(argv)
+  config, workdir, progress, processes = parse_args(argv)
+  prog = os.path.basename(sys.argv[0])
+  try:
+    jg.train.initialize_distributed(**processes)
+  except RuntimeError as e:  # the coordinator did not answer in time: one line, not the runtime's trace
+    sys.exit(f"{prog}: error: {e}")
+  try:
+    check_devices(config)  # needs the job's devices: after the runtime started
+  except ValueError as e:
+    cli.fail(prog, str(e))
   final = train_and_evaluate(config, workdir, progress=progress)
-  print(json.dumps(final, indent=2))
-  print(f"Outputs in {workdir}/")
+  if jg.train.is_primary():
+    print(json.dumps(final, indent=2))
+    print(f"Outputs in {workdir}/")
 
 
 if __name__ == "__main__":

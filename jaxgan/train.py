@@ -1,4 +1,5 @@
-"""Training: the GAN object (players, objective, penalty, optimisers), its state, many runs, data parallelism, health.
+"""Training: the GAN object (players, objective, penalty, optimisers), its state, many runs, data parallelism
+(one or many processes), health.
 
 >>> import jax, jax.numpy as jnp, jaxgan as jg
 >>> gan = jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16,)), critic=jg.models.MLPCritic(hidden=(16,)),
@@ -9,6 +10,11 @@
 (64, 2)
 """
 
+from jaxgan._src.training.distributed import check_process_arguments
+from jaxgan._src.training.distributed import cluster_environment
+from jaxgan._src.training.distributed import initialize as initialize_distributed
+from jaxgan._src.training.distributed import is_primary
+from jaxgan._src.training.distributed import to_host
 from jaxgan._src.training.gan import GAN
 from jaxgan._src.training.gan import default_optimizer
 from jaxgan._src.training.health import NONFINITE_QUANTITIES
@@ -20,6 +26,7 @@ from jaxgan._src.training.hyperparams import set_hyperparams
 from jaxgan._src.training.players import Player
 from jaxgan._src.training.sharding import batch_sharding
 from jaxgan._src.training.sharding import data_mesh
+from jaxgan._src.training.sharding import place
 from jaxgan._src.training.state import GANState
 from jaxgan._src.training.state import PlayerState
 from jaxgan._src.training.state import select_run
@@ -34,9 +41,15 @@ __all__ = [
     "PlayerState",
     "batch_sharding",
     "check_health",
+    "check_process_arguments",
+    "cluster_environment",
     "data_mesh",
     "default_optimizer",
     "halted_runs",
+    "initialize_distributed",
+    "is_primary",
+    "place",
     "select_run",
     "set_hyperparams",
+    "to_host",
 ]

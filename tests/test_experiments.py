@@ -224,7 +224,7 @@ def test_cli_errors_are_one_line_with_exit_status_2_and_nothing_written(argv, ma
 
 
 def test_cli_overrides_any_field_of_a_named_config_or_config_file():
-  config, workdir, progress = train.parse_args(["--config", "ring8_ns_r1", "--config.optim.critic_lr=2e-4",
+  config, workdir, progress, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.optim.critic_lr=2e-4",
                                                 "--config.model.hidden=(16, 16)", "--config.seed=3",
                                                 "--config.penalty.kwargs.gamma=0.5", "--noprogress"])
   assert (config.optim.critic_lr, config.model.hidden, config.seed, config.penalty.kwargs.gamma) == (
@@ -234,7 +234,7 @@ def test_cli_overrides_any_field_of_a_named_config_or_config_file():
                                                                   "seed": 3, "penalty.kwargs.gamma": 0.5})
   assert config.to_dict() == expected.to_dict()
   path = os.path.join(configs.CONFIG_DIR, "ring8_ns_r1.py")
-  from_file, _, _ = train.parse_args(["--config", path, "--config.optim.critic_lr=2e-4", "--config.seed=3",
+  from_file, _, _, _ = train.parse_args(["--config", path, "--config.optim.critic_lr=2e-4", "--config.seed=3",
                                       "--config.model.hidden=(16, 16)", "--config.penalty.kwargs.gamma=0.5"])
   assert from_file.to_dict() == config.to_dict()
   with pytest.raises(AttributeError):  # locked: a misspelt field cannot be added by code either
@@ -242,12 +242,12 @@ def test_cli_overrides_any_field_of_a_named_config_or_config_file():
 
 
 def test_cli_naming_another_objective_or_penalty_drops_the_hyperparameters_it_does_not_take():
-  config, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=wgan_gp",
+  config, _, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=wgan_gp",
                                    "--config.objective.name=hinge"])
   assert (config.penalty.name, config.penalty.kwargs.gamma, config.objective.name) == ("wgan_gp", None, "hinge")
-  config, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=none"])
+  config, _, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=none"])
   assert config.penalty.name is None and config.penalty.kwargs.gamma is None
-  config, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=r2"])
+  config, _, _, _ = train.parse_args(["--config", "ring8_ns_r1", "--config.penalty.name=r2"])
   assert config.penalty.kwargs.gamma == 1.0  # r2 takes gamma: kept
 
 

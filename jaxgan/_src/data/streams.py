@@ -34,6 +34,7 @@ from jaxgan._src import validation
 from jaxgan._src.data.images import ImageSource
 from jaxgan._src.data.images import array_images
 from jaxgan._src.data.toy import ToyDistribution
+from jaxgan._src.training import sharding
 
 _FEISTEL_ROUNDS = 6
 
@@ -232,7 +233,7 @@ def image_stream(images, rng_key: jax.Array, *, batch_size: int, n_critic: int =
   _refuse_oversize(array.nbytes, budget)
   if mesh is not None:
     spec = P("data") if array.shape[0] % mesh.size == 0 else P()
-    placed = jax.device_put(array, NamedSharding(mesh, spec))
+    placed = sharding.place(array, NamedSharding(mesh, spec))  # each process writes its own devices' rows
   else:
     placed = jax.device_put(array)
   return ImageStream(placed, _typed(rng_key), batch_size, n_critic)

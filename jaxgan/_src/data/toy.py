@@ -34,12 +34,12 @@ class ToyDistribution(NamedTuple):
 
 
 def _mixture(name: str, modes: np.ndarray, std: float) -> ToyDistribution:
-  centres = jnp.asarray(modes, jnp.float32)
+  centres = np.asarray(modes, np.float32)  # NumPy: building a distribution starts no JAX backend
 
   def sample(rng_key, n):
     k_mode, k_noise = jax.random.split(rng_key)
     idx = jax.random.randint(k_mode, (n,), 0, centres.shape[0])
-    return centres[idx] + std * jax.random.normal(k_noise, (n, 2), jnp.float32)
+    return jnp.asarray(centres)[idx] + std * jax.random.normal(k_noise, (n, 2), jnp.float32)
 
   return ToyDistribution(name, sample, modes, std)
 

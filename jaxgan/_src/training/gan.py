@@ -202,7 +202,7 @@ class GAN:
       raise ValueError(f"`rng_key` must have shape {expected} (num_runs={self.num_runs}), got {rng_key.shape}.")
     state = self._over_runs(self._init, in_axes=(0, None))(rng_key, example_batch)
     if self.mesh is not None:
-      state = jax.device_put(state, sharding.train_shardings(self.mesh, self.num_runs)[0])
+      state = sharding.place(state, sharding.train_shardings(self.mesh, self.num_runs)[0])
     return state
 
   def _init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:

@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgan._src.training import distributed
+
 NONFINITE_QUANTITIES = (
     "critic_loss", "penalty", "critic_grad_norm", "generator_loss", "generator_grad_norm", "entropy_estimate"
 )
@@ -78,8 +80,8 @@ def halted_runs(state) -> dict[int, str]:
     state: a :class:`jaxgan.train.GANState` (or anything with a `health`
       field), of one run or with a leading run axis (`GAN(num_runs=N)`).
   """
-  steps = np.atleast_1d(np.asarray(state.health.halted_step))
-  quantities = np.atleast_1d(np.asarray(state.health.halted_quantity))
+  halted_step, halted_quantity = distributed.to_host((state.health.halted_step, state.health.halted_quantity))
+  steps, quantities = np.atleast_1d(halted_step), np.atleast_1d(halted_quantity)
   many = np.ndim(state.health.halted_step) > 0
   return {
       int(run): f"Non-finite {NONFINITE_QUANTITIES[int(quantities[run])]} at train step {int(steps[run])}"

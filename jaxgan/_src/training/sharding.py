@@ -9,6 +9,7 @@ devices, up to float reduction order).
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
@@ -33,6 +34,29 @@ def batch_sharding(mesh: jax.sharding.Mesh) -> NamedSharding:
 def replicated(mesh: jax.sharding.Mesh) -> NamedSharding:
   """Sharding of the train state and metrics: a full copy on every device."""
   return NamedSharding(mesh, P())
+
+
+def place(tree, shardings):
+  """`jax.device_put(tree, shardings)`, also across processes: each process places its devices' parts.
+
+  In a multi-process job a sharding spans other hosts' devices, where
+  `device_put` cannot write; every process then holds the same host values
+  (a deterministic init, a dataset) and builds the global array from them
+  (`jax.make_array_from_callback`), so the values equal the single-process
+  ones bit for bit. PRNG key leaves go through their key data.
+  """
+  if not isinstance(shardings, jax.sharding.Sharding):
+    return jax.tree.map(place, tree, shardings)
+  if shardings.is_fully_addressable:
+    return jax.device_put(tree, shardings)
+
+  def global_array(x):
+    if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+      return jax.random.wrap_key_data(global_array(jax.random.key_data(x)), impl=jax.random.key_impl(x))
+    host = np.asarray(x)
+    return jax.make_array_from_callback(host.shape, shardings, lambda index: host[index])
+
+  return jax.tree.map(global_array, tree)
 
 
 def train_shardings(mesh: jax.sharding.Mesh | None, num_runs: int | None) -> tuple:
