@@ -62,7 +62,7 @@ from experiments.tasks import images
 
 DEFAULT_CONFIG = "ring8_wgan_gp"
 # Fields that do not change the state's trajectory: allowed to differ on resume (and every `evals.*` field).
-RUNTIME_FIELDS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "chunk_size")
+RUNTIME_FIELDS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "chunk_size", "shard_state")
 POSITIVE_INTS = ("steps", "num_runs", "log_every", "plot_every", "checkpoint_every", "keep_checkpoints",
                  "data.size", "data.batch_size", "model.latent_dim", "optim.n_critic", "penalty.interval")
 # per_run field: (what it sets in jg.train.set_hyperparams, the single value it replaces, its valid range)
@@ -97,6 +97,9 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
       raise ValueError(f"config.{path} must be an integer >= 1, got {value!r}.")
   if not (config.chunk_size is None or config.chunk_size >= 1):
     raise ValueError(f"config.chunk_size must be None (automatic) or an integer >= 1, got {config.chunk_size!r}.")
+  if config.shard_state and config.num_runs > 1:
+    raise ValueError("config.shard_state shards one run's state over the devices; with num_runs > 1 the runs"
+                     " themselves are sharded: set one of them.")
   tasks.task_class(config).validate(config)
   try:
     jg.losses.get(config.objective.name, **set_kwargs(config.objective))
@@ -224,6 +227,7 @@ def build(config) -> dict[str, Any]:
       on_nonfinite=config.on_nonfinite,
       mesh=mesh,
       num_runs=None if config.num_runs == 1 else config.num_runs,
+      shard_state=config.shard_state and mesh is not None,  # one device holds everything either way
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,

@@ -26,6 +26,7 @@ from jaxgan._src.training.hyperparams import set_hyperparams
 from jaxgan._src.training.players import Player
 from jaxgan._src.training.sharding import batch_sharding
 from jaxgan._src.training.sharding import data_mesh
+from jaxgan._src.training.sharding import fully_sharded
 from jaxgan._src.training.sharding import place
 from jaxgan._src.training.state import GANState
 from jaxgan._src.training.state import PlayerState
@@ -45,6 +46,7 @@ __all__ = [
     "cluster_environment",
     "data_mesh",
     "default_optimizer",
+    "fully_sharded",
     "halted_runs",
     "initialize_distributed",
     "is_primary",

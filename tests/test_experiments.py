@@ -47,6 +47,22 @@ def tiny_run(tmp_path_factory) -> dict:
   return trained(tmp_path_factory, tiny(evals__modes__every_steps=20))
 
 
+@TINY_RUNS
+def test_a_fully_sharded_state_gives_the_replicated_run_and_resumes_into_either_layout(tiny_run, tmp_path):
+  # This process has four CPU devices (conftest): the tiny run's state is replicated over them.
+  sharded = train.train_and_evaluate(tiny(shard_state=True, evals__modes__every_steps=20), str(tmp_path / "fsdp"),
+                                     progress=False)
+  def losses(workdir):
+    return [[json.loads(line)[k] for k in ("critic_loss", "generator_loss")] for line in open(workdir / "metrics.jsonl")]
+
+  np.testing.assert_allclose(losses(tmp_path / "fsdp"), losses(tiny_run["workdir"]), rtol=1e-5, atol=1e-6)
+  assert sharded["modes_covered"] == tiny_run["final"]["modes_covered"]
+  state = final_state(str(tmp_path / "fsdp"), tiny(shard_state=True))
+  assert any("data" in leaf.sharding.spec for leaf in jax.tree.leaves(state.critic.params))
+  # A replicated run resumes from the sharded checkpoint (the layout is not part of the trajectory).
+  assert final_state(str(tmp_path / "fsdp"), tiny(shard_state=False)).step == 40
+
+
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory) -> dict:
   """Seeds 3 and 4 of `tiny()` as two vmapped runs, each with its own generator learning rate, EMA decay and
@@ -218,6 +234,7 @@ def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path, tiny_run
     (["--config", "tiny", "extra"], "unexpected arguments ['extra']"),
     (["--features", "nomodule"], "--features must be 'module:function', got 'nomodule'."),
     (["--stepz", "5"], "Unknown command line flag 'stepz'"),
+    (["--config.shard_state=True", "--config.num_runs=2"], "config.shard_state shards one run's state over the devices"),
 ])
 def test_cli_errors_are_one_line_with_exit_status_2_and_nothing_written(argv, match, capsys, tmp_path):
   assert_cli_error(train.main, argv, re.escape(match), capsys, tmp_path / "run")

@@ -13,11 +13,11 @@ import jaxgan as jg
 SEED_KEYS = 3
 
 
-def make_gan(num_runs=None, n_critic=2, mesh=None, penalty="r1", optimizer=optax.adam(1e-3)):
+def make_gan(num_runs=None, n_critic=2, mesh=None, penalty="r1", optimizer=optax.adam(1e-3), shard_state=False):
   return jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16, 16)), critic=jg.models.MLPCritic(hidden=(16, 16)),
                       objective="non_saturating", penalty=penalty, latent_dim=2, n_critic=n_critic,
                       generator_optimizer=optimizer, critic_optimizer=optimizer, ema_decay=0.9,
-                      num_runs=num_runs, mesh=mesh)
+                      num_runs=num_runs, mesh=mesh, shard_state=shard_state)
 
 
 # Adam with its learning rate in the optimiser state, where `set_hyperparams` writes it.
@@ -95,6 +95,26 @@ def test_one_run_on_a_mesh_shards_the_in_graph_batch_and_matches_one_device():
   on_mesh = trained(make_gan(mesh=jg.train.data_mesh(4)), stream, [5])
   alone = trained(make_gan(), stream, [5])
   chex.assert_trees_all_close(on_mesh.replace(rng_key=None), alone.replace(rng_key=None), rtol=1e-5, atol=1e-6)
+
+
+def test_fully_sharded_state_holds_a_quarter_per_device_and_trains_as_replicated():
+  mesh, stream = jg.train.data_mesh(4), ring_stream(jax.random.key(1), batch_size=16)
+  gan = make_gan(mesh=mesh, shard_state=True)
+  state = trained(gan, stream, [3, 2])
+  state, _ = gan.step(state, jax.device_put(stream.batch(state.step), jg.train.batch_sharding(mesh)))
+  # Every leaf with an axis of 16 (kernels, biases, Adam moments, EMA) is split in 4; scalars stay replicated.
+  for leaf in jax.tree.leaves((state.critic, state.generator, state.ema_params)):
+    if leaf.ndim and 16 in leaf.shape:
+      assert "data" in leaf.sharding.spec and leaf.addressable_shards[0].data.size == leaf.size // 4, leaf.shape
+  assert state.step.sharding.is_fully_replicated
+  replicated = make_gan(mesh=mesh)
+  reference = trained(replicated, stream, [3, 2])
+  reference, _ = replicated.step(reference, jax.device_put(stream.batch(reference.step), jg.train.batch_sharding(mesh)))
+  chex.assert_trees_all_close(state.replace(rng_key=None), reference.replace(rng_key=None), rtol=1e-5, atol=1e-6)
+  with pytest.raises(ValueError, match="`shard_state=True` needs a `mesh` and one run"):
+    make_gan(shard_state=True)
+  with pytest.raises(ValueError, match="`shard_state=True` needs a `mesh` and one run"):
+    make_gan(mesh=mesh, num_runs=4, shard_state=True)
 
 
 def test_permuted_index_is_a_bijection_and_another_key_another_order():

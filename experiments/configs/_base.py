@@ -54,6 +54,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.checkpoint_every = 500
   c.keep_checkpoints = 3
   c.on_nonfinite = "raise"
+  c.shard_state = False  # split parameters and optimiser state over the devices (ZeRO/FSDP-style), one run
   c.data = ml_collections.ConfigDict(dict(name="ring8", size=10000, batch_size=256,
                                           tfds_data_dir=config_dict.placeholder(str)))
   c.model = ml_collections.ConfigDict(dict(name="mlp", hidden=(128, 128, 128), image_features=64, latent_dim=2,

@@ -114,6 +114,12 @@ class GAN:
     num_runs: None (one run) or `N`: states, batches, metrics and samples
       carry a leading axis of `N` independent runs, trained in one program
       (`init` takes `N` keys; run `i` equals the single run with key `i`).
+    shard_state: with a mesh and one run, split the parameters, EMA and
+      optimiser state over `"data"` (ZeRO-3 / FSDP-style,
+      :func:`jaxgan.train.fully_sharded`) instead of replicating them: each
+      device holds 1/N of the state, for critics whose optimiser state does
+      not fit on one device; the same numbers as replicated, up to float
+      reduction order.
   """
 
   def __init__(
@@ -135,6 +141,7 @@ class GAN:
       on_nonfinite: str = "raise",
       mesh: jax.sharding.Mesh | None = None,
       num_runs: int | None = None,
+      shard_state: bool = False,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -160,14 +167,21 @@ class GAN:
     self.estimator_optimizer = estimator_optimizer or default_optimizer()
     self.mesh = mesh
     self.num_runs = None if num_runs is None else validation.check_positive_int(num_runs, "num_runs")
+    if shard_state and (mesh is None or self.num_runs is not None):
+      raise ValueError("`shard_state=True` needs a `mesh` and one run (`num_runs=None`); with `num_runs` the runs"
+                       " themselves are sharded over the mesh.")
+    self.shard_state = bool(shard_state)
     state_sharding, self._batch_sharding = sharding.train_shardings(mesh, self.num_runs)
     shardings = {} if mesh is None else dict(in_shardings=(state_sharding, self._batch_sharding),
                                              out_shardings=(state_sharding, state_sharding))
+    if self.shard_state:  # per-leaf shardings depend on the state's shapes: set in `init`, kept by `_step`
+      shardings = dict(in_shardings=(None, self._batch_sharding))
+      state_sharding = None
     self.step = jax.jit(self._step, donate_argnums=0, **shardings)
     self.step.__doc__ = self._step.__doc__
     # The data keeps its own placement (an image stream is sharded once); metrics are left to XLA.
-    run_shardings = {} if mesh is None else dict(in_shardings=(state_sharding, None),
-                                                 out_shardings=(state_sharding, None))
+    run_shardings = {} if mesh is None or self.shard_state else dict(in_shardings=(state_sharding, None),
+                                                                     out_shardings=(state_sharding, None))
     self.run = jax.jit(self._run, static_argnames=("num_steps", "reduce"), donate_argnums=0, **run_shardings)
     self.run.__doc__ = self._run.__doc__
     self.sample = jax.jit(self._sample, static_argnums=2)
@@ -201,7 +215,9 @@ class GAN:
     if rng_key.shape != expected:
       raise ValueError(f"`rng_key` must have shape {expected} (num_runs={self.num_runs}), got {rng_key.shape}.")
     state = self._over_runs(self._init, in_axes=(0, None))(rng_key, example_batch)
-    if self.mesh is not None:
+    if self.shard_state:
+      state = sharding.place(state, sharding.fully_sharded(state, self.mesh))
+    elif self.mesh is not None:
       state = sharding.place(state, sharding.train_shardings(self.mesh, self.num_runs)[0])
     return state
 
@@ -331,7 +347,10 @@ class GAN:
       axis with `num_runs`.
     """
     self._check_batch(batch, "batch", leading=())
-    return self._over_runs(self._update)(state, batch)
+    state, metrics = self._over_runs(self._update)(state, batch)
+    if self.shard_state:  # the new state keeps the layout `init` gave it
+      state = jax.lax.with_sharding_constraint(state, sharding.fully_sharded(state, self.mesh))
+    return state, metrics
 
   def _run(self, state: GANState, data, num_steps: int, reduce: str | None = None) -> tuple[GANState, dict]:
     """`num_steps` train steps in one dispatch (a `lax.scan` over :meth:`step`; jitted, state donated).

@@ -36,6 +36,28 @@ def replicated(mesh: jax.sharding.Mesh) -> NamedSharding:
   return NamedSharding(mesh, P())
 
 
+def fully_sharded(tree, mesh: jax.sharding.Mesh):
+  """Per-leaf shardings that split each state array over `"data"` (ZeRO-3 / FSDP-style), for `tree`'s shapes.
+
+  Each leaf is split on its first axis whose size the mesh size divides, so
+  every device holds 1/N of the parameters and optimiser moments; leaves
+  with no such axis (scalars, biases of odd width, PRNG keys) stay
+  replicated. XLA gathers a parameter where a layer needs it and
+  reduce-scatters its gradient, so the updates equal the replicated ones up
+  to float reduction order (Rajbhandari et al., ZeRO, SC 2020, Sec. 5).
+  """
+  def spec(leaf):
+    shape = getattr(leaf, "shape", ())
+    if jnp.issubdtype(getattr(leaf, "dtype", np.float32), jax.dtypes.prng_key):
+      return NamedSharding(mesh, P())
+    for axis, size in enumerate(shape):
+      if size >= mesh.size and size % mesh.size == 0:
+        return NamedSharding(mesh, P(*([None] * axis), "data"))
+    return NamedSharding(mesh, P())
+
+  return jax.tree.map(spec, tree)
+
+
 def place(tree, shardings):
   """`jax.device_put(tree, shardings)`, also across processes: each process places its devices' parts.
 
