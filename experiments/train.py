@@ -62,6 +62,7 @@ from experiments.tasks import images
 
 DEFAULT_CONFIG = "ring8_wgan_gp"
 # Fields that do not change the state's trajectory: allowed to differ on resume (and every `evals.*` field).
+AUGMENTATIONS = (None, "instance_noise", "diff_augment")
 RUNTIME_FIELDS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "chunk_size", "shard_state")
 POSITIVE_INTS = ("steps", "num_runs", "log_every", "plot_every", "checkpoint_every", "keep_checkpoints",
                  "data.size", "data.batch_size", "model.latent_dim", "optim.n_critic", "penalty.interval")
@@ -87,8 +88,7 @@ def set_kwargs(section) -> dict:
 
 def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """Checks names and values, raising ValueError naming the field; `"none"` names become None."""
-  for section in (config.penalty, config.objective):
-    key = "name" if section is config.penalty else "entropy_estimator"
+  for section, key in ((config.penalty, "name"), (config.objective, "entropy_estimator"), (config.augment, "name")):
     if isinstance(section[key], str) and section[key].lower() == "none":
       section[key] = None
   for path in POSITIVE_INTS:
@@ -97,6 +97,19 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
       raise ValueError(f"config.{path} must be an integer >= 1, got {value!r}.")
   if not (config.chunk_size is None or config.chunk_size >= 1):
     raise ValueError(f"config.chunk_size must be None (automatic) or an integer >= 1, got {config.chunk_size!r}.")
+  augment = config.augment
+  if augment.name not in AUGMENTATIONS:
+    raise ValueError(f"config.augment.name must be one of {AUGMENTATIONS}, got {augment.name!r}.")
+  if augment.name == "diff_augment" and config.model.name == "mlp":
+    raise ValueError("config.augment.name 'diff_augment' transforms images; use 'instance_noise' on 2-D data.")
+  if not (isinstance(augment.initial_stddev, (int, float)) and augment.initial_stddev >= 0):
+    raise ValueError(f"config.augment.initial_stddev must be >= 0, got {augment.initial_stddev!r}.")
+  if not (augment.decay_steps is None or (isinstance(augment.decay_steps, int) and augment.decay_steps >= 1)):
+    raise ValueError(f"config.augment.decay_steps must be None (config.steps) or an integer >= 1,"
+                     f" got {augment.decay_steps!r}.")
+  if not (isinstance(config.optim.historical_averaging, (int, float)) and config.optim.historical_averaging >= 0):
+    raise ValueError(f"config.optim.historical_averaging must be a weight >= 0 (0: off),"
+                     f" got {config.optim.historical_averaging!r}.")
   if config.shard_state and config.num_runs > 1:
     raise ValueError("config.shard_state shards one run's state over the devices; with num_runs > 1 the runs"
                      " themselves are sharded: set one of them.")
@@ -153,7 +166,9 @@ def _optimizer(updates_per_run: int, optim) -> optax.GradientTransformation:
   factor = optax.cosine_decay_schedule(1.0, updates_per_run) if optim.lr_schedule == "cosine" else (lambda _: 1.0)
 
   def adam(learning_rate):
-    return optax.chain(optax.scale_by_adam(b1=optim.b1, b2=optim.b2),
+    # Historical averaging (Salimans et al. 2016) adds its gradient before Adam, as a term of the loss would.
+    averaging = [jg.techniques.historical_averaging(optim.historical_averaging)] if optim.historical_averaging else []
+    return optax.chain(*averaging, optax.scale_by_adam(b1=optim.b1, b2=optim.b2),
                        optax.scale_by_schedule(lambda count: -learning_rate * factor(count)))
 
   return optax.inject_hyperparams(adam)(learning_rate=0.0)
@@ -169,6 +184,16 @@ def hyperparams(config) -> dict:
     elif single:
       values[argument] = field(config, single)
   return values
+
+
+def _augment(config):
+  """The critic-input augmentation of `config.augment` (None: off)."""
+  augment = config.augment
+  if augment.name == "instance_noise":
+    return jg.techniques.instance_noise_augmentation(augment.initial_stddev, augment.decay_steps or config.steps)
+  if augment.name == "diff_augment":
+    return jg.techniques.diff_augmentation(tuple(augment.policy))
+  return None
 
 
 def _entropy_estimator(config, task, data_shape: tuple):
@@ -228,6 +253,7 @@ def build(config) -> dict[str, Any]:
       mesh=mesh,
       num_runs=None if config.num_runs == 1 else config.num_runs,
       shard_state=config.shard_state and mesh is not None,  # one device holds everything either way
+      augment=_augment(config),
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,

@@ -30,6 +30,7 @@ from jaxgan._src.techniques.diff_augment import adjust_saturation
 from jaxgan._src.techniques.diff_augment import cutout
 from jaxgan._src.techniques.diff_augment import cutout_size
 from jaxgan._src.techniques.diff_augment import diff_augment
+from jaxgan._src.techniques.diff_augment import diff_augmentation
 from jaxgan._src.techniques.diff_augment import diff_augment_params
 from jaxgan._src.techniques.diff_augment import translate
 from jaxgan._src.techniques.feature_matching import feature_matching
@@ -37,6 +38,7 @@ from jaxgan._src.techniques.historical_averaging import HistoricalAveragingState
 from jaxgan._src.techniques.historical_averaging import historical_averaging
 from jaxgan._src.techniques.instance_noise import annealed_instance_noise
 from jaxgan._src.techniques.instance_noise import instance_noise
+from jaxgan._src.techniques.instance_noise import instance_noise_augmentation
 from jaxgan._src.techniques.minibatch_discrimination import MinibatchDiscrimination
 from jaxgan._src.techniques.minibatch_stddev import MinibatchStdDev
 from jaxgan._src.techniques.virtual_batch_norm import VirtualBatchNorm
@@ -55,8 +57,10 @@ __all__ = [
     "cutout_size",
     "diff_augment",
     "diff_augment_params",
+    "diff_augmentation",
     "feature_matching",
     "historical_averaging",
     "instance_noise",
+    "instance_noise_augmentation",
     "translate",
 ]

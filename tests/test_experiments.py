@@ -235,6 +235,10 @@ def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path, tiny_run
     (["--features", "nomodule"], "--features must be 'module:function', got 'nomodule'."),
     (["--stepz", "5"], "Unknown command line flag 'stepz'"),
     (["--config.shard_state=True", "--config.num_runs=2"], "config.shard_state shards one run's state over the devices"),
+    (["--config.augment.name=noise"], "config.augment.name must be one of (None, 'instance_noise', 'diff_augment')"),
+    (["--config.augment.name=diff_augment"], "config.augment.name 'diff_augment' transforms images"),
+    (["--config.augment.initial_stddev=-1"], "config.augment.initial_stddev must be >= 0"),
+    (["--config.optim.historical_averaging=-1"], "config.optim.historical_averaging must be a weight >= 0"),
 ])
 def test_cli_errors_are_one_line_with_exit_status_2_and_nothing_written(argv, match, capsys, tmp_path):
   assert_cli_error(train.main, argv, re.escape(match), capsys, tmp_path / "run")
@@ -437,3 +441,23 @@ def test_features_hook_scores_every_image_evaluation_with_the_users_function():
                       ("no_such_module_xyz:f", "No module named")):
     with pytest.raises(ValueError, match=match):
       images_lib.use_features(spec)
+
+
+def test_augment_and_historical_averaging_switches_reach_the_train_step():
+  def critic_after_3_steps(**changes):
+    parts = train.build(tiny(**changes))
+    state, _ = parts["gan"].run(parts["state"], parts["stream"], 3)
+    return state.critic
+
+  plain = critic_after_3_steps()
+  # Zero instance noise is the identity (bit for bit); nonzero noise and historical averaging change the updates.
+  chex.assert_trees_all_equal(critic_after_3_steps(augment__name="instance_noise", augment__initial_stddev=0.0).params,
+                              plain.params)
+  for changes in ({"augment__name": "instance_noise", "augment__initial_stddev": 0.5},
+                  {"optim__historical_averaging": 10.0}):
+    changed = critic_after_3_steps(**changes)
+    assert not np.allclose(jax.tree.leaves(changed.params)[0], jax.tree.leaves(plain.params)[0]), changes
+  averaged = critic_after_3_steps(optim__historical_averaging=10.0)
+  means = [s for s in jax.tree.leaves(averaged.opt_state, is_leaf=lambda s: isinstance(
+      s, jg.techniques.HistoricalAveragingState)) if isinstance(s, jg.techniques.HistoricalAveragingState)]
+  assert len(means) == 1 and int(means[0].count) == 3 * tiny().optim.n_critic

@@ -13,11 +13,15 @@ import jaxgan as jg
 SEED_KEYS = 3
 
 
+def gan_kwargs(n_critic=2, penalty="r1", optimizer=optax.adam(1e-3)) -> dict:
+  return dict(generator=jg.models.MLPGenerator(hidden=(16, 16)), critic=jg.models.MLPCritic(hidden=(16, 16)),
+              objective="non_saturating", penalty=penalty, latent_dim=2, n_critic=n_critic,
+              generator_optimizer=optimizer, critic_optimizer=optimizer, ema_decay=0.9)
+
+
 def make_gan(num_runs=None, n_critic=2, mesh=None, penalty="r1", optimizer=optax.adam(1e-3), shard_state=False):
-  return jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16, 16)), critic=jg.models.MLPCritic(hidden=(16, 16)),
-                      objective="non_saturating", penalty=penalty, latent_dim=2, n_critic=n_critic,
-                      generator_optimizer=optimizer, critic_optimizer=optimizer, ema_decay=0.9,
-                      num_runs=num_runs, mesh=mesh, shard_state=shard_state)
+  return jg.train.GAN(**gan_kwargs(n_critic, penalty, optimizer), num_runs=num_runs, mesh=mesh,
+                      shard_state=shard_state)
 
 
 # Adam with its learning rate in the optimiser state, where `set_hyperparams` writes it.
@@ -380,3 +384,31 @@ def test_set_hyperparams_bad_inputs_name_the_argument():
     jg.train.set_hyperparams(scheduled.init(jax.random.key(0), jnp.zeros((1, 2))), generator_learning_rate=1e-3)
   with pytest.raises(TypeError, match="`state` must be a jg.train.GANState"):
     jg.train.set_hyperparams(one.generator, ema_decay=0.9)
+
+
+def test_augment_is_what_the_critic_sees_in_both_updates():
+  """Doubling the critic's inputs through `augment` trains exactly as a critic that doubles its own input."""
+  stream = ring_stream(jax.random.key(1), batch_size=16)
+  mlp = jg.models.MLPCritic(hidden=(16, 16))
+
+  def doubling_critic():
+    return jg.train.Player(lambda rng_key, example: (mlp.init(rng_key, example)["params"], {}),
+                           lambda params, model_state, x: (mlp.apply({"params": params}, 2.0 * x), model_state))
+
+  def gan(critic, augment):
+    return jg.train.GAN(**{**gan_kwargs(penalty=None), "critic": critic}, augment=augment)
+
+  augmented = trained(gan(mlp, lambda key, x, step: 2.0 * x), stream, [4])
+  wrapped = trained(gan(doubling_critic(), None), stream, [4])
+  chex.assert_trees_all_close(augmented.generator.params, wrapped.generator.params, rtol=1e-6, atol=1e-7)
+  chex.assert_trees_all_close(augmented.critic.params, wrapped.critic.params, rtol=1e-6, atol=1e-7)
+  # Zero instance noise is the identity, bit for bit; annealed noise changes the trajectory until it ends.
+  plain = trained(make_gan(), stream, [4])
+  noiseless = jg.train.GAN(**{**gan_kwargs(), "augment": jg.techniques.instance_noise_augmentation(0.0, 1)})
+  chex.assert_trees_all_equal(trained(noiseless, stream, [4]).critic.params, plain.critic.params)
+  noisy = jg.train.GAN(**{**gan_kwargs(), "augment": jg.techniques.instance_noise_augmentation(0.5, 2)})
+  assert not np.allclose(jax.tree.leaves(trained(noisy, stream, [4]).critic.params)[0],
+                         jax.tree.leaves(plain.critic.params)[0])
+  with pytest.raises(TypeError, match="`augment` must be None or a function"):
+    jg.train.GAN(**{**gan_kwargs(), "augment": "diff_augment"})
+

@@ -247,3 +247,20 @@ def diff_augment(rng_key: jax.Array, x: jax.Array, policy: Sequence[str] = POLIC
   for operation in _operations(policy):
     x = _APPLY[operation](x, params[operation])
   return x
+
+
+def diff_augmentation(policy: Sequence[str] = POLICIES):
+  """DiffAugment as a train-step augmentation: `augment(rng_key, x, step) -> diff_augment(rng_key, x, policy)`.
+
+  Pass it as `jg.train.GAN(augment=...)`: the step augments the real and the
+  fake batch (independent draws) wherever the critic sees them, and the
+  generator's gradient flows through the augmentation (Zhao et al. 2020,
+  Sec. 3, "augment both real and fake, for D and G").
+  """
+  _operations(policy)  # refuses a bad policy now, not at trace time
+
+  def augment(rng_key, x, step):
+    del step  # the same policy at every step
+    return diff_augment(rng_key, x, policy)
+
+  return augment

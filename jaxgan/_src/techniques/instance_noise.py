@@ -65,3 +65,19 @@ def annealed_instance_noise(initial_stddev: float, decay_steps: int) -> optax.Sc
     return initial_stddev * jnp.clip((decay_steps - jnp.asarray(step, jnp.float32)) / decay_steps, 0.0, 1.0)
 
   return schedule
+
+
+def instance_noise_augmentation(initial_stddev: float, decay_steps: int):
+  """Annealed instance noise as a train-step augmentation: `augment(rng_key, x, step) -> x`.
+
+  Pass it as `jg.train.GAN(augment=...)`: the step adds noise of standard
+  deviation `annealed_instance_noise(initial_stddev, decay_steps)(step)` to
+  the real and the fake batch (independent keys) wherever the critic sees
+  them, penalties included; from step `decay_steps` on it is the identity.
+  """
+  schedule = annealed_instance_noise(initial_stddev, decay_steps)
+
+  def augment(rng_key, x, step):
+    return instance_noise(rng_key, x, schedule(step))
+
+  return augment

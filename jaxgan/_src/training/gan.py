@@ -114,6 +114,12 @@ class GAN:
     num_runs: None (one run) or `N`: states, batches, metrics and samples
       carry a leading axis of `N` independent runs, trained in one program
       (`init` takes `N` keys; run `i` equals the single run with key `i`).
+    augment: optional `augment(rng_key, x, step) -> x` applied to the real
+      and the fake batch (independent keys) wherever the critic sees them,
+      in the critic's update (penalties included) and the generator's (which
+      differentiates through it); `step` is the train step. Built by
+      :func:`jaxgan.techniques.instance_noise_augmentation` (annealed instance
+      noise) and :func:`jaxgan.techniques.diff_augmentation` (DiffAugment).
     shard_state: with a mesh and one run, split the parameters, EMA and
       optimiser state over `"data"` (ZeRO-3 / FSDP-style,
       :func:`jaxgan.train.fully_sharded`) instead of replicating them: each
@@ -142,6 +148,7 @@ class GAN:
       mesh: jax.sharding.Mesh | None = None,
       num_runs: int | None = None,
       shard_state: bool = False,
+      augment: Callable | None = None,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -171,6 +178,9 @@ class GAN:
       raise ValueError("`shard_state=True` needs a `mesh` and one run (`num_runs=None`); with `num_runs` the runs"
                        " themselves are sharded over the mesh.")
     self.shard_state = bool(shard_state)
+    if augment is not None and not callable(augment):
+      raise TypeError(f"`augment` must be None or a function (rng_key, x, step) -> x, got {type(augment).__name__}.")
+    self.augment = augment
     state_sharding, self._batch_sharding = sharding.train_shardings(mesh, self.num_runs)
     shardings = {} if mesh is None else dict(in_shardings=(state_sharding, self._batch_sharding),
                                              out_shardings=(state_sharding, state_sharding))
@@ -271,6 +281,13 @@ class GAN:
 
   # --- the train step -----------------------------------------------------------
 
+  def _augmented(self, key: jax.Array, real: jax.Array, fake: jax.Array, step: jax.Array):
+    """`(real, fake)` as the critic sees them: through `augment` with keys derived from `key`, or unchanged."""
+    if self.augment is None:
+      return real, fake
+    real_key, fake_key = jax.random.split(jax.random.fold_in(key, 0x5EED))  # apart from the key's other uses
+    return self.augment(real_key, real, step), self.augment(fake_key, fake, step)
+
   def _critic_update(self, generator: PlayerState, penalty_weight: jax.Array, carry, inputs):
     critic, objective_state = carry
     real, key, critic_step = inputs
@@ -278,6 +295,7 @@ class GAN:
     batch_size = real.shape[0]
     z = jax.random.normal(z_key, (batch_size, self.latent_dim))
     fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z)[0])
+    real, fake = self._augmented(key, real, fake, critic_step // self.n_critic)
 
     def loss_fn(params):
       output, model_state = self.critic.apply(params, critic.model_state, jnp.concatenate([real, fake]))
@@ -312,7 +330,8 @@ class GAN:
 
     def loss_fn(params, estimator_params):
       fake, model_state = self.generator.apply(params, state.generator.model_state, z)
-      output, _ = self.critic.apply(critic.params, critic.model_state, jnp.concatenate([real, fake]))
+      seen_real, seen_fake = self._augmented(rng_key, real, fake, state.step)
+      output, _ = self.critic.apply(critic.params, critic.model_state, jnp.concatenate([seen_real, seen_fake]))
       scores, extras = critic_scores(output, 2 * batch_size, self.objective.extras)
       fake_extras = {name: value[batch_size:] for name, value in extras.items()}
       loss = self.objective.generator(scores[batch_size:], jax.lax.stop_gradient(scores[:batch_size]),
