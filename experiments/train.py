@@ -110,6 +110,9 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   if not (isinstance(config.optim.historical_averaging, (int, float)) and config.optim.historical_averaging >= 0):
     raise ValueError(f"config.optim.historical_averaging must be a weight >= 0 (0: off),"
                      f" got {config.optim.historical_averaging!r}.")
+  if isinstance(config.optim.unroll_steps, bool) or not (
+      isinstance(config.optim.unroll_steps, int) and config.optim.unroll_steps >= 0):
+    raise ValueError(f"config.optim.unroll_steps must be an integer >= 0 (0: off), got {config.optim.unroll_steps!r}.")
   if config.shard_state and config.num_runs > 1:
     raise ValueError("config.shard_state shards one run's state over the devices; with num_runs > 1 the runs"
                      " themselves are sharded: set one of them.")
@@ -254,6 +257,7 @@ def build(config) -> dict[str, Any]:
       num_runs=None if config.num_runs == 1 else config.num_runs,
       shard_state=config.shard_state and mesh is not None,  # one device holds everything either way
       augment=_augment(config),
+      unroll_steps=optim.unroll_steps,
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,

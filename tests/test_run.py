@@ -412,3 +412,46 @@ def test_augment_is_what_the_critic_sees_in_both_updates():
   with pytest.raises(TypeError, match="`augment` must be None or a function"):
     jg.train.GAN(**{**gan_kwargs(), "augment": "diff_augment"})
 
+
+
+def test_unrolled_generator_gradient_is_the_gradient_through_k_critic_updates():
+  """Metz et al. 2017: against a hand-written surrogate f(theta, w_K(theta)) with K SGD critic steps.
+
+  The generator outputs theta whatever z (so the latents drawn inside the step do not matter), the critic
+  is linear, D(x) = x . w + b; with plain SGD at rate 1 on the generator, its step is minus the gradient.
+  """
+  theta0, w0, b0, critic_lr = jnp.array([0.3, -0.2]), jnp.array([0.5, 1.0]), jnp.array(0.1), 0.7
+  real = jnp.array([[1.0, 0.5], [0.2, -0.4], [0.0, 1.0]])
+  generator = jg.train.Player(lambda key, z: ({"theta": jnp.array(theta0)}, {}),
+                              lambda p, ms, z: (jnp.broadcast_to(p["theta"], (z.shape[0], 2)), ms))
+  critic = jg.train.Player(lambda key, x: ({"w": jnp.array(w0), "b": jnp.array(b0)}, {}), lambda p, ms, x: (x @ p["w"] + p["b"], ms))
+
+  def critic_loss(w, b, theta):  # the non-saturating critic loss on `real` and three copies of theta
+    return jnp.mean(jax.nn.softplus(-(real @ w + b))) + jax.nn.softplus(theta @ w + b)
+
+  def surrogate(theta, w, b, k):
+    for _ in range(k):
+      gw, gb = jax.grad(critic_loss, argnums=(0, 1))(w, b, theta)
+      w, b = w - critic_lr * gw, b - critic_lr * gb
+    return jax.nn.softplus(-(theta @ w + b))
+
+  for k in (0, 1, 3):
+    gan = jg.train.GAN(generator=generator, critic=critic, objective="non_saturating", latent_dim=2,
+                       generator_optimizer=optax.sgd(1.0), critic_optimizer=optax.sgd(critic_lr), unroll_steps=k)
+    state = gan.init(jax.random.key(0), real)
+    new, _ = gan.step(state, real[None])
+    # The step's own critic update comes first; the unrolled copies start from it.
+    w1, b1 = new.critic.params["w"], new.critic.params["b"]
+    expected = jax.grad(surrogate)(theta0, w1, b1, k)
+    np.testing.assert_allclose(theta0 - new.generator.params["theta"], expected, rtol=1e-5, atol=1e-7)
+    # The hand-written gradient itself against central finite differences (float64).
+    with jax.enable_x64(True):
+      t64 = np.asarray(theta0, np.float64)
+      fd = [(surrogate(t64 + e, np.float64(w1), np.float64(b1), k) - surrogate(t64 - e, np.float64(w1),
+                                                                                 np.float64(b1), k)) / 2e-6
+            for e in 1e-6 * np.eye(2)]
+    np.testing.assert_allclose(expected, np.asarray(fd, np.float32), rtol=1e-4, atol=1e-6)
+    if k:
+      assert not np.allclose(expected, jax.grad(surrogate)(theta0, w1, b1, 0))  # unrolling changes the gradient
+  with pytest.raises(ValueError, match=r"`unroll_steps` must be an integer >= 0"):
+    jg.train.GAN(**gan_kwargs(), unroll_steps=-1)

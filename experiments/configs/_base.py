@@ -15,7 +15,8 @@ Run-level fields sit at the top, the rest in sections:
   `interval` (lazy regularisation).
 - `optim`: `n_critic`, the Adam learning rates and betas, `lr_schedule`
   (`constant` or `cosine`), `ema_decay` of the sampled generator,
-  `historical_averaging` (a weight; 0: off; Salimans et al. 2016).
+  `historical_averaging` (a weight; 0: off; Salimans et al. 2016),
+  `unroll_steps` (unrolled GAN, Metz et al. 2017; 0: off).
 - `augment`: what the critic sees, for real and fake alike: `name` None,
   `instance_noise` (`initial_stddev` annealed linearly to 0 over
   `decay_steps`, default `steps`) or `diff_augment` (images; `policy`).
@@ -72,7 +73,8 @@ def base_config() -> ml_collections.ConfigDict:
       interval=1))
   c.penalty.name = "wgan_gp"
   c.optim = ml_collections.ConfigDict(dict(n_critic=5, generator_lr=1e-3, critic_lr=1e-3, b1=0.5, b2=0.9,
-                                           lr_schedule="cosine", ema_decay=0.99, historical_averaging=0.0))
+                                           lr_schedule="cosine", ema_decay=0.99, historical_averaging=0.0,
+                                           unroll_steps=0))
   c.per_run = ml_collections.ConfigDict(dict(generator_lr=(), critic_lr=(), ema_decay=(), penalty_weight=()))
   c.augment = ml_collections.ConfigDict(dict(name=config_dict.placeholder(str), initial_stddev=0.1,
                                              decay_steps=config_dict.placeholder(int),

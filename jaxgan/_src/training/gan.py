@@ -120,6 +120,9 @@ class GAN:
       differentiates through it); `step` is the train step. Built by
       :func:`jaxgan.techniques.instance_noise_augmentation` (annealed instance
       noise) and :func:`jaxgan.techniques.diff_augmentation` (DiffAugment).
+    unroll_steps: K >= 0: the generator's loss is taken against the critic
+      after K more of its own optimiser updates, differentiated through them
+      (unrolled GAN, Metz et al. 2017, Eq. 5-7); 0 is the plain step.
     shard_state: with a mesh and one run, split the parameters, EMA and
       optimiser state over `"data"` (ZeRO-3 / FSDP-style,
       :func:`jaxgan.train.fully_sharded`) instead of replicating them: each
@@ -149,6 +152,7 @@ class GAN:
       num_runs: int | None = None,
       shard_state: bool = False,
       augment: Callable | None = None,
+      unroll_steps: int = 0,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -181,6 +185,9 @@ class GAN:
     if augment is not None and not callable(augment):
       raise TypeError(f"`augment` must be None or a function (rng_key, x, step) -> x, got {type(augment).__name__}.")
     self.augment = augment
+    if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
+      raise ValueError(f"`unroll_steps` must be an integer >= 0 (0: no unrolling), got {unroll_steps!r}.")
+    self.unroll_steps = unroll_steps
     state_sharding, self._batch_sharding = sharding.train_shardings(mesh, self.num_runs)
     shardings = {} if mesh is None else dict(in_shardings=(state_sharding, self._batch_sharding),
                                              out_shardings=(state_sharding, state_sharding))
@@ -288,6 +295,49 @@ class GAN:
     real_key, fake_key = jax.random.split(jax.random.fold_in(key, 0x5EED))  # apart from the key's other uses
     return self.augment(real_key, real, step), self.augment(fake_key, fake, step)
 
+  def _critic_loss(self, params, model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key):
+    """The critic's loss (objective + weighted, lazily applied penalty) and `(loss, penalty, model_state, scores)`."""
+    batch_size = real.shape[0]
+    output, model_state = self.critic.apply(params, model_state, jnp.concatenate([real, fake]))
+    scores, _ = critic_scores(output, 2 * batch_size)
+    real_scores, fake_scores = scores[:batch_size], scores[batch_size:]
+    loss = self.objective.critic(real_scores, fake_scores, state=objective_state)
+    penalty = jnp.zeros((), loss.dtype)
+    if self.penalty is not None:
+      closure = lambda x: critic_scores(self.critic.apply(params, model_state, x)[0], x.shape[0])[0]  # noqa: E731
+      penalty = penalty_weight * lazy_regularization(
+          self.penalty, critic_step, closure, real, fake, penalty_key, interval=self.penalty_interval)
+    return loss + penalty, (loss, penalty, model_state, real_scores, fake_scores)
+
+  def _unrolled_critic(self, state: GANState, critic: PlayerState, objective_state, real, generator_params, rng_key):
+    """The critic after `unroll_steps` more updates against `generator_params`, differentiable in them.
+
+    Metz et al. 2017, Eq. 5-7: theta_D^{k+1} = theta_D^k + eta^k(theta_D^k, theta_G), here the critic's own
+    optimiser update on its own loss (penalty included), each on the step's last real microbatch and fresh
+    latents, as if they were the next critic updates; the generator then descends on
+    f(theta_G, theta_D^K(theta_G, theta_D)), differentiating through the K updates.
+    """
+    batch_size = real.shape[0]
+
+    def update(carry, inputs):
+      params, model_state, opt_state = carry
+      key, critic_step = inputs
+      z_key, penalty_key, augment_key = jax.random.split(key, 3)
+      z = jax.random.normal(z_key, (batch_size, self.latent_dim))
+      fake = self.generator.apply(generator_params, state.generator.model_state, z)[0]
+      seen_real, seen_fake = self._augmented(augment_key, real, fake, state.step)
+      grads, aux = jax.grad(self._critic_loss, has_aux=True)(
+          params, model_state, seen_real, seen_fake, objective_state, state.hyperparams["penalty_weight"],
+          critic_step, penalty_key)
+      updates, opt_state = self.critic_optimizer.update(grads, opt_state, params)
+      return (optax.apply_updates(params, updates), aux[2], opt_state), None
+
+    next_steps = (state.step + 1) * self.n_critic + jnp.arange(self.unroll_steps)
+    (params, model_state, _), _ = jax.lax.scan(
+        update, (critic.params, critic.model_state, critic.opt_state),
+        (jax.random.split(rng_key, self.unroll_steps), next_steps))
+    return params, model_state
+
   def _critic_update(self, generator: PlayerState, penalty_weight: jax.Array, carry, inputs):
     critic, objective_state = carry
     real, key, critic_step = inputs
@@ -296,20 +346,8 @@ class GAN:
     z = jax.random.normal(z_key, (batch_size, self.latent_dim))
     fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z)[0])
     real, fake = self._augmented(key, real, fake, critic_step // self.n_critic)
-
-    def loss_fn(params):
-      output, model_state = self.critic.apply(params, critic.model_state, jnp.concatenate([real, fake]))
-      scores, _ = critic_scores(output, 2 * batch_size)
-      real_scores, fake_scores = scores[:batch_size], scores[batch_size:]
-      loss = self.objective.critic(real_scores, fake_scores, state=objective_state)
-      penalty = jnp.zeros((), loss.dtype)
-      if self.penalty is not None:
-        closure = lambda x: critic_scores(self.critic.apply(params, model_state, x)[0], x.shape[0])[0]  # noqa: E731
-        penalty = penalty_weight * lazy_regularization(
-            self.penalty, critic_step, closure, real, fake, penalty_key, interval=self.penalty_interval)
-      return loss + penalty, (loss, penalty, model_state, real_scores, fake_scores)
-
-    grads, (loss, penalty, model_state, real_scores, fake_scores) = jax.grad(loss_fn, has_aux=True)(critic.params)
+    grads, (loss, penalty, model_state, real_scores, fake_scores) = jax.grad(self._critic_loss, has_aux=True)(
+        critic.params, critic.model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key)
     updates, opt_state = self.critic_optimizer.update(grads, critic.opt_state, critic.params)
     critic = PlayerState(optax.apply_updates(critic.params, updates), opt_state, model_state)
     objective_state, objective_metrics = self.objective.update(objective_state, real_scores, fake_scores)
@@ -331,7 +369,11 @@ class GAN:
     def loss_fn(params, estimator_params):
       fake, model_state = self.generator.apply(params, state.generator.model_state, z)
       seen_real, seen_fake = self._augmented(rng_key, real, fake, state.step)
-      output, _ = self.critic.apply(critic.params, critic.model_state, jnp.concatenate([seen_real, seen_fake]))
+      critic_params, critic_model_state = critic.params, critic.model_state
+      if self.unroll_steps:
+        critic_params, critic_model_state = self._unrolled_critic(
+            state, critic, objective_state, real, params, jax.random.fold_in(rng_key, 0xD0))
+      output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate([seen_real, seen_fake]))
       scores, extras = critic_scores(output, 2 * batch_size, self.objective.extras)
       fake_extras = {name: value[batch_size:] for name, value in extras.items()}
       loss = self.objective.generator(scores[batch_size:], jax.lax.stop_gradient(scores[:batch_size]),
