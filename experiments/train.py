@@ -110,6 +110,12 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   if not (isinstance(config.optim.historical_averaging, (int, float)) and config.optim.historical_averaging >= 0):
     raise ValueError(f"config.optim.historical_averaging must be a weight >= 0 (0: off),"
                      f" got {config.optim.historical_averaging!r}.")
+  if not (isinstance(config.objective.feature_matching, (int, float)) and config.objective.feature_matching >= 0):
+    raise ValueError(f"config.objective.feature_matching must be a weight >= 0 (0: off),"
+                     f" got {config.objective.feature_matching!r}.")
+  if config.objective.feature_matching and (config.model.autoencoder_critic or config.model.name == "resnet"):
+    raise ValueError("config.objective.feature_matching needs a critic returning features: the MLP or DCGAN"
+                     " critic (not the autoencoder or ResNet critics).")
   if isinstance(config.optim.unroll_steps, bool) or not (
       isinstance(config.optim.unroll_steps, int) and config.optim.unroll_steps >= 0):
     raise ValueError(f"config.optim.unroll_steps must be an integer >= 0 (0: off), got {config.optim.unroll_steps!r}.")
@@ -258,6 +264,7 @@ def build(config) -> dict[str, Any]:
       shard_state=config.shard_state and mesh is not None,  # one device holds everything either way
       augment=_augment(config),
       unroll_steps=optim.unroll_steps,
+      feature_matching=config.objective.feature_matching,
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,

@@ -239,6 +239,9 @@ def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path, tiny_run
     (["--config.augment.name=diff_augment"], "config.augment.name 'diff_augment' transforms images"),
     (["--config.augment.initial_stddev=-1"], "config.augment.initial_stddev must be >= 0"),
     (["--config.optim.historical_averaging=-1"], "config.optim.historical_averaging must be a weight >= 0"),
+    (["--config.objective.feature_matching=-1"], "config.objective.feature_matching must be a weight >= 0"),
+    (["--config.objective.feature_matching=1", "--config.model.autoencoder_critic=True"],
+     "config.objective.feature_matching needs a critic returning features"),
     (["--config.optim.unroll_steps=-1"], "config.optim.unroll_steps must be an integer >= 0 (0: off), got -1."),
 ])
 def test_cli_errors_are_one_line_with_exit_status_2_and_nothing_written(argv, match, capsys, tmp_path):
@@ -444,7 +447,7 @@ def test_features_hook_scores_every_image_evaluation_with_the_users_function():
       images_lib.use_features(spec)
 
 
-def test_augment_historical_averaging_and_unrolling_switches_reach_the_train_step():
+def test_training_technique_switches_reach_the_train_step():
   def critic_after_3_steps(**changes):
     parts = train.build(tiny(**changes))
     state, _ = parts["gan"].run(parts["state"], parts["stream"], 3)
@@ -455,7 +458,8 @@ def test_augment_historical_averaging_and_unrolling_switches_reach_the_train_ste
   chex.assert_trees_all_equal(critic_after_3_steps(augment__name="instance_noise", augment__initial_stddev=0.0).params,
                               plain.params)
   for changes in ({"augment__name": "instance_noise", "augment__initial_stddev": 0.5},
-                  {"optim__historical_averaging": 10.0}, {"optim__unroll_steps": 2}):
+                  {"optim__historical_averaging": 10.0}, {"optim__unroll_steps": 2},
+                  {"objective__feature_matching": 1.0}):
     changed = critic_after_3_steps(**changes)
     assert not np.allclose(jax.tree.leaves(changed.params)[0], jax.tree.leaves(plain.params)[0]), changes
   averaged = critic_after_3_steps(optim__historical_averaging=10.0)

@@ -455,3 +455,38 @@ def test_unrolled_generator_gradient_is_the_gradient_through_k_critic_updates():
       assert not np.allclose(expected, jax.grad(surrogate)(theta0, w1, b1, 0))  # unrolling changes the gradient
   with pytest.raises(ValueError, match=r"`unroll_steps` must be an integer >= 0"):
     jg.train.GAN(**gan_kwargs(), unroll_steps=-1)
+
+
+def test_feature_matching_adds_its_term_to_the_generator_loss():
+  """With SGD at rate 1 the generator's step is minus the gradient of its loss: the difference between the steps
+  with and without feature matching is w times the gradient of ||mean f(x_r) - mean f(G(z))||^2."""
+  stream = ring_stream(jax.random.key(1), batch_size=16, n_critic=1)
+  critic = jg.models.MLPCritic(hidden=(16, 16), return_features=True)
+  batch = stream.batch(0)
+
+  def generator_step(weight):
+    gan = jg.train.GAN(**{**gan_kwargs(n_critic=1, penalty=None), "critic": critic,
+                          "generator_optimizer": optax.sgd(1.0)}, feature_matching=weight)
+    state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+    before = jax.tree.map(jnp.copy, (state.generator.params, state.rng_key))  # the step donates the state
+    new, metrics = gan.step(state, batch)
+    return before, new, metrics, gan
+
+  _, plain, plain_metrics, _ = generator_step(0.0)
+  (before, rng_key), matched, matched_metrics, gan = generator_step(0.5)
+  # The term, recomputed from the updated critic and the generator's latents (the step's generator key).
+  z = jax.random.normal(jax.random.split(jax.random.fold_in(rng_key, 0))[1], (16, 2))
+
+  def term(params):
+    fake = gan.generator.apply(params, {}, z)[0]
+    features = gan.critic.apply(matched.critic.params, {}, jnp.concatenate([batch[-1], fake]))[0]["features"]
+    return jg.techniques.feature_matching(features[:16], features[16:])
+
+  expected = jax.tree.map(lambda g: -0.5 * g, jax.grad(term)(before))
+  difference = jax.tree.map(lambda a, b: a - b, matched.generator.params, plain.generator.params)
+  chex.assert_trees_all_close(difference, expected, rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(float(matched_metrics["generator_loss"] - plain_metrics["generator_loss"]),
+                             0.5 * float(term(before)), rtol=1e-4)
+  with pytest.raises(ValueError, match="'features'"):
+    bad = jg.train.GAN(**gan_kwargs(n_critic=1, penalty=None), feature_matching=1.0)
+    bad.step(bad.init(jax.random.key(0), jnp.zeros((1, 2))), batch)

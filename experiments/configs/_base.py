@@ -10,7 +10,8 @@ Run-level fields sit at the top, the rest in sections:
   energies), `compute_dtype`.
 - `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
   unset fields take the objective's defaults), `entropy_estimator` (MEG:
-  `jg.losses.ENTROPY_ESTIMATORS`) and `entropy_weight`.
+  `jg.losses.ENTROPY_ESTIMATORS`) and `entropy_weight`; `feature_matching`
+  (a weight on the critic's last features in the generator loss; 0: off).
 - `penalty`: `name` (`jg.penalties.available()` or None), `kwargs`,
   `interval` (lazy regularisation).
 - `optim`: `n_critic`, the Adam learning rates and betas, `lr_schedule`
@@ -66,7 +67,7 @@ def base_config() -> ml_collections.ConfigDict:
                                            spectral_norm=False, autoencoder_critic=False, compute_dtype="float32"))
   c.objective = ml_collections.ConfigDict(dict(
       name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
-      entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0))
+      entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0))
   c.penalty = ml_collections.ConfigDict(dict(
       name=config_dict.placeholder(str), kwargs=hyperparameter_fields(jg.penalties.available(),
                                                                       jg.penalties.hyperparameters),

@@ -185,7 +185,8 @@ class ImageTask(Task):
       critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=model.latent_dim,
                                                 return_embeddings=return_embeddings, dtype=dtype)
     else:
-      critic = jg.models.DCGANCritic(features=widths, spectral_norm=model.spectral_norm, dtype=dtype)
+      critic = jg.models.DCGANCritic(features=widths, spectral_norm=model.spectral_norm, dtype=dtype,
+                                     return_features=bool(self.config.objective.feature_matching))
     return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, dtype=dtype), critic
 
   def encoder(self):

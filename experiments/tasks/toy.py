@@ -40,7 +40,8 @@ class ToyTask(Task):
     if model.autoencoder_critic:
       return generator, jg.models.MLPAutoencoderCritic(hidden=hidden, bottleneck=2,
                                                        return_embeddings=return_embeddings, dtype=dtype)
-    return generator, jg.models.MLPCritic(hidden=hidden, spectral_norm=model.spectral_norm, dtype=dtype)
+    return generator, jg.models.MLPCritic(hidden=hidden, spectral_norm=model.spectral_norm, dtype=dtype,
+                                          return_features=bool(self.config.objective.feature_matching))
 
   def encoder(self):
     return jg.models.MLPGenerator(output_dim=self.config.model.latent_dim, hidden=tuple(self.config.model.hidden))

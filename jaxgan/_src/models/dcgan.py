@@ -18,7 +18,9 @@ class DCGANCritic(nn.Module):
   No batch norm (samples never interact); `layer_norm=True` normalises each
   sample's activations, as WGAN-GP's critics do; `spectral_norm=True` wraps
   every layer (SN-GAN); `dtype=jnp.bfloat16` computes in bf16 with float32
-  params and float32 scores.
+  params and float32 scores. `return_features=True` returns
+  `{"scores": ..., "features": the last conv activations, flattened}` (for
+  feature matching).
 
   References:
     Radford, Metz & Chintala, Unsupervised Representation Learning with Deep
@@ -28,6 +30,7 @@ class DCGANCritic(nn.Module):
   features: Sequence[int] = (64, 128, 256)
   layer_norm: bool = False
   spectral_norm: bool = False
+  return_features: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -38,8 +41,9 @@ class DCGANCritic(nn.Module):
       if self.layer_norm:
         x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
-    head = nn.Dense(1, dtype=self.dtype)
-    return maybe_spectral_norm(self, head, x.reshape(x.shape[0], -1), self.spectral_norm)[:, 0].astype(jnp.float32)
+    x = x.reshape(x.shape[0], -1)
+    scores = maybe_spectral_norm(self, nn.Dense(1, dtype=self.dtype), x, self.spectral_norm)[:, 0].astype(jnp.float32)
+    return {"scores": scores, "features": x.astype(jnp.float32)} if self.return_features else scores
 
 
 class DCGANGenerator(nn.Module):

@@ -41,6 +41,8 @@ class MLPCritic(nn.Module):
   in `flax.linen.SpectralNorm`; its power-iteration vectors live in the
   `batch_stats` collection and advance when that collection is mutable.
   `layer_norm=True` adds per-sample layer normalisation.
+  `return_features=True` returns `{"scores": ..., "features": the last hidden
+  activations}` (for feature matching).
 
   Attributes:
     hidden: widths of the hidden layers.
@@ -53,6 +55,7 @@ class MLPCritic(nn.Module):
   hidden: Sequence[int] = (256, 256, 256)
   spectral_norm: bool = False
   layer_norm: bool = False
+  return_features: bool = False
   dtype: Any = jnp.float32
 
   def _dense(self, features: int, x: jax.Array) -> jax.Array:
@@ -66,7 +69,8 @@ class MLPCritic(nn.Module):
       if self.layer_norm:
         x = nn.LayerNorm(dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
-    return self._dense(1, x)[:, 0].astype(jnp.float32)
+    scores = self._dense(1, x)[:, 0].astype(jnp.float32)
+    return {"scores": scores, "features": x.astype(jnp.float32)} if self.return_features else scores
 
 
 class MLPAutoencoderCritic(nn.Module):

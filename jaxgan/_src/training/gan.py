@@ -26,6 +26,7 @@ from jaxgan._src.objectives import registry as objectives
 from jaxgan._src.objectives.mutual_information import EntropyEstimator
 from jaxgan._src.regularizers import registry as penalties
 from jaxgan._src.regularizers.lipschitz import lazy_regularization
+from jaxgan._src.techniques.feature_matching import feature_matching
 from jaxgan._src.training import health as health_lib
 from jaxgan._src.training import sharding
 from jaxgan._src.training.players import as_player, critic_scores
@@ -123,6 +124,10 @@ class GAN:
     unroll_steps: K >= 0: the generator's loss is taken against the critic
       after K more of its own optimiser updates, differentiated through them
       (unrolled GAN, Metz et al. 2017, Eq. 5-7); 0 is the plain step.
+    feature_matching: weight w >= 0 of feature matching in the generator's
+      loss, `+ w ||E f(x_r) - E f(G(z))||^2` (Salimans et al. 2016, Sec. 3.1;
+      :func:`jaxgan.techniques.feature_matching`), f the critic's `"features"`
+      output (`MLPCritic(return_features=True)`, `DCGANCritic(...)`); 0: off.
     shard_state: with a mesh and one run, split the parameters, EMA and
       optimiser state over `"data"` (ZeRO-3 / FSDP-style,
       :func:`jaxgan.train.fully_sharded`) instead of replicating them: each
@@ -153,6 +158,7 @@ class GAN:
       shard_state: bool = False,
       augment: Callable | None = None,
       unroll_steps: int = 0,
+      feature_matching: float = 0.0,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -188,6 +194,7 @@ class GAN:
     if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
       raise ValueError(f"`unroll_steps` must be an integer >= 0 (0: no unrolling), got {unroll_steps!r}.")
     self.unroll_steps = unroll_steps
+    self.feature_matching = validation.check_non_negative(feature_matching, "feature_matching")
     state_sharding, self._batch_sharding = sharding.train_shardings(mesh, self.num_runs)
     shardings = {} if mesh is None else dict(in_shardings=(state_sharding, self._batch_sharding),
                                              out_shardings=(state_sharding, state_sharding))
@@ -374,10 +381,14 @@ class GAN:
         critic_params, critic_model_state = self._unrolled_critic(
             state, critic, objective_state, real, params, jax.random.fold_in(rng_key, 0xD0))
       output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate([seen_real, seen_fake]))
-      scores, extras = critic_scores(output, 2 * batch_size, self.objective.extras)
-      fake_extras = {name: value[batch_size:] for name, value in extras.items()}
+      wanted = self.objective.extras + (("features",) if self.feature_matching else ())
+      scores, extras = critic_scores(output, 2 * batch_size, wanted)
+      fake_extras = {name: extras[name][batch_size:] for name in self.objective.extras}
       loss = self.objective.generator(scores[batch_size:], jax.lax.stop_gradient(scores[:batch_size]),
                                       state=objective_state, **fake_extras)
+      if self.feature_matching:
+        features = extras["features"]
+        loss = loss + self.feature_matching * feature_matching(features[:batch_size], features[batch_size:])
       if estimator is None:
         return loss, (loss, model_state, jnp.zeros((), loss.dtype))
       # The generator descends on loss - w * I(G(z); z); the estimator ascends on its own estimate,
