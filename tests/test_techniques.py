@@ -54,7 +54,7 @@ def test_feature_matching_treats_the_real_side_as_a_fixed_target():
 
 
 @pytest.mark.parametrize("real,fake,error,match", [
-    (jnp.zeros((4, 3)), jnp.zeros((4, 2)), ValueError, "same feature shape"),
+    (jnp.zeros((4, 3)), jnp.zeros((4, 2)), ValueError, "same shape after the batch axis"),
     (jnp.zeros(4), jnp.zeros(4), ValueError, "real_features"),
     (jnp.zeros((4, 3)), jnp.zeros((4, 3), jnp.int32), TypeError, "fake_features"),
     (jnp.zeros((0, 3)), jnp.zeros((4, 3)), ValueError, "real_features"),

@@ -110,3 +110,10 @@ def check_choice(value, name: str, choices) -> str:
         f"Unknown {name} {value!r}; expected one of: {', '.join(sorted(choices))}."
     )
   return value
+
+
+def check_same_feature_shape(a, b, name_a: str, name_b: str) -> None:
+  """Raises ValueError naming both arguments unless the batches `a` and `b` agree after their batch axis."""
+  if a.shape[1:] != b.shape[1:]:
+    raise ValueError(f"`{name_a}` and `{name_b}` must have the same shape after the batch axis, got"
+                     f" {tuple(a.shape[1:])} and {tuple(b.shape[1:])}.")

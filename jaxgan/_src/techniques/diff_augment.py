@@ -69,10 +69,7 @@ def adjust_saturation(x: jax.Array, factor: jax.Array) -> jax.Array:
   Returns:
     Images of the shape of `x`.
   """
-  x = _check_images(x)
-  factor = _check_params(factor, "factor", x.shape[:1])
-  mean = jnp.mean(x, axis=-1, keepdims=True)
-  return (x - mean) * _per_example(factor, x) + mean
+  return _scale_deviation(x, factor, axis=-1)
 
 
 def adjust_contrast(x: jax.Array, factor: jax.Array) -> jax.Array:
@@ -88,9 +85,14 @@ def adjust_contrast(x: jax.Array, factor: jax.Array) -> jax.Array:
   Returns:
     Images of the shape of `x`.
   """
+  return _scale_deviation(x, factor, axis=(1, 2, 3))
+
+
+def _scale_deviation(x, factor, axis):
+  """`(x - mean) * factor_b + mean`, the mean over `axis` (saturation: channels; contrast: the whole image)."""
   x = _check_images(x)
   factor = _check_params(factor, "factor", x.shape[:1])
-  mean = jnp.mean(x, axis=(1, 2, 3), keepdims=True)
+  mean = jnp.mean(x, axis=axis, keepdims=True)
   return (x - mean) * _per_example(factor, x) + mean
 
 

@@ -35,10 +35,6 @@ def feature_matching(real_features: jax.Array, fake_features: jax.Array) -> jax.
   """
   real_features = validation.check_batch(real_features, "real_features")
   fake_features = validation.check_batch(fake_features, "fake_features")
-  if real_features.shape[1:] != fake_features.shape[1:]:
-    raise ValueError(
-        "`real_features` and `fake_features` must have the same feature shape, got"
-        f" {tuple(real_features.shape[1:])} and {tuple(fake_features.shape[1:])}."
-    )
+  validation.check_same_feature_shape(real_features, fake_features, "real_features", "fake_features")
   target = jax.lax.stop_gradient(jnp.mean(real_features, axis=0))
   return jnp.sum(jnp.square(target - jnp.mean(fake_features, axis=0)))

@@ -55,11 +55,7 @@ class VirtualBatchNorm(nn.Module):
     validation.check_positive(self.epsilon, "epsilon")
     x = validation.check_batch(x, "x")
     reference = validation.check_batch(reference, "reference")
-    if x.shape[1:] != reference.shape[1:]:
-      raise ValueError(
-          "`x` and `reference` must have the same shape after the batch axis, got"
-          f" {tuple(x.shape[1:])} and {tuple(reference.shape[1:])}."
-      )
+    validation.check_same_feature_shape(x, reference, "x", "reference")
     channels = x.shape[-1]
     scale = self.param("scale", nn.initializers.ones, (channels,))
     bias = self.param("bias", nn.initializers.zeros, (channels,))
