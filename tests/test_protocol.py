@@ -1,0 +1,77 @@
+"""The 2-D evaluation protocol (VEEGAN / PacGAN) and its converged configs, `ring8_protocol` and `grid25_protocol`.
+
+The protocol (Srivastava et al. 2017, VEEGAN, Section 5.1; Lin et al. 2018, PacGAN, Section 5): 2,500 samples,
+a sample is high quality within 3 standard deviations of its nearest mode, a mode is covered by one high-quality
+sample, and the KL is between the high-quality samples' mode histogram and uniform.
+"""
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+import jaxgan as jg
+from experiments import configs, train
+
+NUM_EXACT = 100_000
+
+
+def within_radius(threshold: float) -> float:
+  """P(||x|| <= threshold) for a standard 2-D Gaussian: ||x||^2 is chi-squared with 2 degrees of freedom."""
+  return 1.0 - np.exp(-threshold**2 / 2)
+
+
+@pytest.fixture(scope="module", params=["grid25", "ring8"])
+def exact(request):
+  dataset = jg.data.get(request.param)
+  samples = np.asarray(jax.jit(dataset.sample, static_argnums=1)(jax.random.key(0), NUM_EXACT))
+  return dataset, samples
+
+
+def test_exact_mixture_samples_score_the_chi2_high_quality_all_modes_and_zero_kl(exact):
+  dataset, samples = exact
+  metrics = jg.metrics.mode_coverage(samples, dataset.modes, dataset.std)
+  p = within_radius(3.0)  # 1 - exp(-4.5) = 0.98889
+  tolerance = 5 * np.sqrt(p * (1 - p) / NUM_EXACT)  # 5 Monte-Carlo standard errors: 0.0017
+  assert metrics["modes_covered"] == metrics["num_modes"] == len(dataset.modes)
+  assert abs(metrics["high_quality"] - p) < tolerance
+  # Multinomial counts over K modes: E[KL] ~ (K - 1) / (2 n) = 1.2e-4 for the grid.
+  assert 0.0 <= metrics["kl_to_uniform"] < 10 * (len(dataset.modes) - 1) / (2 * NUM_EXACT)
+
+
+def test_a_two_sigma_threshold_would_fail_the_high_quality_check(exact):
+  """The check above catches a wrong threshold: at 2 sigma exact samples score 1 - exp(-2) = 0.865."""
+  dataset, samples = exact
+  p, tolerance = within_radius(3.0), 5 * np.sqrt(within_radius(3.0) * (1 - within_radius(3.0)) / NUM_EXACT)
+  two_sigma = jg.metrics.mode_coverage(samples, dataset.modes, dataset.std, threshold=2.0)
+  assert abs(two_sigma["high_quality"] - within_radius(2.0)) < 5 * np.sqrt(0.865 * 0.135 / NUM_EXACT)
+  assert abs(two_sigma["high_quality"] - p) > 20 * tolerance  # 0.12 off: 70 standard errors
+
+
+@pytest.mark.parametrize("name, num_modes", [("ring8_protocol", 8), ("grid25_protocol", 25)])
+def test_protocol_config_reports_five_seeds_with_the_protocol_evaluator(name, num_modes):
+  config = configs.get_config(name)
+  assert config.num_runs == 5 and config.seed == 0  # seeds 0-4: the plain command reproduces the table
+  assert all(not values for values in config.per_run.values())  # every seed gets the same recipe
+  assert config.data.name == name.split("_")[0] and config.evals.modes.num_samples == 2500
+
+
+@pytest.mark.parametrize("name, num_modes", [("ring8_protocol", 8), ("grid25_protocol", 25)])
+def test_shrunk_protocol_config_trains_vmapped_seeds_and_writes_per_run_and_mean_metrics(tmp_path, name, num_modes):
+  config = configs.shrink_to_tiny(configs.get_config(name))
+  config.checkpoint_every = config.steps  # one checkpoint at the end: the test is about the metrics
+  assert config.num_runs == 5
+  final = train.train_and_evaluate(config, str(tmp_path), progress=False)
+  written = json.loads(open(os.path.join(tmp_path, "final_metrics.json")).read())
+  assert json.dumps(written, sort_keys=True) == json.dumps(final, sort_keys=True)  # NaN-safe comparison
+  assert final["num_runs"] == 5 and len(final["runs"]) == 5
+  for run in final["runs"]:
+    assert run["step"] == config.steps and run["num_modes"] == num_modes
+    assert 0 <= run["modes_covered"] <= num_modes and 0.0 <= run["high_quality"] <= 1.0
+  for key in ("modes_covered", "high_quality", "kl_to_uniform"):
+    values = [run[key] for run in final["runs"]]
+    if np.all(np.isfinite(values)):
+      np.testing.assert_allclose([final["mean"][key], final["std"][key]], [np.mean(values), np.std(values, ddof=1)],
+                                 rtol=1e-6)
