@@ -71,7 +71,7 @@ def test_sigkill_at_random_moments_and_during_saves_then_resume_matches_an_unint
 
   rng = random.Random(0)
   saw_save_kill, resumed_from = False, []
-  for attempt in range(4):
+  for attempt in range(2):  # a kill during a save, then one at a random moment
     process = start(killed)
     if attempt % 2 == 0:
       saw_save_kill |= kill_during_save(process, str(killed / "checkpoints"))

@@ -51,25 +51,25 @@ def test_bf16_penalty_value_and_gradient_match_float32(name, method):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("default_job")
-def test_bf16_training_reaches_the_same_modes_as_float32(tmp_path, default_job):
-  """Run as the README runs jobs (one CPU device), where the figures below were measured.
-
-  The float32 side is the shared `default_job` run (the same config and trajectory; only the
-  plotting and checkpoint intervals, which do not change the state, differ).
-  """
+def test_bf16_training_reaches_the_same_modes_as_float32(tmp_path):
+  """ring8_ns_r1 shortened to a complete 3,000-step cosine run, in float32 and in bfloat16, on one CPU device each."""
   from tests.conftest import ROOT, one_device_env
 
-  overrides = ["--config.model.compute_dtype=bfloat16", "--config.plot_every=100000",
-               "--config.checkpoint_every=100000"]
-  run = subprocess.run([sys.executable, "-m", "experiments.train", "--workdir", str(tmp_path), "--noprogress",
-                        *overrides], env=one_device_env(), cwd=ROOT, capture_output=True, text=True, timeout=1200)
-  assert run.returncode == 0, run.stderr[-2000:]
-  bf16 = json.loads((tmp_path / "final_metrics.json").read_text())
-  results = {"float32": default_job, "bfloat16": bf16}
-  # Measured 2026-11-22 on the 2-core CPU machine (earlier hand-assembled step): float32 8/8 modes, 89.5% HQ;
-  # bfloat16 8/8, 86.4%. Mid-training (2,500 steps) the two trajectories were 23 points apart: compare
-  # converged runs.
+  def start(dtype):
+    overrides = ["--config", "ring8_ns_r1", "--config.steps=3000", f"--config.model.compute_dtype={dtype}",
+                 "--config.plot_every=100000", "--config.checkpoint_every=100000"]
+    return subprocess.Popen([sys.executable, "-m", "experiments.train", "--workdir", str(tmp_path / dtype),
+                             "--noprogress", *overrides], env=one_device_env(), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+  processes = {dtype: start(dtype) for dtype in ("float32", "bfloat16")}
+  for process in processes.values():
+    output = process.communicate(timeout=900)[0]
+    assert process.returncode == 0, output[-2000:]
+  results = {dtype: json.loads((tmp_path / dtype / "final_metrics.json").read_text()) for dtype in processes}
+  # Measured 2026-11-23 on the 2-core CPU machine: float32 8/8 modes, 91.4% HQ, KL 0.0008; bfloat16 8/8, 91.6%,
+  # KL 0.0007. Mid-training trajectories differ more (bf16 rounding changes every step): compare complete runs.
+  assert results["float32"] != results["bfloat16"]  # the bf16 run did compute in bf16
   assert results["float32"]["modes_covered"] == results["bfloat16"]["modes_covered"] == 8
-  assert min(results["float32"]["high_quality"], results["bfloat16"]["high_quality"]) > 0.8
+  assert min(results["float32"]["high_quality"], results["bfloat16"]["high_quality"]) > 0.85
   assert abs(results["float32"]["high_quality"] - results["bfloat16"]["high_quality"]) < 0.1

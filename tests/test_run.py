@@ -308,6 +308,24 @@ def test_learning_rates_set_in_the_state_train_as_optimisers_built_with_them():
                               trained(built, ring_stream(jax.random.key(1)), [5]).replace(rng_key=None))
 
 
+def test_a_fresh_state_compiles_the_step_and_the_run_program_once():
+  """The state `init` returns is placed as the programs' outputs are, so the second call reuses the first's program.
+
+  The data is committed to its device, as data placed on a device is: the
+  outputs of a call are then committed too.
+  """
+  gan, device = make_gan(), jax.devices()[0]
+  state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+  stream = ring_stream(jax.device_put(jax.random.key(1), device))
+  for _ in range(3):
+    state, _ = gan.run(state, stream, 4)
+  assert gan.run._cache_size() == 1
+  state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+  for _ in range(3):
+    state, _ = gan.step(state, jax.device_put(jnp.zeros((2, 16, 2)), device))
+  assert gan.step._cache_size() == 1
+
+
 def test_set_hyperparams_broadcasts_a_number_keeps_dtype_shape_and_sharding_and_does_not_recompile():
   gan = make_gan(num_runs=4, mesh=jg.train.data_mesh(2), optimizer=INJECTED)
   state = gan.init(jax.random.split(jax.random.key(0), 4), jnp.zeros((1, 2)))

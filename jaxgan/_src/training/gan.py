@@ -243,6 +243,8 @@ class GAN:
       state = sharding.place(state, sharding.fully_sharded(state, self.mesh))
     elif self.mesh is not None:
       state = sharding.place(state, sharding.train_shardings(self.mesh, self.num_runs)[0])
+    else:
+      state = sharding.committed(state)
     return state
 
   def _init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:

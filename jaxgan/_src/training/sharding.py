@@ -81,6 +81,19 @@ def place(tree, shardings):
   return jax.tree.map(global_array, tree)
 
 
+def committed(tree):
+  """`tree` with every concrete array committed to the device it sits on (tracers pass through).
+
+  A jitted function is compiled per argument placement, and the outputs of a
+  call are committed: a state that starts uncommitted (eager `init` values)
+  would compile the step or `run` program a second time on its second call.
+  """
+  def commit(x):
+    return x if isinstance(x, jax.core.Tracer) or not isinstance(x, jax.Array) else jax.device_put(x, x.sharding)
+
+  return jax.tree.map(commit, tree)
+
+
 def train_shardings(mesh: jax.sharding.Mesh | None, num_runs: int | None) -> tuple:
   """`(state sharding, batch sharding)` of a train step: `(None, None)` without a mesh.
 
