@@ -265,6 +265,7 @@ def build(config) -> dict[str, Any]:
       augment=_augment(config),
       unroll_steps=optim.unroll_steps,
       feature_matching=config.objective.feature_matching,
+      num_classes=config.model.num_classes,
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,
@@ -280,7 +281,7 @@ def runs(parts: dict, state) -> list[tuple[Any, jax.Array]]:
 
 def sample(parts: dict, state, rng_key: jax.Array, num: int) -> np.ndarray:
   """`num` samples of one run's EMA generator, latents drawn from `rng_key`."""
-  return parts["task"].sample(parts["gan"].generator_fn(state), rng_key, num)
+  return parts["task"].sample(parts["gan"], state, rng_key, num)
 
 
 def evaluate_run(parts: dict, state, eval_key: jax.Array, config, names) -> dict:

@@ -14,12 +14,14 @@ from jaxgan._src.metrics.features import frechet_distance_from_features
 from jaxgan._src.metrics.features import kernel_inception_distance
 from jaxgan._src.metrics.features import precision_recall
 from jaxgan._src.metrics.inception_score import inception_score
+from jaxgan._src.metrics.modes import conditional_mode_accuracy
 from jaxgan._src.metrics.modes import mode_coverage
 
 __all__ = [
     "Classifier",
     "ShapeClassifierNet",
     "classifier_features",
+    "conditional_mode_accuracy",
     "density_coverage",
     "feature_statistics",
     "frechet_distance",

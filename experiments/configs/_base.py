@@ -7,7 +7,10 @@ Run-level fields sit at the top, the rest in sections:
 - `model`: `name` (`mlp` for 2-D data, `dcgan` or `resnet` for images),
   `hidden` (MLP widths; also the MEG statistics network), `image_features`,
   `latent_dim`, `spectral_norm`, `autoencoder_critic` (EBGAN/BEGAN/MAGAN
-  energies), `compute_dtype`.
+  energies), `compute_dtype`; `num_classes` (None: unconditional; C: a
+  conditional GAN, labels the mode index on 2-D mixtures), `conditioning`
+  of the critic (`projection` or `concat`), `conditional_norm` (class-
+  conditional layer norm in the generator).
 - `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
   unset fields take the objective's defaults), `entropy_estimator` (MEG:
   `jg.losses.ENTROPY_ESTIMATORS`) and `entropy_weight`; `feature_matching`
@@ -64,7 +67,9 @@ def base_config() -> ml_collections.ConfigDict:
   c.data = ml_collections.ConfigDict(dict(name="ring8", size=10000, batch_size=256,
                                           tfds_data_dir=config_dict.placeholder(str)))
   c.model = ml_collections.ConfigDict(dict(name="mlp", hidden=(128, 128, 128), image_features=64, latent_dim=2,
-                                           spectral_norm=False, autoencoder_critic=False, compute_dtype="float32"))
+                                           spectral_norm=False, autoencoder_critic=False, compute_dtype="float32",
+                                           num_classes=config_dict.placeholder(int), conditioning="projection",
+                                           conditional_norm=False))
   c.objective = ml_collections.ConfigDict(dict(
       name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
       entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0))

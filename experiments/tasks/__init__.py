@@ -14,7 +14,9 @@ A task owns its dataset, models, data feed, plots and evaluators:
 - `task.plot(path, gan, state, eval_key, step)`: a figure of one run.
 - `task.evaluators`: `{name: fn(samples) -> dict}`, the metrics the config's
   `evals` section may name.
-- `task.sample(generator_fn, rng_key, n)`: `n` samples as a NumPy array.
+- `task.sample(gan, state, rng_key, n)`: `n` samples of one run's EMA
+  generator as a NumPy array (sample i for class `i % num_classes` when
+  conditional: `task.class_labels(n)`).
 
 `get(config)` builds the task of `config.data.name`; `task_class(config)`
 returns its class (for validation without loading).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -20,10 +21,24 @@ class Task:
   def __init__(self, config):
     self.config = config
 
-  def sample(self, generator_fn, rng_key: jax.Array, num: int, batch_size: int = 500) -> np.ndarray:
-    """`num` samples of `generator_fn(z)`, `z ~ N(0, I)` from `rng_key`, generated `batch_size` at a time."""
+  def class_labels(self, num: int) -> np.ndarray | None:
+    """The labels of `num` conditional samples, sample i for class `i % num_classes`; None if unconditional."""
+    num_classes = self.config.model.num_classes
+    return None if num_classes is None else np.arange(num, dtype=np.int32) % num_classes
+
+  def sample(self, gan, state, rng_key: jax.Array, num: int, batch_size: int = 500) -> np.ndarray:
+    """`num` samples of one run's EMA generator, `z ~ N(0, I)` from `rng_key`, `batch_size` at a time.
+
+    A conditional generator draws sample i for class `i % num_classes` (:meth:`class_labels`).
+    """
     z = jax.random.normal(rng_key, (num, self.config.model.latent_dim))
-    return np.concatenate([np.asarray(generator_fn(z[i:i + batch_size])) for i in range(0, num, batch_size)])
+    labels = self.class_labels(num)
+
+    def chunk(i):
+      chunk_labels = None if labels is None else jnp.asarray(labels[i:i + batch_size])
+      return np.asarray(gan.generator_fn(state, labels=chunk_labels)(z[i:i + batch_size]))
+
+    return np.concatenate([chunk(i) for i in range(0, num, batch_size)])
 
   def host_batches(self, data_key, start_step: int, sharding):
     raise NotImplementedError(f"{type(self).__name__} draws its data in-graph (`stream`).")

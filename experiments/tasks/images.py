@@ -152,6 +152,9 @@ class ImageTask(Task):
     model = config.model
     if model.name not in MODELS:
       raise ValueError(f"config.model.name must be one of {MODELS} for image datasets, got {model.name!r}.")
+    if model.num_classes is not None:
+      raise ValueError("config.model.num_classes: conditional image models are not built yet; conditional"
+                       " training runs on the 2-D mixtures (e.g. --config ring8_conditional).")
     if model.autoencoder_critic and model.name != "dcgan":
       raise ValueError("config.model.autoencoder_critic is available with model.name 'dcgan' only.")
     size = jg.data.TFDS_DATASETS.get(config.data.name, 32)
@@ -205,7 +208,7 @@ class ImageTask(Task):
                                  n_critic=self.config.optim.n_critic, start_step=start_step, sharding=sharding)
 
   def plot(self, path: str, gan, state, eval_key, step: int) -> None:
-    plot_samples(path, self.sample(gan.generator_fn(state), eval_key, 64), self.title(step))
+    plot_samples(path, self.sample(gan, state, eval_key, 64), self.title(step))
 
   def _frechet(self, samples: np.ndarray) -> dict:
     if not has_features(self.config.data.name):

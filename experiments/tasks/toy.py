@@ -24,6 +24,18 @@ class ToyTask(Task):
     cls.check_evaluators(config)
     if "modes" in config.evals and dataset.modes is None:
       raise ValueError(f"config.evals.modes: {config.data.name} has no modes to cover.")
+    model = config.model
+    if model.num_classes is not None:
+      if dataset.modes is None or model.num_classes != len(dataset.modes):
+        raise ValueError(f"config.model.num_classes: a conditional {config.data.name} run takes the mode index as"
+                         f" its label, so num_classes must be the number of modes"
+                         f" ({None if dataset.modes is None else len(dataset.modes)}), got {model.num_classes}.")
+      if model.autoencoder_critic:
+        raise ValueError("config.model.autoencoder_critic: the autoencoder critics are unconditional; unset"
+                         " model.num_classes or use the MLP critic.")
+    if model.conditioning not in jg.models.CONDITIONINGS:
+      raise ValueError(f"config.model.conditioning must be one of {jg.models.CONDITIONINGS}, got"
+                       f" {model.conditioning!r}.")
 
   def __init__(self, config):
     super().__init__(config)
@@ -36,12 +48,14 @@ class ToyTask(Task):
   def models(self, dtype, return_embeddings: bool = False):
     model = self.config.model
     hidden = tuple(model.hidden)
-    generator = jg.models.MLPGenerator(output_dim=2, hidden=hidden, dtype=dtype)
+    generator = jg.models.MLPGenerator(output_dim=2, hidden=hidden, num_classes=model.num_classes,
+                                       conditional_norm=model.conditional_norm, dtype=dtype)
     if model.autoencoder_critic:
       return generator, jg.models.MLPAutoencoderCritic(hidden=hidden, bottleneck=2,
                                                        return_embeddings=return_embeddings, dtype=dtype)
     return generator, jg.models.MLPCritic(hidden=hidden, spectral_norm=model.spectral_norm, dtype=dtype,
-                                          return_features=bool(self.config.objective.feature_matching))
+                                          return_features=bool(self.config.objective.feature_matching),
+                                          num_classes=model.num_classes, conditioning=model.conditioning)
 
   def encoder(self):
     return jg.models.MLPGenerator(output_dim=self.config.model.latent_dim, hidden=tuple(self.config.model.hidden))
@@ -49,10 +63,15 @@ class ToyTask(Task):
   def stream(self, data_key, mesh=None):
     del mesh  # drawn in-graph: every device draws its shard of the same batch
     return jg.data.toy_stream(self.dataset, data_key, batch_size=self.config.data.batch_size,
-                              n_critic=self.config.optim.n_critic)
+                              n_critic=self.config.optim.n_critic, labels=self.config.model.num_classes is not None)
 
   def _modes(self, samples: np.ndarray) -> dict:
-    return jg.metrics.mode_coverage(samples, self.dataset.modes, self.dataset.std)
+    """Mode coverage; for a conditional run (sample i drawn for mode `i % num_classes`) also whether it hit that mode."""
+    results = jg.metrics.mode_coverage(samples, self.dataset.modes, self.dataset.std)
+    labels = self.class_labels(len(samples))
+    if labels is not None:
+      results.update(jg.metrics.conditional_mode_accuracy(samples, labels, self.dataset.modes, self.dataset.std))
+    return results
 
   def plot(self, path: str, gan, state, eval_key, step: int) -> None:
     """Real vs EMA-generated samples over the critic's contour map."""
@@ -62,12 +81,15 @@ class ToyTask(Task):
     import matplotlib.pyplot as plt
 
     real = np.asarray(self.dataset.sample(jax.random.key(1), 1000))
-    fake = self.sample(gan.generator_fn(state), eval_key, 1000)
+    fake = self.sample(gan, state, eval_key, 1000)
     lim = float(np.max(np.abs(real))) * 1.3
     grid = np.linspace(-lim, lim, 120)
     xx, yy = np.meshgrid(grid, grid)
     points = jnp.asarray(np.stack([xx.ravel(), yy.ravel()], -1), jnp.float32)
-    scores = gan.critic_fn(state)(points)
+    # A conditional critic is drawn for the label of each point's nearest mode.
+    nearest = None if self.class_labels(1) is None else jnp.argmin(
+        jnp.linalg.norm(points[:, None] - jnp.asarray(self.dataset.modes, jnp.float32)[None], axis=-1), axis=1)
+    scores = gan.critic_fn(state, labels=nearest)(points)
     fig, ax = plt.subplots(figsize=(5, 5))
     contour = ax.contourf(xx, yy, np.asarray(scores).reshape(xx.shape), levels=20, cmap="coolwarm", alpha=0.6)
     is_energy = gan.objective.scores == "energies"

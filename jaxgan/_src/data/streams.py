@@ -64,33 +64,46 @@ class ToyStream:
 
   Attributes:
     rng_key: the data key, or `(N,)` keys for `N` runs.
-    sample: the distribution's `sample(rng_key, n)`.
+    sample: the distribution's `sample(rng_key, n)`, or its `labelled_sample`
+      (`labelled=True`).
     batch_size: samples per microbatch.
     n_critic: microbatches per step (the batch's leading axis).
+    labelled: batches are `(x, labels)` pairs, labels the mode index.
   """
 
   rng_key: jax.Array
   sample: Callable = flax.struct.field(pytree_node=False)
   batch_size: int = flax.struct.field(pytree_node=False)
   n_critic: int = flax.struct.field(pytree_node=False)
+  labelled: bool = flax.struct.field(pytree_node=False, default=False)
 
-  def batch(self, step) -> jax.Array:
-    """Batch `step`: `(n_critic, batch_size, 2)`, or `(N, n_critic, batch_size, 2)` for `N` run keys."""
+  def batch(self, step):
+    """Batch `step`: `(n_critic, batch_size, 2)`, or `(N, n_critic, batch_size, 2)` for `N` run keys.
+
+    A labelled stream returns `(x, labels)`, labels int32 `(n_critic, batch_size)` (with the run axis for `N`
+    keys); `x` is the unlabelled stream's batch.
+    """
 
     def one(key, s):
-      x = self.sample(jax.random.fold_in(key, s), self.n_critic * self.batch_size)
-      return x.reshape(self.n_critic, self.batch_size, *x.shape[1:])
+      drawn = self.sample(jax.random.fold_in(key, s), self.n_critic * self.batch_size)
+      return jax.tree.map(lambda v: v.reshape(self.n_critic, self.batch_size, *v.shape[1:]), drawn)
 
     return _per_run(one, self.rng_key, step)
 
 
 def toy_stream(distribution: ToyDistribution, rng_key: jax.Array, *, batch_size: int,
-               n_critic: int = 1) -> ToyStream:
-  """A :class:`ToyStream` of `distribution` (a `jg.data.get(name)`), one key or `(N,)` keys for `N` runs."""
+               n_critic: int = 1, labels: bool = False) -> ToyStream:
+  """A :class:`ToyStream` of `distribution` (a `jg.data.get(name)`), one key or `(N,)` keys for `N` runs.
+
+  With `labels=True` (mixtures only) the batches are `(x, mode index)` pairs, for conditional GANs.
+  """
   if not isinstance(distribution, ToyDistribution):
     raise TypeError(f"`distribution` must be a jg.data.ToyDistribution, got {type(distribution).__name__}.")
-  return ToyStream(_typed(rng_key), distribution.sample, validation.check_positive_int(batch_size, "batch_size"),
-                   validation.check_positive_int(n_critic, "n_critic"))
+  if labels and distribution.labelled_sample is None:
+    raise ValueError(f"`labels=True` needs a mixture with modes; {distribution.name!r} has no class labels.")
+  return ToyStream(_typed(rng_key), distribution.labelled_sample if labels else distribution.sample,
+                   validation.check_positive_int(batch_size, "batch_size"),
+                   validation.check_positive_int(n_critic, "n_critic"), bool(labels))
 
 
 def _hash(key: jax.Array, x: jax.Array) -> jax.Array:

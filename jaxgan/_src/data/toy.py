@@ -25,23 +25,30 @@ class ToyDistribution(NamedTuple):
     sample: pure sampler, jit-able.
     modes: mode centres, shape `(num_modes, 2)`, or None (no discrete modes).
     std: per-mode standard deviation (for the high-quality criterion), or None.
+    labelled_sample: for mixtures, `(rng_key, n) -> (x (n, 2), mode index (n,) int32)`:
+      the same points as `sample`, with the index in `modes` of the mode each
+      was drawn from (the class label of conditional GANs); None otherwise.
   """
 
   name: str
   sample: Callable[[jax.Array, int], jax.Array]
   modes: np.ndarray | None
   std: float | None
+  labelled_sample: Callable[[jax.Array, int], tuple[jax.Array, jax.Array]] | None = None
 
 
 def _mixture(name: str, modes: np.ndarray, std: float) -> ToyDistribution:
   centres = np.asarray(modes, np.float32)  # NumPy: building a distribution starts no JAX backend
 
-  def sample(rng_key, n):
+  def labelled_sample(rng_key, n):
     k_mode, k_noise = jax.random.split(rng_key)
     idx = jax.random.randint(k_mode, (n,), 0, centres.shape[0])
-    return jnp.asarray(centres)[idx] + std * jax.random.normal(k_noise, (n, 2), jnp.float32)
+    return jnp.asarray(centres)[idx] + std * jax.random.normal(k_noise, (n, 2), jnp.float32), idx.astype(jnp.int32)
 
-  return ToyDistribution(name, sample, modes, std)
+  def sample(rng_key, n):
+    return labelled_sample(rng_key, n)[0]
+
+  return ToyDistribution(name, sample, modes, std, labelled_sample)
 
 
 def ring8(radius: float = 2.0, std: float = 0.02) -> ToyDistribution:

@@ -7,6 +7,20 @@ import numpy as np
 from jaxgan._src import validation
 
 
+def _nearest_modes(samples, modes, std: float, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """`(nearest mode index (n,), high quality (n,) bool, modes)`: within `threshold * std` of the nearest mode."""
+  samples = np.asarray(samples, np.float64)
+  modes = np.asarray(modes, np.float64)
+  if samples.ndim != 2 or modes.ndim != 2 or samples.shape[1] != modes.shape[1]:
+    raise ValueError(
+        f"`samples` (n, d) and `modes` (m, d) must share d; got {samples.shape} and {modes.shape}."
+    )
+  validation.check_positive(std, "std")
+  distances = np.linalg.norm(samples[:, None, :] - modes[None, :, :], axis=-1)
+  nearest = np.argmin(distances, axis=1)
+  return nearest, distances[np.arange(len(samples)), nearest] <= threshold * std, modes
+
+
 def mode_coverage(samples, modes, std: float, *, threshold: float = 3.0) -> dict[str, float]:
   """Modes covered, fraction of high-quality samples and KL to uniform over modes.
 
@@ -30,16 +44,7 @@ def mode_coverage(samples, modes, std: float, *, threshold: float = 3.0) -> dict
     Srivastava et al., VEEGAN, NeurIPS 2017, Section 5.1; Lin et al.,
     PacGAN, NeurIPS 2018, Section 5.
   """
-  samples = np.asarray(samples, np.float64)
-  modes = np.asarray(modes, np.float64)
-  if samples.ndim != 2 or modes.ndim != 2 or samples.shape[1] != modes.shape[1]:
-    raise ValueError(
-        f"`samples` (n, d) and `modes` (m, d) must share d; got {samples.shape} and {modes.shape}."
-    )
-  validation.check_positive(std, "std")
-  distances = np.linalg.norm(samples[:, None, :] - modes[None, :, :], axis=-1)
-  nearest = np.argmin(distances, axis=1)
-  good = distances[np.arange(len(samples)), nearest] <= threshold * std
+  nearest, good, modes = _nearest_modes(samples, modes, std, threshold)
   counts = np.bincount(nearest[good], minlength=len(modes))
   num_good = int(good.sum())
   if num_good:
@@ -53,4 +58,35 @@ def mode_coverage(samples, modes, std: float, *, threshold: float = 3.0) -> dict
       "num_modes": int(len(modes)),
       "high_quality": num_good / max(len(samples), 1),
       "kl_to_uniform": kl,
+  }
+
+
+def conditional_mode_accuracy(samples, labels, modes, std: float, *, threshold: float = 3.0) -> dict[str, float]:
+  """How well a conditional generator hits the mode it was asked for: sample i was drawn for mode `labels[i]`.
+
+  Args:
+    samples: array `(n, d)`.
+    labels: int `(n,)`, the requested mode of each sample (an index into `modes`).
+    modes: mode centres `(num_modes, d)`.
+    std: per-mode standard deviation.
+    threshold: high quality within `threshold * std` of the nearest mode.
+
+  Returns:
+    dict with `label_accuracy` (of the high-quality samples, the fraction on
+    their requested mode), `min_class_high_quality` (the lowest, over the
+    requested modes, fraction of high-quality samples) and
+    `class_high_quality` (that fraction per mode; NaN for a mode never requested).
+  """
+  nearest, good, modes = _nearest_modes(samples, modes, std, threshold)
+  labels = np.asarray(labels)
+  if labels.shape != nearest.shape or not np.issubdtype(labels.dtype, np.integer):
+    raise ValueError(f"`labels` must be integers of shape ({len(nearest)},), got {labels.dtype} {labels.shape}.")
+  if labels.size and (labels.min() < 0 or labels.max() >= len(modes)):
+    raise ValueError(f"`labels` must index `modes`, in [0, {len(modes)}); got values in [{labels.min()},"
+                     f" {labels.max()}].")
+  per_class = [float(good[labels == c].mean()) if np.any(labels == c) else float("nan") for c in range(len(modes))]
+  return {
+      "label_accuracy": float(np.mean(nearest[good] == labels[good])) if good.any() else 0.0,
+      "min_class_high_quality": float(np.nanmin(per_class)),
+      "class_high_quality": per_class,
   }

@@ -8,28 +8,49 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan._src.models.conditioning import ConditionalLayerNorm
+from jaxgan._src.models.conditioning import check_labels
+from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
+
+CONDITIONINGS = ("projection", "concat")
 
 
 class MLPGenerator(nn.Module):
-  """`z (batch, latent_dim) -> x (batch, output_dim)`: ReLU MLP, linear output.
+  """`z (batch, latent_dim) -> x (batch, output_dim)`: ReLU MLP, linear output; `G(z, labels)` with `num_classes`.
+
+  Conditional (`num_classes=C`): the input is `[z, embed(labels)]` (Mirza &
+  Osindero 2014) and, with `conditional_norm=True`, every hidden layer is
+  followed by a class-conditional layer norm (de Vries et al. 2017).
 
   Attributes:
     output_dim: data dimension.
     hidden: widths of the hidden layers.
+    num_classes: None (unconditional) or the number of classes C.
+    embed_dim: size of the label embedding concatenated to z.
+    conditional_norm: class-dependent gain and bias after each hidden layer.
     dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
       output is float32.
   """
 
   output_dim: int = 2
   hidden: Sequence[int] = (256, 256, 256)
+  num_classes: int | None = None
+  embed_dim: int = 16
+  conditional_norm: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, z: jax.Array) -> jax.Array:
+  def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
+    labels = check_labels(labels, self.num_classes, z.shape[0], "MLPGenerator")
     x = z
+    if labels is not None:
+      x = jnp.concatenate([z, nn.Embed(self.num_classes, self.embed_dim)(labels).astype(z.dtype)], axis=-1)
     for width in self.hidden:
-      x = nn.relu(nn.Dense(width, dtype=self.dtype)(x))
+      x = nn.Dense(width, dtype=self.dtype)(x)
+      if labels is not None and self.conditional_norm:
+        x = ConditionalLayerNorm(self.num_classes, dtype=self.dtype)(x, labels)
+      x = nn.relu(x)
     return nn.Dense(self.output_dim, dtype=self.dtype)(x).astype(jnp.float32)
 
 
@@ -44,10 +65,19 @@ class MLPCritic(nn.Module):
   `return_features=True` returns `{"scores": ..., "features": the last hidden
   activations}` (for feature matching).
 
+  Conditional (`num_classes=C`, called as `D(x, labels)`):
+  `conditioning="projection"` adds `<embed(y), phi(x)>` to the score, `phi`
+  the last hidden activations (Miyato & Koyama 2018, Eq. 3);
+  `conditioning="concat"` feeds `[x, embed(y)]` to the first layer. Penalties
+  differentiate in x only.
+
   Attributes:
     hidden: widths of the hidden layers.
     spectral_norm: wrap dense layers in spectral normalisation.
     layer_norm: add layer norm after each hidden dense layer.
+    num_classes: None (unconditional) or the number of classes C.
+    conditioning: `"projection"` or `"concat"` (with `num_classes`).
+    embed_dim: label embedding size for `"concat"`.
     dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
       scores are float32 (penalties take their norms in float32).
   """
@@ -56,20 +86,30 @@ class MLPCritic(nn.Module):
   spectral_norm: bool = False
   layer_norm: bool = False
   return_features: bool = False
+  num_classes: int | None = None
+  conditioning: str = "projection"
+  embed_dim: int = 16
   dtype: Any = jnp.float32
 
   def _dense(self, features: int, x: jax.Array) -> jax.Array:
     return maybe_spectral_norm(self, nn.Dense(features, dtype=self.dtype), x, self.spectral_norm)
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
+    if self.conditioning not in CONDITIONINGS:
+      raise ValueError(f"`conditioning` must be one of {CONDITIONINGS}, got {self.conditioning!r}.")
+    labels = check_labels(labels, self.num_classes, x.shape[0], "MLPCritic")
     x = x.reshape(x.shape[0], -1)
+    if labels is not None and self.conditioning == "concat":
+      x = jnp.concatenate([x, nn.Embed(self.num_classes, self.embed_dim)(labels).astype(x.dtype)], axis=-1)
     for width in self.hidden:
       x = self._dense(width, x)
       if self.layer_norm:
         x = nn.LayerNorm(dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
     scores = self._dense(1, x)[:, 0].astype(jnp.float32)
+    if labels is not None and self.conditioning == "projection":
+      scores = scores + projection(x, labels, self.num_classes)
     return {"scores": scores, "features": x.astype(jnp.float32)} if self.return_features else scores
 
 
@@ -116,6 +156,6 @@ def split_variables(variables) -> tuple[dict, dict]:
   return params, variables
 
 
-def init_linen(module: nn.Module, rng_key: jax.Array, example: jax.Array) -> tuple[dict, dict]:
-  """Initialises a Linen module; returns `(params, model_state)`."""
-  return split_variables(module.init(rng_key, jnp.asarray(example)))
+def init_linen(module: nn.Module, rng_key: jax.Array, example: jax.Array, *conditioning) -> tuple[dict, dict]:
+  """Initialises a Linen module on `example` (and the conditioning, e.g. labels); returns `(params, model_state)`."""
+  return split_variables(module.init(rng_key, jnp.asarray(example), *conditioning))

@@ -60,6 +60,26 @@ def _penalty(penalty) -> Callable | None:
   )
 
 
+def _conditioning_for(conditioning: tuple, batch_size: int) -> tuple:
+  """The conditioning of a batch of `batch_size` points: the labels, or repeated k times for a batch k times larger.
+
+  Real and fake rows share the real batch's labels, so `[real; fake]` (and
+  penalties' concatenations of them) take the labels tiled. A batch that is not
+  a multiple of the labels' (a penalty scoring one sample at a time) is refused.
+  """
+  if not conditioning:
+    return ()
+  (labels,) = conditioning
+  if batch_size == labels.shape[0]:
+    return conditioning
+  if batch_size % labels.shape[0]:
+    raise ValueError(
+        f"A conditional critic scored a batch of {batch_size} points with {labels.shape[0]} labels. Penalties on a"
+        " conditional critic take batch-level input gradients: use method='batch_sum' or 'forward_over_reverse'"
+        " (the default), not 'vmap'.")
+  return (jnp.tile(labels, batch_size // labels.shape[0]),)
+
+
 def _typed_key(rng_key: jax.Array) -> jax.Array:
   if not jnp.issubdtype(rng_key.dtype, jax.dtypes.prng_key):
     rng_key = jax.random.wrap_key_data(rng_key)
@@ -128,6 +148,14 @@ class GAN:
       loss, `+ w ||E f(x_r) - E f(G(z))||^2` (Salimans et al. 2016, Sec. 3.1;
       :func:`jaxgan.techniques.feature_matching`), f the critic's `"features"`
       output (`MLPCritic(return_features=True)`, `DCGANCritic(...)`); 0: off.
+    num_classes: None (unconditional) or C: a conditional GAN. Batches come
+      with int labels in [0, C) (`step(state, batch, labels)`, streams whose
+      `batch(step)` returns `(x, labels)`); the players are called as
+      `G(z, labels)` and `D(x, labels)`; fakes are drawn for the real batch's
+      labels, so real, fake and the points penalties interpolate share one
+      label per row (a conditional critic's penalty takes batch-level input
+      gradients: `method="batch_sum"` or `"forward_over_reverse"`, the
+      default); `sample(state, key, n, labels)`.
     shard_state: with a mesh and one run, split the parameters, EMA and
       optimiser state over `"data"` (ZeRO-3 / FSDP-style,
       :func:`jaxgan.train.fully_sharded`) instead of replicating them: each
@@ -159,6 +187,7 @@ class GAN:
       augment: Callable | None = None,
       unroll_steps: int = 0,
       feature_matching: float = 0.0,
+      num_classes: int | None = None,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -195,12 +224,15 @@ class GAN:
       raise ValueError(f"`unroll_steps` must be an integer >= 0 (0: no unrolling), got {unroll_steps!r}.")
     self.unroll_steps = unroll_steps
     self.feature_matching = validation.check_non_negative(feature_matching, "feature_matching")
+    self.num_classes = None if num_classes is None else validation.check_positive_int(num_classes, "num_classes")
     state_sharding, self._batch_sharding = sharding.train_shardings(mesh, self.num_runs)
     shardings = {} if mesh is None else dict(in_shardings=(state_sharding, self._batch_sharding),
                                              out_shardings=(state_sharding, state_sharding))
     if self.shard_state:  # per-leaf shardings depend on the state's shapes: set in `init`, kept by `_step`
       shardings = dict(in_shardings=(None, self._batch_sharding))
       state_sharding = None
+    if mesh is not None and self.num_classes is not None:  # a conditional step takes (state, batch, labels)
+      shardings["in_shardings"] = (*shardings["in_shardings"], self._batch_sharding)
     self.step = jax.jit(self._step, donate_argnums=0, **shardings)
     self.step.__doc__ = self._step.__doc__
     # The data keeps its own placement (an image stream is sharded once); metrics are left to XLA.
@@ -250,8 +282,9 @@ class GAN:
   def _init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:
     generator_key, critic_key, estimator_key, train_key = jax.random.split(rng_key, 4)
     z = jnp.zeros((1, self.latent_dim), example_batch.dtype)
-    generator_params, generator_model_state = self.generator.init(generator_key, z)
-    critic_params, critic_model_state = self.critic.init(critic_key, example_batch)
+    conditioning = () if self.num_classes is None else (jnp.zeros((1,), jnp.int32),)
+    generator_params, generator_model_state = self.generator.init(generator_key, z, *conditioning)
+    critic_params, critic_model_state = self.critic.init(critic_key, example_batch, *conditioning)
     estimator = ()
     if self.entropy_estimator is not None:
       params = self.entropy_estimator.init(estimator_key, example_batch, z)
@@ -272,28 +305,54 @@ class GAN:
 
   # --- the critic and generator as functions of the state ----------------------
 
-  def critic_fn(self, state: GANState) -> Callable[[jax.Array], jax.Array]:
-    """The critic at `state` as `x (batch, ...) -> scores (batch,)`: the signature penalties and samplers take."""
-    critic = state.critic
+  def _conditioning(self, labels, name: str, shape: tuple | None = None) -> tuple:
+    """`()` for an unconditional GAN, `(labels,)` for a conditional one; a clear error for missing or bad labels."""
+    if self.num_classes is None:
+      if labels is not None:
+        raise TypeError(f"`{name}` given to an unconditional GAN; build it with num_classes=C for class labels.")
+      return ()
+    if labels is None:
+      raise ValueError(f"This GAN is conditional (num_classes={self.num_classes}): `{name}` (int class labels in"
+                       f" [0, {self.num_classes})) is required.")
+    labels = jnp.asarray(labels)
+    if not jnp.issubdtype(labels.dtype, jnp.integer) or (shape is not None and labels.shape != shape):
+      expected = "" if shape is None else f" of shape {shape}"
+      raise ValueError(f"`{name}` must be integer class labels{expected}, got {labels.dtype} {tuple(labels.shape)}.")
+    return (labels.astype(jnp.int32),)
+
+  def critic_fn(self, state: GANState, labels: jax.Array | None = None) -> Callable[[jax.Array], jax.Array]:
+    """The critic at `state` as `x (batch, ...) -> scores (batch,)`: the signature penalties and samplers take.
+
+    A conditional GAN's critic needs `labels (batch,)`; the closure scores a
+    batch of that size (or a multiple of it, the labels repeated: a
+    concatenation of real and fake batches).
+    """
+    critic, conditioning = state.critic, self._conditioning(labels, "labels")
 
     def scores(x):
-      return critic_scores(self.critic.apply(critic.params, critic.model_state, x)[0], x.shape[0])[0]
+      output = self.critic.apply(critic.params, critic.model_state, x, *_conditioning_for(conditioning, x.shape[0]))
+      return critic_scores(output[0], x.shape[0])[0]
 
     return scores
 
-  def generator_fn(self, state: GANState, *, ema: bool = True) -> Callable[[jax.Array], jax.Array]:
-    """The generator at `state` as `z (batch, latent_dim) -> x`, with the EMA params (default) or the trained ones."""
-    params = state.ema_params if ema else state.generator.params
-    return lambda z: self.generator.apply(params, state.generator.model_state, z)[0]
+  def generator_fn(self, state: GANState, *, ema: bool = True,
+                   labels: jax.Array | None = None) -> Callable[[jax.Array], jax.Array]:
+    """The generator at `state` as `z (batch, latent_dim) -> x`, with the EMA params (default) or the trained ones.
 
-  def _sample(self, state: GANState, rng_key: jax.Array, n: int) -> jax.Array:
-    """`n` samples `G_ema(z)`, `z ~ N(0, I)` drawn from `rng_key` (jitted; `n` static).
+    A conditional GAN's generator needs `labels (batch,)`, bound here.
+    """
+    params, conditioning = state.ema_params if ema else state.generator.params, self._conditioning(labels, "labels")
+    return lambda z: self.generator.apply(params, state.generator.model_state, z, *conditioning)[0]
 
-    With `num_runs`, `(num_runs, n, ...)`: every run maps the same latents.
+  def _sample(self, state: GANState, rng_key: jax.Array, n: int, labels: jax.Array | None = None) -> jax.Array:
+    """`n` samples `G_ema(z)`, `z ~ N(0, I)` drawn from `rng_key` (jitted; `n` static); `labels (n,)` if conditional.
+
+    With `num_runs`, `(num_runs, n, ...)`: every run maps the same latents (and labels).
     """
     validation.check_positive_int(n, "n")
+    self._conditioning(labels, "labels", (n,))
     z = jax.random.normal(rng_key, (n, self.latent_dim))
-    return self._over_runs(lambda s: self.generator_fn(s)(z))(state)
+    return self._over_runs(lambda s: self.generator_fn(s, labels=labels)(z))(state)
 
   # --- the train step -----------------------------------------------------------
 
@@ -304,21 +363,26 @@ class GAN:
     real_key, fake_key = jax.random.split(jax.random.fold_in(key, 0x5EED))  # apart from the key's other uses
     return self.augment(real_key, real, step), self.augment(fake_key, fake, step)
 
-  def _critic_loss(self, params, model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key):
+  def _critic_loss(self, params, model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key,
+                   conditioning=()):
     """The critic's loss (objective + weighted, lazily applied penalty) and `(loss, penalty, model_state, scores)`."""
     batch_size = real.shape[0]
-    output, model_state = self.critic.apply(params, model_state, jnp.concatenate([real, fake]))
+    output, model_state = self.critic.apply(params, model_state, jnp.concatenate([real, fake]),
+                                            *_conditioning_for(conditioning, 2 * batch_size))
     scores, _ = critic_scores(output, 2 * batch_size)
     real_scores, fake_scores = scores[:batch_size], scores[batch_size:]
     loss = self.objective.critic(real_scores, fake_scores, state=objective_state)
     penalty = jnp.zeros((), loss.dtype)
     if self.penalty is not None:
-      closure = lambda x: critic_scores(self.critic.apply(params, model_state, x)[0], x.shape[0])[0]  # noqa: E731
+      def closure(x):
+        return critic_scores(self.critic.apply(params, model_state, x,
+                                               *_conditioning_for(conditioning, x.shape[0]))[0], x.shape[0])[0]
       penalty = penalty_weight * lazy_regularization(
           self.penalty, critic_step, closure, real, fake, penalty_key, interval=self.penalty_interval)
     return loss + penalty, (loss, penalty, model_state, real_scores, fake_scores)
 
-  def _unrolled_critic(self, state: GANState, critic: PlayerState, objective_state, real, generator_params, rng_key):
+  def _unrolled_critic(self, state: GANState, critic: PlayerState, objective_state, real, conditioning,
+                       generator_params, rng_key):
     """The critic after `unroll_steps` more updates against `generator_params`, differentiable in them.
 
     Metz et al. 2017, Eq. 5-7: theta_D^{k+1} = theta_D^k + eta^k(theta_D^k, theta_G), here the critic's own
@@ -333,11 +397,11 @@ class GAN:
       key, critic_step = inputs
       z_key, penalty_key, augment_key = jax.random.split(key, 3)
       z = jax.random.normal(z_key, (batch_size, self.latent_dim))
-      fake = self.generator.apply(generator_params, state.generator.model_state, z)[0]
+      fake = self.generator.apply(generator_params, state.generator.model_state, z, *conditioning)[0]
       seen_real, seen_fake = self._augmented(augment_key, real, fake, state.step)
       grads, aux = jax.grad(self._critic_loss, has_aux=True)(
           params, model_state, seen_real, seen_fake, objective_state, state.hyperparams["penalty_weight"],
-          critic_step, penalty_key)
+          critic_step, penalty_key, conditioning)
       updates, opt_state = self.critic_optimizer.update(grads, opt_state, params)
       return (optax.apply_updates(params, updates), aux[2], opt_state), None
 
@@ -349,14 +413,16 @@ class GAN:
 
   def _critic_update(self, generator: PlayerState, penalty_weight: jax.Array, carry, inputs):
     critic, objective_state = carry
-    real, key, critic_step = inputs
+    real, labels, key, critic_step = inputs
+    conditioning = () if labels is None else (labels,)
     z_key, penalty_key = jax.random.split(key)
     batch_size = real.shape[0]
     z = jax.random.normal(z_key, (batch_size, self.latent_dim))
-    fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z)[0])
+    fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z, *conditioning)[0])
     real, fake = self._augmented(key, real, fake, critic_step // self.n_critic)
     grads, (loss, penalty, model_state, real_scores, fake_scores) = jax.grad(self._critic_loss, has_aux=True)(
-        critic.params, critic.model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key)
+        critic.params, critic.model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key,
+        conditioning)
     updates, opt_state = self.critic_optimizer.update(grads, critic.opt_state, critic.params)
     critic = PlayerState(optax.apply_updates(critic.params, updates), opt_state, model_state)
     objective_state, objective_metrics = self.objective.update(objective_state, real_scores, fake_scores)
@@ -370,19 +436,21 @@ class GAN:
     }
     return (critic, objective_state), metrics
 
-  def _generator_grads(self, state: GANState, critic: PlayerState, objective_state, real, rng_key):
+  def _generator_grads(self, state: GANState, critic: PlayerState, objective_state, real, labels, rng_key):
     batch_size = real.shape[0]
+    conditioning = () if labels is None else (labels,)
     z = jax.random.normal(rng_key, (batch_size, self.latent_dim))
     estimator = self.entropy_estimator
 
     def loss_fn(params, estimator_params):
-      fake, model_state = self.generator.apply(params, state.generator.model_state, z)
+      fake, model_state = self.generator.apply(params, state.generator.model_state, z, *conditioning)
       seen_real, seen_fake = self._augmented(rng_key, real, fake, state.step)
       critic_params, critic_model_state = critic.params, critic.model_state
       if self.unroll_steps:
         critic_params, critic_model_state = self._unrolled_critic(
-            state, critic, objective_state, real, params, jax.random.fold_in(rng_key, 0xD0))
-      output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate([seen_real, seen_fake]))
+            state, critic, objective_state, real, conditioning, params, jax.random.fold_in(rng_key, 0xD0))
+      output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate([seen_real, seen_fake]),
+                                    *_conditioning_for(conditioning, 2 * batch_size))
       wanted = self.objective.extras + (("features",) if self.feature_matching else ())
       scores, extras = critic_scores(output, 2 * batch_size, wanted)
       fake_extras = {name: extras[name][batch_size:] for name in self.objective.extras}
@@ -405,13 +473,16 @@ class GAN:
         state.generator.params, estimator_params)
     return loss, model_state, entropy, grads
 
-  def _step(self, state: GANState, batch: jax.Array) -> tuple[GANState, dict]:
+  def _step(self, state: GANState, batch: jax.Array, labels: jax.Array | None = None) -> tuple[GANState, dict]:
     """One train step: `n_critic` critic updates, then one generator update (jitted, state donated).
 
     Args:
       state: a :class:`jaxgan.train.GANState`.
       batch: real data of shape `(n_critic, batch_size, *data_shape)`, one
         microbatch per critic update; `(num_runs, n_critic, ...)` with `num_runs`.
+      labels: a conditional GAN's int class labels `(n_critic, batch_size)`
+        (`(num_runs, n_critic, batch_size)`); None otherwise. A label outside
+        `[0, num_classes)` halts training as a non-finite update does.
 
     Returns:
       `(state, metrics)`: critic metrics averaged over the critic updates,
@@ -421,7 +492,8 @@ class GAN:
       axis with `num_runs`.
     """
     self._check_batch(batch, "batch", leading=())
-    state, metrics = self._over_runs(self._update)(state, batch)
+    self._check_labels(labels, batch, "labels")
+    state, metrics = self._over_runs(self._update)(state, batch, labels)
     if self.shard_state:  # the new state keeps the layout `init` gave it
       state = jax.lax.with_sharding_constraint(state, sharding.fully_sharded(state, self.mesh))
     return state, metrics
@@ -437,7 +509,9 @@ class GAN:
       data: a stream (`jg.data.toy_stream`, `jg.data.image_stream`: any pytree
         with `batch(step)`) drawn in-graph at each state's step, or an array
         of `num_steps` stacked batches `(num_steps, n_critic, batch_size, ...)`
-        (`(num_steps, num_runs, n_critic, ...)` with `num_runs`).
+        (`(num_steps, num_runs, n_critic, ...)` with `num_runs`). A
+        conditional GAN's stream returns `(x, labels)` (`labels=True`), and
+        its stacked data is a pair `(batches, labels)`.
       num_steps: steps to run, >= 1 (static: one compilation per value).
       reduce: None (metrics per step, leading axis `num_steps`) or `"mean"`
         (averaged over the steps).
@@ -448,13 +522,16 @@ class GAN:
     validation.check_positive_int(num_steps, "num_steps")
     if reduce not in (None, "mean"):
       raise ValueError(f"`reduce` must be None (per-step metrics) or 'mean', got {reduce!r}.")
+    def body(state, xs):
+      batch, labels = self._split_labels(data.batch(state.step) if xs is None else xs)
+      return self._step(state, self._constrain(batch), None if labels is None else self._constrain(labels))
+
     if hasattr(data, "batch"):
-      def body(state, _):
-        return self._step(state, self._constrain(data.batch(state.step)))
       xs = None
     else:
-      self._check_batch(data, "data", leading=(num_steps,))
-      body = lambda state, batch: self._step(state, self._constrain(batch))  # noqa: E731
+      batches, labels = self._split_labels(data)
+      self._check_batch(batches, "data", leading=(num_steps,))
+      self._check_labels(labels, batches, "data's labels", leading=(num_steps,))
       xs = data
     if num_steps == 1:
       # No loop for one step: XLA:CPU runs convolution gradients inside a while loop 13-80x slower
@@ -471,6 +548,22 @@ class GAN:
     """The batch laid out over the mesh as :meth:`step` takes it (a no-op without a mesh)."""
     return batch if self.mesh is None else jax.lax.with_sharding_constraint(batch, self._batch_sharding)
 
+  def _split_labels(self, data) -> tuple:
+    """`(batch, labels)` of a conditional GAN's `(x, labels)` pair, `(batch, None)` of an unconditional one's batch."""
+    if self.num_classes is None:
+      if isinstance(data, tuple):
+        raise TypeError("The data gives `(x, labels)` pairs but this GAN is unconditional; build it with"
+                        " num_classes=C, or use an unlabelled stream.")
+      return data, None
+    if not (isinstance(data, tuple) and len(data) == 2):
+      raise ValueError(f"This GAN is conditional (num_classes={self.num_classes}): its data must give `(x, labels)`"
+                       " pairs (a stream built with labels=True, or stacked `(batches, labels)`).")
+    return data
+
+  def _check_labels(self, labels, batch, name: str, leading: tuple = ()) -> None:
+    runs = () if self.num_runs is None else (self.num_runs,)
+    self._conditioning(labels, name, (*leading, *runs, self.n_critic, batch.shape[len(leading) + len(runs) + 1]))
+
   def _check_batch(self, batch, name: str, leading: tuple) -> None:
     runs = () if self.num_runs is None else (self.num_runs,)
     expected = (*leading, *runs, self.n_critic)
@@ -482,8 +575,8 @@ class GAN:
           f" got {shape}."
       )
 
-  def _update(self, state: GANState, batch: jax.Array) -> tuple[GANState, dict]:
-    """One run's train step on its `(n_critic, batch_size, ...)` batch."""
+  def _update(self, state: GANState, batch: jax.Array, labels: jax.Array | None) -> tuple[GANState, dict]:
+    """One run's train step on its `(n_critic, batch_size, ...)` batch (and `(n_critic, batch_size)` labels)."""
     key = jax.random.fold_in(state.rng_key, state.step)
     critic_key, generator_key = jax.random.split(key)
     critic_steps = state.step * self.n_critic + jnp.arange(self.n_critic)
@@ -493,11 +586,11 @@ class GAN:
     (critic, objective_state), critic_metrics = jax.lax.scan(
         lambda carry, inputs: self._critic_update(state.generator, penalty_weight, carry, inputs),
         (state.critic, state.objective_state),
-        (batch, jax.random.split(critic_key, self.n_critic), critic_steps),
+        (batch, labels, jax.random.split(critic_key, self.n_critic), critic_steps),
         unroll=True,
     )
     loss, generator_model_state, entropy, (generator_grads, estimator_grads) = self._generator_grads(
-        state, critic, objective_state, batch[-1], generator_key)
+        state, critic, objective_state, batch[-1], None if labels is None else labels[-1], generator_key)
     updates, opt_state = self.generator_optimizer.update(generator_grads, state.generator.opt_state,
                                                          state.generator.params)
     generator = PlayerState(optax.apply_updates(state.generator.params, updates), opt_state, generator_model_state)
@@ -515,6 +608,9 @@ class GAN:
     checked.update(generator_loss=loss, generator_grad_norm=metrics["generator_grad_norm"])
     if self.entropy_estimator is not None:
       metrics["entropy_estimate"] = checked["entropy_estimate"] = entropy
+    if labels is not None:  # out-of-range labels embed as NaN or garbage: halt as on a non-finite update
+      checked = {"labels": jnp.where(jnp.all((labels >= 0) & (labels < self.num_classes)), 0.0, jnp.nan),
+                 **checked}
     bad = health_lib.first_nonfinite(checked)
     health, accept = health_lib.update(state.health, bad, state.step, self.on_nonfinite)
     candidate = state.replace(step=state.step + 1, generator=generator, critic=critic, ema_params=ema,

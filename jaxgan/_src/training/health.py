@@ -19,7 +19,8 @@ import numpy as np
 from jaxgan._src.training import distributed
 
 NONFINITE_QUANTITIES = (
-    "critic_loss", "penalty", "critic_grad_norm", "generator_loss", "generator_grad_norm", "entropy_estimate"
+    "critic_loss", "penalty", "critic_grad_norm", "generator_loss", "generator_grad_norm", "entropy_estimate",
+    "labels",  # a conditional GAN's labels outside [0, num_classes): NaN marks them
 )
 POLICIES = ("raise", "skip")
 
@@ -73,6 +74,10 @@ class NonFiniteError(RuntimeError):
   """Training met a non-finite loss or gradient norm; the state holds the last finite step."""
 
 
+def _describe(quantity: str) -> str:
+  return "Class labels outside [0, num_classes)" if quantity == "labels" else f"Non-finite {quantity}"
+
+
 def halted_runs(state) -> dict[int, str]:
   """`{run: message}` for every run that halted on a non-finite value (run 0 for a one-run state); `{}` if none.
 
@@ -84,7 +89,7 @@ def halted_runs(state) -> dict[int, str]:
   steps, quantities = np.atleast_1d(halted_step), np.atleast_1d(halted_quantity)
   many = np.ndim(state.health.halted_step) > 0
   return {
-      int(run): f"Non-finite {NONFINITE_QUANTITIES[int(quantities[run])]} at train step {int(steps[run])}"
+      int(run): f"{_describe(NONFINITE_QUANTITIES[int(quantities[run])])} at train step {int(steps[run])}"
       + (f" in run {int(run)}" if many else "")
       for run in np.flatnonzero(steps >= 0)
   }

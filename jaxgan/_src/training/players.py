@@ -2,10 +2,14 @@
 
 Every player (generator, critic) reaches the train step as a :class:`Player`:
 
-* `init(rng_key, example) -> (params, model_state)`: trainable parameters and
-  the non-trainable model state (batch statistics, spectral-norm vectors; `{}`
-  if none);
-* `apply(params, model_state, x) -> (output, new_model_state)`.
+* `init(rng_key, example, *conditioning) -> (params, model_state)`: trainable
+  parameters and the non-trainable model state (batch statistics,
+  spectral-norm vectors; `{}` if none);
+* `apply(params, model_state, x, *conditioning) -> (output, new_model_state)`.
+
+`conditioning` is empty for an unconditional GAN and `(labels,)` (int
+`(batch,)`) for a conditional one (`GAN(num_classes=...)`): the generator is
+called as `G(z, labels)` and the critic as `D(x, labels)`.
 
 Both are pure, so the step can be differentiated, jitted and vmapped over
 runs. A Linen module is wrapped with `module.init` / `module.apply` (every
@@ -32,25 +36,27 @@ class Player(NamedTuple):
   """A generator or critic as pure functions.
 
   Attributes:
-    init: `(rng_key, example (1, ...)) -> (params, model_state)`.
-    apply: `(params, model_state, x) -> (output, new_model_state)`; a critic's
+    init: `(rng_key, example (1, ...), *conditioning) -> (params, model_state)`.
+    apply: `(params, model_state, x, *conditioning) -> (output, new_model_state)`
+      (`conditioning`: `(labels,)` in a conditional GAN, else empty); a critic's
       output is scores `(batch,)` or `(batch, 1)`, or a dict with `"scores"`
       and extra per-sample outputs (e.g. `"embeddings"`) that an objective asks
       for (`Objective.extras`).
   """
 
-  init: Callable[[jax.Array, jax.Array], tuple[Any, Any]]
-  apply: Callable[[Any, Any, jax.Array], tuple[Any, Any]]
+  init: Callable[..., tuple[Any, Any]]
+  apply: Callable[..., tuple[Any, Any]]
 
 
 def _linen_player(module: nn.Module) -> Player:
-  def init(rng_key, example):
-    return init_linen(module, rng_key, example)
+  def init(rng_key, example, *conditioning):
+    return init_linen(module, rng_key, example, *conditioning)
 
-  def apply(params, model_state, x):
+  def apply(params, model_state, x, *conditioning):
     if not model_state:
-      return module.apply({"params": params}, x), model_state
-    output, new_state = module.apply({"params": params, **model_state}, x, mutable=list(model_state))
+      return module.apply({"params": params}, x, *conditioning), model_state
+    output, new_state = module.apply({"params": params, **model_state}, x, *conditioning,
+                                     mutable=list(model_state))
     return output, dict(new_state)
 
   return Player(init, apply)
@@ -59,16 +65,16 @@ def _linen_player(module: nn.Module) -> Player:
 def _nnx_player(module: nnx.Module) -> Player:
   graphdef, params, model_state = nnx.split(module, nnx.Param, ...)
 
-  def init(rng_key, example):
-    del rng_key, example  # an NNX module carries its own weights
+  def init(rng_key, example, *conditioning):
+    del rng_key, example, conditioning  # an NNX module carries its own weights
     return jax.tree.map(jnp.array, params), jax.tree.map(jnp.array, model_state)
 
-  def apply(params, model_state, x):
+  def apply(params, model_state, x, *conditioning):
     # Rebuilt at the caller's trace level: a state closed over from an outer trace (a `lax.scan` body's
     # closure) cannot be mutated (flax TraceContextError), which batch statistics are.
     params, model_state = jax.tree.map(lambda v: v, (params, model_state))
     model = nnx.merge(graphdef, params, model_state)
-    output = model(x)
+    output = model(x, *conditioning)
     return output, nnx.split(model, nnx.Param, ...)[2]
 
   return Player(init, apply)

@@ -1,0 +1,56 @@
+"""Class conditioning for generators and critics: label embeddings, conditional layer norm, the projection head.
+
+* Generator input: `[z, embed(y)]` (Mirza & Osindero, Conditional GANs, 2014).
+* Conditional normalisation: class-dependent gain and bias after a
+  parameter-free normalisation, `(1 + gamma_y) * norm(h) + beta_y` (de Vries
+  et al., Modulating early visual processing by language, 2017, Eq. 2; here
+  over each sample's features, layer norm, so samples never interact).
+* Projection critic: `D(x, y) = psi(phi(x)) + <embed(y), phi(x)>` (Miyato &
+  Koyama, cGANs with projection discriminator, ICLR 2018, Eq. 3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+def check_labels(labels, num_classes: int | None, batch_size: int, owner: str) -> jax.Array | None:
+  """`labels` as int32 `(batch,)` for a conditional module, None for an unconditional one; else a clear error."""
+  if num_classes is None:
+    if labels is not None:
+      raise TypeError(f"{owner} is unconditional (num_classes=None) but was called with labels; build it with"
+                      " num_classes=C for a conditional GAN.")
+    return None
+  if labels is None:
+    raise ValueError(f"{owner} is conditional (num_classes={num_classes}): call it with labels, int of shape"
+                     f" ({batch_size},).")
+  labels = jnp.asarray(labels)
+  if not jnp.issubdtype(labels.dtype, jnp.integer) or labels.shape != (batch_size,):
+    raise ValueError(f"`labels` of {owner} must be integers of shape ({batch_size},), got {labels.dtype}"
+                     f" {tuple(labels.shape)}.")
+  return labels.astype(jnp.int32)
+
+
+class ConditionalLayerNorm(nn.Module):
+  """`(1 + gamma_y) * LayerNorm(h) + beta_y`, gamma and beta embeddings of the class, both 0 at init."""
+
+  num_classes: int
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, h: jax.Array, labels: jax.Array) -> jax.Array:
+    width = h.shape[-1]
+    normed = nn.LayerNorm(use_scale=False, use_bias=False, dtype=self.dtype)(h)
+    gain = nn.Embed(self.num_classes, width, embedding_init=nn.initializers.zeros, name="gain")(labels)
+    bias = nn.Embed(self.num_classes, width, embedding_init=nn.initializers.zeros, name="bias")(labels)
+    return ((1.0 + gain) * normed + bias).astype(normed.dtype)
+
+
+def projection(features: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
+  """`<embed(y), phi(x)>` per sample, the projection discriminator's class term (call inside a compact module)."""
+  embedding = nn.Embed(num_classes, features.shape[-1], name="class_projection")(labels)
+  return jnp.sum(embedding.astype(jnp.float32) * features.astype(jnp.float32), axis=-1)
