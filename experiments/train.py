@@ -110,6 +110,9 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   if not (isinstance(config.optim.historical_averaging, (int, float)) and config.optim.historical_averaging >= 0):
     raise ValueError(f"config.optim.historical_averaging must be a weight >= 0 (0: off),"
                      f" got {config.optim.historical_averaging!r}.")
+  weight = config.objective.auxiliary_classifier
+  if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and weight >= 0):
+    raise ValueError(f"config.objective.auxiliary_classifier must be a weight >= 0 (0: off), got {weight!r}.")
   if not (isinstance(config.objective.feature_matching, (int, float)) and config.objective.feature_matching >= 0):
     raise ValueError(f"config.objective.feature_matching must be a weight >= 0 (0: off),"
                      f" got {config.objective.feature_matching!r}.")
@@ -266,6 +269,7 @@ def build(config) -> dict[str, Any]:
       unroll_steps=optim.unroll_steps,
       feature_matching=config.objective.feature_matching,
       num_classes=config.model.num_classes,
+      auxiliary_classifier=config.objective.auxiliary_classifier,
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,

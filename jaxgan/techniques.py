@@ -3,7 +3,7 @@
 Salimans et al. (2016) and after: a loss (`feature_matching`), critic layers
 (`MinibatchDiscrimination`, `MinibatchStdDev`, `VirtualBatchNorm`), an optax
 transformation (`historical_averaging`) and transforms of the critic's inputs
-(`instance_noise`, `diff_augment`). One-sided label smoothing is a keyword of
+(`instance_noise`, `diff_augment`); AC-GAN's `auxiliary_classifier_loss`. One-sided label smoothing is a keyword of
 the logistic objectives: `jg.losses.get("non_saturating", label_smoothing=0.1)`.
 Nothing here is jitted; jit the step that uses it.
 
@@ -23,6 +23,7 @@ Nothing here is jitted; jit the step that uses it.
 (0.75, 0.0)
 """
 
+from jaxgan._src.techniques.auxiliary_classifier import auxiliary_classifier_loss
 from jaxgan._src.techniques.diff_augment import POLICIES as DIFF_AUGMENT_POLICIES
 from jaxgan._src.techniques.diff_augment import adjust_brightness
 from jaxgan._src.techniques.diff_augment import adjust_contrast
@@ -53,6 +54,7 @@ __all__ = [
     "adjust_contrast",
     "adjust_saturation",
     "annealed_instance_noise",
+    "auxiliary_classifier_loss",
     "cutout",
     "cutout_size",
     "diff_augment",

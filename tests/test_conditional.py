@@ -252,3 +252,73 @@ def test_ring8_conditional_puts_each_label_on_its_mode_and_sample_draws_label_i_
   samples, ring = np.load(tmp_path / "samples.npy"), jg.data.get("ring8")
   result = jg.metrics.conditional_mode_accuracy(samples, np.arange(800) % 8, ring.modes, ring.std)
   assert result["label_accuracy"] >= 0.97 and result["min_class_high_quality"] >= 0.8
+
+
+def test_auxiliary_classifier_loss_is_the_mean_softmax_cross_entropy():
+  logits, labels = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]]), np.array([0, 1])
+  expected = np.mean([np.log(np.exp(row).sum()) - row[y] for row, y in zip(logits, labels)])
+  np.testing.assert_allclose(jg.techniques.auxiliary_classifier_loss(logits, labels), expected, rtol=1e-6)
+  with pytest.raises(ValueError, match=r"`class_logits` must have shape \(batch, num_classes\)"):
+    jg.techniques.auxiliary_classifier_loss(logits[0], labels)
+
+
+def test_ac_gan_step_adds_the_class_losses_of_real_and_fake_to_the_critic_and_of_fake_to_the_generator():
+  """AC-GAN (Odena et al. 2017) with linear players: D(x) = <w, x>, class logits x V; G(z, y) = b[y] (a = 0).
+
+  SGD(lr), WGAN: the critic's V moves by -lr * lam * (grad CE(r V, y) + grad CE(b[y] V, y)), and the generator's
+  b by -lr * (grad of -mean <w', b[y]> + lam * CE(b[y] V', y)), primes the critic after its update.
+  """
+  def generator_init(key, z, y):
+    return {"a": jnp.zeros(2), "b": jax.random.normal(key, (C, 2))}, {}
+
+  def critic_init(key, x, y):
+    return {"w": jax.random.normal(key, (2,)), "V": jax.random.normal(jax.random.fold_in(key, 1), (2, C))}, {}
+
+  def critic_apply(params, model_state, x, y):
+    return {"scores": x @ params["w"], "class_logits": x @ params["V"]}, model_state
+
+  generator = jg.train.Player(generator_init, lambda p, s, z, y: (p["a"] * z + p["b"][y], s))
+  lam, lr = 0.7, 0.1
+  gan = jg.train.GAN(generator=generator, critic=jg.train.Player(critic_init, critic_apply), objective="wgan",
+                     latent_dim=2, num_classes=C, auxiliary_classifier=lam, generator_optimizer=optax.sgd(lr),
+                     critic_optimizer=optax.sgd(lr))
+  state = gan.init(jax.random.key(0), jnp.zeros((1, 2)))
+  real, y = jax.random.normal(jax.random.key(1), (1, 16, 2)), labels_of(16)[None]
+  b, w, V = (np.asarray(v, np.float64) for v in (state.generator.params["b"], state.critic.params["w"],
+                                                  state.critic.params["V"]))
+  new, _ = gan.step(jax.tree.map(jnp.copy, state), real, y)
+  labels, r = np.asarray(y[0]), np.asarray(real[0], np.float64)
+  onehot, fake = np.eye(C)[labels], b[labels]
+
+  def softmax(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+  def grad_ce_wrt_v(x, V):  # d/dV mean_i CE(x_i V, y_i)
+    return x.T @ (softmax(x @ V) - onehot) / len(x)
+
+  w_new = w - lr * (fake.mean(0) - r.mean(0))
+  V_new = V - lr * lam * (grad_ce_wrt_v(r, V) + grad_ce_wrt_v(fake, V))
+  np.testing.assert_allclose(new.critic.params["w"], w_new, rtol=1e-5)
+  np.testing.assert_allclose(new.critic.params["V"], V_new, rtol=1e-5, atol=1e-7)
+  # Generator: d/db[k] of -mean_i <w', b[y_i]> + lam mean_i CE(b[y_i] V', y_i).
+  row_grads = -w_new[None] + lam * (softmax(fake @ V_new) - onehot) @ V_new.T
+  grad_b = np.stack([row_grads[labels == k].sum(0) for k in range(C)]) / 16
+  np.testing.assert_allclose(new.generator.params["b"], b - lr * grad_b, rtol=1e-5, atol=1e-7)
+  with pytest.raises(ValueError, match="needs class labels: set `num_classes`"):
+    jg.train.GAN(generator=generator, critic=jg.train.Player(critic_init, critic_apply), objective="wgan",
+                 latent_dim=2, auxiliary_classifier=1.0)
+
+
+def test_auxiliary_critic_scores_x_alone_and_adds_a_linear_class_head_on_its_features():
+  x, y = jax.random.normal(jax.random.key(1), (5, 2)), labels_of(5)
+  critic = jg.models.MLPCritic(hidden=(8,), num_classes=C, conditioning="auxiliary")
+  params = critic.init(jax.random.key(2), x, y)["params"]
+  out = critic.apply({"params": params}, x, y)
+  chex.assert_trees_all_equal(out, critic.apply({"params": params}, x, (y + 1) % C))  # the labels do not enter
+  base = jg.models.MLPCritic(hidden=(8,), return_features=True).apply(
+      {"params": {k: params[k] for k in ("Dense_0", "Dense_1")}}, x)
+  np.testing.assert_allclose(out["scores"], base["scores"], rtol=1e-6)
+  head = params["class_head"]
+  np.testing.assert_allclose(out["class_logits"], base["features"] @ head["kernel"] + head["bias"], rtol=1e-5,
+                             atol=1e-6)

@@ -130,6 +130,45 @@ def test_a_dead_process_ends_the_other_with_a_clear_error_in_bounded_time(tmp_pa
     checkpointer.close()
 
 
+GRAIN_WORKER = """
+import sys
+import jax
+import numpy as np
+import jaxgan as jg
+
+address, process_id, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+jg.train.initialize_distributed(address, 2, process_id, initialization_timeout=60, heartbeat_timeout_seconds=10)
+base, reads = jg.data.offline_shapes(200, image_size=16), []
+source = jg.data.ImageSource(base.name, base.num_examples, base.image_shape, base.num_classes,
+                             lambda idx: (reads.append(len(idx)), base.get(idx))[1])
+sharding = jg.train.batch_sharding(jg.train.data_mesh())
+batches = jg.data.image_batches(source, jax.random.key(3), batch_size=8, n_critic=2, start_step=1, sharding=sharding)
+drawn = [jg.train.to_host(next(batches)) for _ in range(3)]
+batches.close()
+assert reads and set(reads) == {2 * 4}, reads  # each read: this process's half of a 2 x 8 global batch
+if process_id == 0:
+  np.save(out, np.stack(drawn))
+"""
+
+
+def test_each_process_reads_its_rows_of_the_grain_batches_and_together_they_are_the_single_process_batches(tmp_path):
+  import jax
+
+  import jaxgan as jg
+
+  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+  address, out = f"127.0.0.1:{free_port()}", str(tmp_path / "batches.npy")
+  processes = [subprocess.Popen([sys.executable, "-c", GRAIN_WORKER, address, str(i), out], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
+  for status, output in finish(processes):
+    assert status == 0, output[-3000:]
+  source = jg.data.offline_shapes(200, image_size=16)
+  single = jg.data.image_batches(source, jax.random.key(3), batch_size=8, n_critic=2, start_step=1)
+  expected = np.stack([np.asarray(next(single)) for _ in range(3)])
+  single.close()
+  np.testing.assert_array_equal(np.load(out), expected)
+
+
 def test_an_unreachable_coordinator_is_a_clear_error_after_a_bounded_wait(tmp_path):
   # Process 1 of 2 waits for a coordinator nobody runs.
   process = launch(tmp_path, 2, "--initialization-timeout", "3", process_ids=[1])

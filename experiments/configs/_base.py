@@ -9,12 +9,15 @@ Run-level fields sit at the top, the rest in sections:
   `latent_dim`, `spectral_norm`, `autoencoder_critic` (EBGAN/BEGAN/MAGAN
   energies), `compute_dtype`; `num_classes` (None: unconditional; C: a
   conditional GAN, labels the mode index on 2-D mixtures), `conditioning`
-  of the critic (`projection` or `concat`), `conditional_norm` (class-
+  of the critic (`projection`, `concat` or `auxiliary`: AC-GAN's class
+  head), `conditional_norm` (class-
   conditional layer norm in the generator).
 - `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
   unset fields take the objective's defaults), `entropy_estimator` (MEG:
   `jg.losses.ENTROPY_ESTIMATORS`) and `entropy_weight`; `feature_matching`
-  (a weight on the critic's last features in the generator loss; 0: off).
+  (a weight on the critic's last features in the generator loss; 0: off);
+  `auxiliary_classifier` (AC-GAN's class-loss weight, with
+  `model.num_classes` and `model.conditioning = "auxiliary"`; 0: off).
 - `penalty`: `name` (`jg.penalties.available()` or None), `kwargs`,
   `interval` (lazy regularisation).
 - `optim`: `n_critic`, the Adam learning rates and betas, `lr_schedule`
@@ -72,7 +75,8 @@ def base_config() -> ml_collections.ConfigDict:
                                            conditional_norm=False))
   c.objective = ml_collections.ConfigDict(dict(
       name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
-      entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0))
+      entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0,
+      auxiliary_classifier=0.0))
   c.penalty = ml_collections.ConfigDict(dict(
       name=config_dict.placeholder(str), kwargs=hyperparameter_fields(jg.penalties.available(),
                                                                       jg.penalties.hyperparameters),

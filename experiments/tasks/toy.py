@@ -33,6 +33,9 @@ class ToyTask(Task):
       if model.autoencoder_critic:
         raise ValueError("config.model.autoencoder_critic: the autoencoder critics are unconditional; unset"
                          " model.num_classes or use the MLP critic.")
+    if config.objective.auxiliary_classifier and (model.num_classes is None or model.conditioning != "auxiliary"):
+      raise ValueError("config.objective.auxiliary_classifier (AC-GAN) needs model.num_classes and"
+                       " model.conditioning = 'auxiliary' (the critic's class head).")
     if model.conditioning not in jg.models.CONDITIONINGS:
       raise ValueError(f"config.model.conditioning must be one of {jg.models.CONDITIONINGS}, got"
                        f" {model.conditioning!r}.")

@@ -341,7 +341,11 @@ def image_batches(
     batch_size: images per microbatch.
     n_critic: microbatches per step.
     start_step: the first batch's step.
-    sharding: where to place each batch (default: the default device).
+    sharding: where to place each batch (default: the default device). In
+      a multi-process job (a sharding over several processes' devices) each
+      process reads only the rows its devices hold, and the global batch is
+      assembled from every process's rows: batch `s` is the same global
+      array as in one process.
     prefetch: batches read ahead (per reader) and placed on device ahead.
     worker_count: reader processes (0: threads of this process).
 
@@ -356,10 +360,14 @@ def image_batches(
       raise ValueError(f"`{name}` must be an integer >= 0, got {value!r}.")
   if len(source) < 1:
     raise ValueError(f"`source` {source.name!r} is empty.")
+  global_shape = (n_critic, batch_size, *source.image_shape)
+  per_process = sharding is not None and not sharding.is_fully_addressable
+  rows = _process_rows(sharding, global_shape) if per_process else slice(None)
 
   def read(indices: np.ndarray) -> np.ndarray:
-    images, _ = source.get(indices)
-    return images.reshape(n_critic, batch_size, *images.shape[1:])
+    mine = indices.reshape(n_critic, batch_size)[:, rows]  # in a multi-process job, this process's rows only
+    images, _ = source.get(mine.reshape(-1))
+    return images.reshape(*mine.shape, *images.shape[1:])
 
   steps = (grain.MapDataset.range(len(source)).shuffle(seed=_grain_seed(rng_key)).repeat()
            .batch(batch_size * n_critic).map(read))
@@ -369,4 +377,25 @@ def image_batches(
     batches = batches.mp_prefetch(
         grain.MultiprocessingOptions(num_workers=worker_count, per_worker_buffer_size=prefetch),
         worker_init_fn=_worker_jax_on_cpu)
+  if per_process:  # the global batch from every process's rows
+    return iter(batches.map(lambda local: jax.make_array_from_process_local_data(sharding, local, global_shape)))
   return iter(grain.experimental.device_put(batches, sharding, cpu_buffer_size=prefetch, device_buffer_size=prefetch))
+
+
+def _process_rows(sharding: jax.sharding.Sharding, global_shape: tuple) -> slice:
+  """The contiguous rows of the batch axis (axis 1) that this process's devices hold under `sharding`.
+
+  A multi-process job reads only those rows of each global batch (`jax.make_array_from_process_local_data`
+  assembles the rest from the other processes), so each host reads its share of the dataset.
+  """
+  starts, stops = [], []
+  for index in sharding.addressable_devices_indices_map(global_shape).values():
+    if any(part != slice(None) for i, part in enumerate(index) if i != 1):
+      raise ValueError(f"A multi-process `sharding` may split the batch axis (axis 1) only; got {sharding}.")
+    start, stop, _ = index[1].indices(global_shape[1])
+    starts.append(start)
+    stops.append(stop)
+  covered = sorted(set(zip(starts, stops)))
+  if any(a[1] != b[0] for a, b in zip(covered, covered[1:])):
+    raise ValueError(f"This process's devices hold non-contiguous rows {covered} of the batch under {sharding}.")
+  return slice(min(starts), max(stops))

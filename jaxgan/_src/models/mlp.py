@@ -13,7 +13,7 @@ from jaxgan._src.models.conditioning import check_labels
 from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
 
-CONDITIONINGS = ("projection", "concat")
+CONDITIONINGS = ("projection", "concat", "auxiliary")
 
 
 class MLPGenerator(nn.Module):
@@ -68,7 +68,9 @@ class MLPCritic(nn.Module):
   Conditional (`num_classes=C`, called as `D(x, labels)`):
   `conditioning="projection"` adds `<embed(y), phi(x)>` to the score, `phi`
   the last hidden activations (Miyato & Koyama 2018, Eq. 3);
-  `conditioning="concat"` feeds `[x, embed(y)]` to the first layer. Penalties
+  `conditioning="concat"` feeds `[x, embed(y)]` to the first layer;
+  `conditioning="auxiliary"` (AC-GAN, Odena et al. 2017) scores x alone and
+  adds a class head: `{"scores": ..., "class_logits": (batch, C)}`. Penalties
   differentiate in x only.
 
   Attributes:
@@ -76,7 +78,7 @@ class MLPCritic(nn.Module):
     spectral_norm: wrap dense layers in spectral normalisation.
     layer_norm: add layer norm after each hidden dense layer.
     num_classes: None (unconditional) or the number of classes C.
-    conditioning: `"projection"` or `"concat"` (with `num_classes`).
+    conditioning: `"projection"`, `"concat"` or `"auxiliary"` (with `num_classes`).
     embed_dim: label embedding size for `"concat"`.
     dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
       scores are float32 (penalties take their norms in float32).
@@ -110,6 +112,9 @@ class MLPCritic(nn.Module):
     scores = self._dense(1, x)[:, 0].astype(jnp.float32)
     if labels is not None and self.conditioning == "projection":
       scores = scores + projection(x, labels, self.num_classes)
+    if labels is not None and self.conditioning == "auxiliary":
+      outputs = {"scores": scores, "class_logits": nn.Dense(self.num_classes, name="class_head")(x).astype(jnp.float32)}
+      return {**outputs, "features": x.astype(jnp.float32)} if self.return_features else outputs
     return {"scores": scores, "features": x.astype(jnp.float32)} if self.return_features else scores
 
 

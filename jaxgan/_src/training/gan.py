@@ -26,6 +26,7 @@ from jaxgan._src.objectives import registry as objectives
 from jaxgan._src.objectives.mutual_information import EntropyEstimator
 from jaxgan._src.regularizers import registry as penalties
 from jaxgan._src.regularizers.lipschitz import lazy_regularization
+from jaxgan._src.techniques.auxiliary_classifier import auxiliary_classifier_loss
 from jaxgan._src.techniques.feature_matching import feature_matching
 from jaxgan._src.training import health as health_lib
 from jaxgan._src.training import sharding
@@ -156,6 +157,12 @@ class GAN:
       label per row (a conditional critic's penalty takes batch-level input
       gradients: `method="batch_sum"` or `"forward_over_reverse"`, the
       default); `sample(state, key, n, labels)`.
+    auxiliary_classifier: weight w >= 0 of AC-GAN's class loss (Odena et al.
+      2017; :func:`jaxgan.techniques.auxiliary_classifier_loss`): with
+      `num_classes`, a critic returning `"class_logits"`
+      (`MLPCritic(num_classes=C, conditioning="auxiliary")`) adds w times the
+      cross-entropy on real and on fake to its loss, the generator w times
+      that on fake; 0: off.
     shard_state: with a mesh and one run, split the parameters, EMA and
       optimiser state over `"data"` (ZeRO-3 / FSDP-style,
       :func:`jaxgan.train.fully_sharded`) instead of replicating them: each
@@ -188,6 +195,7 @@ class GAN:
       unroll_steps: int = 0,
       feature_matching: float = 0.0,
       num_classes: int | None = None,
+      auxiliary_classifier: float = 0.0,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -225,6 +233,9 @@ class GAN:
     self.unroll_steps = unroll_steps
     self.feature_matching = validation.check_non_negative(feature_matching, "feature_matching")
     self.num_classes = None if num_classes is None else validation.check_positive_int(num_classes, "num_classes")
+    self.auxiliary_classifier = validation.check_non_negative(auxiliary_classifier, "auxiliary_classifier")
+    if self.auxiliary_classifier and self.num_classes is None:
+      raise ValueError("`auxiliary_classifier` > 0 (AC-GAN) needs class labels: set `num_classes`.")
     state_sharding, self._batch_sharding = sharding.train_shardings(mesh, self.num_runs)
     shardings = {} if mesh is None else dict(in_shardings=(state_sharding, self._batch_sharding),
                                              out_shardings=(state_sharding, state_sharding))
@@ -369,9 +380,13 @@ class GAN:
     batch_size = real.shape[0]
     output, model_state = self.critic.apply(params, model_state, jnp.concatenate([real, fake]),
                                             *_conditioning_for(conditioning, 2 * batch_size))
-    scores, _ = critic_scores(output, 2 * batch_size)
+    scores, extras = critic_scores(output, 2 * batch_size, ("class_logits",) if self.auxiliary_classifier else ())
     real_scores, fake_scores = scores[:batch_size], scores[batch_size:]
     loss = self.objective.critic(real_scores, fake_scores, state=objective_state)
+    if self.auxiliary_classifier:  # the critic classifies real and fake (AC-GAN, Odena et al. 2017, Eq. 2)
+      logits, (labels,) = extras["class_logits"], conditioning
+      loss = loss + self.auxiliary_classifier * (auxiliary_classifier_loss(logits[:batch_size], labels)
+                                                 + auxiliary_classifier_loss(logits[batch_size:], labels))
     penalty = jnp.zeros((), loss.dtype)
     if self.penalty is not None:
       def closure(x):
@@ -451,11 +466,15 @@ class GAN:
             state, critic, objective_state, real, conditioning, params, jax.random.fold_in(rng_key, 0xD0))
       output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate([seen_real, seen_fake]),
                                     *_conditioning_for(conditioning, 2 * batch_size))
-      wanted = self.objective.extras + (("features",) if self.feature_matching else ())
+      wanted = (self.objective.extras + (("features",) if self.feature_matching else ())
+                + (("class_logits",) if self.auxiliary_classifier else ()))
       scores, extras = critic_scores(output, 2 * batch_size, wanted)
       fake_extras = {name: extras[name][batch_size:] for name in self.objective.extras}
       loss = self.objective.generator(scores[batch_size:], jax.lax.stop_gradient(scores[:batch_size]),
                                       state=objective_state, **fake_extras)
+      if self.auxiliary_classifier:  # the generator makes its fakes classifiable as their labels
+        loss = loss + self.auxiliary_classifier * auxiliary_classifier_loss(extras["class_logits"][batch_size:],
+                                                                            conditioning[0])
       if self.feature_matching:
         features = extras["features"]
         loss = loss + self.feature_matching * feature_matching(features[:batch_size], features[batch_size:])

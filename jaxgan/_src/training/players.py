@@ -94,6 +94,13 @@ def as_player(player, name: str) -> Player:
   )
 
 
+_HINTS = {  # which built-in critic returns each extra output
+    "embeddings": "e.g. jg.models.MLPAutoencoderCritic(return_embeddings=True)",
+    "features": "e.g. jg.models.MLPCritic(return_features=True)",
+    "class_logits": "e.g. jg.models.MLPCritic(num_classes=C, conditioning='auxiliary')",
+}
+
+
 def critic_scores(output, batch_size: int, extras: tuple[str, ...] = ()) -> tuple[jax.Array, dict]:
   """Splits a critic's output into scores `(batch,)` and the named extra outputs; checks their shapes."""
   if isinstance(output, dict):
@@ -102,17 +109,16 @@ def critic_scores(output, batch_size: int, extras: tuple[str, ...] = ()) -> tupl
     missing = [k for k in extras if k not in output]
     if missing:
       raise ValueError(
-          f"The objective needs the critic outputs {missing} beside the scores; the critic returned"
+          f"The train step needs the critic outputs {missing} beside the scores; the critic returned"
           f" {sorted(output)}. Return a dict {{'scores': ..., {', '.join(repr(k) for k in missing)}: ...}}"
-          " (e.g. jg.models.MLPAutoencoderCritic(return_embeddings=True))."
+          f" ({_HINTS.get(missing[0], _HINTS['embeddings'])})."
       )
     scores, extra = output["scores"], {k: output[k] for k in extras}
   else:
     if extras:
       raise ValueError(
-          f"The objective needs the critic outputs {list(extras)} beside the scores, but the critic returned"
-          " only scores. Return a dict {'scores': ..., ...} (e.g."
-          " jg.models.MLPAutoencoderCritic(return_embeddings=True))."
+          f"The train step needs the critic outputs {list(extras)} beside the scores, but the critic returned"
+          f" only scores. Return a dict {{'scores': ..., ...}} ({_HINTS.get(extras[0], _HINTS['embeddings'])})."
       )
     scores, extra = output, {}
   shape = getattr(scores, "shape", None)
