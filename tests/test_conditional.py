@@ -35,20 +35,16 @@ def test_projection_critic_is_psi_of_phi_plus_the_label_embedding_dotted_with_ph
   np.testing.assert_allclose(out["scores"], expected, rtol=1e-5, atol=1e-6)
 
 
-def test_concat_critic_and_generator_see_the_label_embedding_beside_their_input():
+@pytest.mark.parametrize("conditional, plain", [
+    (jg.models.MLPCritic(hidden=(8,), num_classes=C, conditioning="concat", embed_dim=4),
+     jg.models.MLPCritic(hidden=(8,))),
+    (jg.models.MLPGenerator(hidden=(8,), num_classes=C, embed_dim=4), jg.models.MLPGenerator(hidden=(8,))),
+], ids=["critic", "generator"])
+def test_concat_critic_and_generator_see_the_label_embedding_beside_their_input(conditional, plain):
   x, y = jax.random.normal(jax.random.key(1), (5, 2)), labels_of(5)
-  critic = jg.models.MLPCritic(hidden=(8,), num_classes=C, conditioning="concat", embed_dim=4)
-  params = critic.init(jax.random.key(2), x, y)["params"]
+  params = conditional.init(jax.random.key(2), x, y)["params"]
   inputs = jnp.concatenate([x, params["Embed_0"]["embedding"][y]], axis=1)
-  plain = jg.models.MLPCritic(hidden=(8,))
-  np.testing.assert_allclose(critic.apply({"params": params}, x, y),
-                             plain.apply({"params": {k: params[k] for k in ("Dense_0", "Dense_1")}}, inputs),
-                             rtol=1e-6)
-  generator = jg.models.MLPGenerator(hidden=(8,), num_classes=C, embed_dim=4)
-  params = generator.init(jax.random.key(3), x, y)["params"]
-  inputs = jnp.concatenate([x, params["Embed_0"]["embedding"][y]], axis=1)
-  plain = jg.models.MLPGenerator(hidden=(8,))
-  np.testing.assert_allclose(generator.apply({"params": params}, x, y),
+  np.testing.assert_allclose(conditional.apply({"params": params}, x, y),
                              plain.apply({"params": {k: params[k] for k in ("Dense_0", "Dense_1")}}, inputs),
                              rtol=1e-6)
 

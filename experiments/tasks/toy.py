@@ -69,7 +69,7 @@ class ToyTask(Task):
                               n_critic=self.config.optim.n_critic, labels=self.config.model.num_classes is not None)
 
   def _modes(self, samples: np.ndarray) -> dict:
-    """Mode coverage; for a conditional run (sample i drawn for mode `i % num_classes`) also whether it hit that mode."""
+    """Mode coverage; a conditional run (sample i drawn for mode `i % num_classes`) adds whether it hit that mode."""
     results = jg.metrics.mode_coverage(samples, self.dataset.modes, self.dataset.std)
     labels = self.class_labels(len(samples))
     if labels is not None:
