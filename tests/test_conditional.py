@@ -318,3 +318,48 @@ def test_auxiliary_critic_scores_x_alone_and_adds_a_linear_class_head_on_its_fea
   head = params["class_head"]
   np.testing.assert_allclose(out["class_logits"], base["features"] @ head["kernel"] + head["bias"], rtol=1e-5,
                              atol=1e-6)
+
+
+def test_dcgan_projection_critic_and_conditional_generator():
+  x, y = jax.random.normal(jax.random.key(1), (3, 16, 16, 1)), labels_of(3)
+  critic = jg.models.DCGANCritic(features=(4, 8), num_classes=C, return_features=True)
+  params = critic.init(jax.random.key(2), x, y)["params"]
+  out = critic.apply({"params": params}, x, y)
+  base = jg.models.DCGANCritic(features=(4, 8), return_features=True).apply(
+      {"params": {k: v for k, v in params.items() if k != "class_projection"}}, x)
+  expected = np.asarray(base["scores"]) + np.sum(
+      np.asarray(params["class_projection"]["embedding"])[np.asarray(y)] * np.asarray(base["features"]), axis=1)
+  np.testing.assert_allclose(out["scores"], expected, rtol=1e-5, atol=1e-6)
+  generator = jg.models.DCGANGenerator(features=(8, 4), channels=1, num_classes=C)
+  z = jax.random.normal(jax.random.key(3), (3, 5))
+  params = generator.init(jax.random.key(4), z, y)["params"]
+  assert {"ConditionalLayerNorm_0", "ConditionalLayerNorm_1", "Embed_0"} <= set(params)
+  images = generator.apply({"params": params}, z, y)
+  chex.assert_shape(images, (3, 16, 16, 1))
+  assert not np.allclose(images, generator.apply({"params": params}, z, (y + 1) % C))
+
+
+def test_conditional_layer_norm_over_feature_maps_has_one_gain_and_bias_per_channel():
+  h, y = jax.random.normal(jax.random.key(1), (2, 3, 3, 4)), jnp.array([0, 2])
+  layer = jg.models.ConditionalLayerNorm(C, reduction_axes=(-3, -2, -1))
+  gain, bias = (np.asarray(jax.random.normal(jax.random.key(k), (C, 4))) for k in (2, 3))
+  out = layer.apply({"params": {"gain": {"embedding": gain}, "bias": {"embedding": bias}}}, h, y)
+  hn = np.asarray(h, np.float64)
+  mean, var = hn.mean((1, 2, 3), keepdims=True), hn.var((1, 2, 3), keepdims=True)
+  expected = (1 + gain[[0, 2]][:, None, None]) * (hn - mean) / np.sqrt(var + 1e-6) + bias[[0, 2]][:, None, None]
+  np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_labelled_image_stream_pairs_every_image_with_its_own_label():
+  labels = np.arange(40) % 5
+  images = np.broadcast_to((labels / 5.0 - 0.5)[:, None, None, None], (40, 4, 4, 1)).astype(np.float32)
+  source = jg.data.array_images(images, labels)
+  stream = jg.data.image_stream(source, jax.random.key(0), batch_size=8, n_critic=2, labels=True)
+  x, y = stream.batch(7)
+  chex.assert_shape(y, (2, 8))
+  np.testing.assert_array_equal(x, jg.data.image_stream(source, jax.random.key(0), batch_size=8, n_critic=2).batch(7))
+  np.testing.assert_allclose(np.asarray(x)[..., 0, 0, 0], np.asarray(y) / 5.0 - 0.5, atol=1e-6)
+  with pytest.raises(ValueError, match="unlabelled examples"):
+    jg.data.image_stream(jg.data.array_images(images), jax.random.key(0), batch_size=8, labels=True)
+  with pytest.raises(TypeError, match="needs a jg.data.ImageSource"):
+    jg.data.image_stream(images, jax.random.key(0), batch_size=8, labels=True)

@@ -158,15 +158,21 @@ class ImageStream:
     rng_key: the data key, or `(N,)` keys for `N` runs.
     batch_size: images per microbatch.
     n_critic: microbatches per step.
+    labels: None, or the examples' int32 class labels `(n,)`: batches are
+      then `(x, labels)` pairs (conditional GANs).
   """
 
   images: jax.Array
   rng_key: jax.Array
   batch_size: int = flax.struct.field(pytree_node=False)
   n_critic: int = flax.struct.field(pytree_node=False)
+  labels: jax.Array | None = None
 
-  def batch(self, step) -> jax.Array:
-    """Batch `step`: float32 `(n_critic, batch_size, H, W, C)`, with a leading run axis for `N` run keys."""
+  def batch(self, step):
+    """Batch `step`: float32 `(n_critic, batch_size, H, W, C)`, with a leading run axis for `N` run keys.
+
+    With `labels`, `(x, labels)`, the labels int32 `(n_critic, batch_size)` (and the run axis).
+    """
     n, per_step = self.images.shape[0], self.n_critic * self.batch_size
 
     def one(key, s):
@@ -175,7 +181,8 @@ class ImageStream:
       index = jax.vmap(lambda e, o: permuted_index(jax.random.fold_in(key, e), o, n))(epoch, offset)
       x = self.images[index]
       x = x.astype(jnp.float32) / 127.5 - 1.0 if x.dtype == jnp.uint8 else x.astype(jnp.float32)
-      return x.reshape(self.n_critic, self.batch_size, *x.shape[1:])
+      x = x.reshape(self.n_critic, self.batch_size, *x.shape[1:])
+      return x if self.labels is None else (x, self.labels[index].reshape(self.n_critic, self.batch_size))
 
     return _per_run(one, self.rng_key, step)
 
@@ -216,7 +223,8 @@ def _refuse_oversize(nbytes: int, budget: int) -> None:
 
 
 def image_stream(images, rng_key: jax.Array, *, batch_size: int, n_critic: int = 1,
-                 mesh: jax.sharding.Mesh | None = None, max_bytes: int | None = None) -> ImageStream:
+                 mesh: jax.sharding.Mesh | None = None, max_bytes: int | None = None,
+                 labels: bool = False) -> ImageStream:
   """Places an image dataset on device once and returns its :class:`ImageStream`.
 
   Args:
@@ -229,6 +237,8 @@ def image_stream(images, rng_key: jax.Array, *, batch_size: int, n_critic: int =
     mesh: optional data mesh: the examples are sharded over its `"data"`
       axis when their number divides evenly, replicated otherwise.
     max_bytes: refuse datasets larger than this (default: half the device's memory).
+    labels: batches are `(x, labels)` with the source's class labels (a
+      `jg.data.ImageSource` whose every label is >= 0), for conditional GANs.
 
   Raises:
     ValueError: the dataset is larger than `max_bytes` (use
@@ -242,6 +252,7 @@ def image_stream(images, rng_key: jax.Array, *, batch_size: int, n_critic: int =
     _refuse_oversize(len(images) * int(np.prod(images.image_shape)), budget)
   else:
     _refuse_oversize(np.asarray(images).nbytes, budget)
+  class_labels = _class_labels(images) if labels else None
   array = _as_array(images)
   _refuse_oversize(array.nbytes, budget)
   if mesh is not None:
@@ -249,7 +260,21 @@ def image_stream(images, rng_key: jax.Array, *, batch_size: int, n_critic: int =
     placed = sharding.place(array, NamedSharding(mesh, spec))  # each process writes its own devices' rows
   else:
     placed = jax.device_put(array)
-  return ImageStream(placed, _typed(rng_key), batch_size, n_critic)
+  placed_labels = None if class_labels is None else (
+      sharding.place(class_labels, NamedSharding(mesh, P())) if mesh is not None else jax.device_put(class_labels))
+  return ImageStream(placed, _typed(rng_key), batch_size, n_critic, placed_labels)
+
+
+def _class_labels(images) -> np.ndarray:
+  """The int32 class labels of an `ImageSource`, every one >= 0; else a clear error."""
+  if not isinstance(images, ImageSource):
+    raise TypeError("`labels=True` needs a jg.data.ImageSource with class labels (build one from arrays with"
+                    f" jg.data.array_images(images, labels)); got {type(images).__name__}.")
+  labels = np.concatenate([images.get(np.arange(i, min(i + 4096, len(images))))[1]
+                           for i in range(0, len(images), 4096)]).astype(np.int32)
+  if labels.min() < 0:
+    raise ValueError(f"`labels=True`, but dataset {images.name!r} has unlabelled examples (label -1).")
+  return labels
 
 
 def batches(

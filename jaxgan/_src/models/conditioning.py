@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -36,18 +36,25 @@ def check_labels(labels, num_classes: int | None, batch_size: int, owner: str) -
 
 
 class ConditionalLayerNorm(nn.Module):
-  """`(1 + gamma_y) * LayerNorm(h) + beta_y`, gamma and beta embeddings of the class, both 0 at init."""
+  """`(1 + gamma_y) * LayerNorm(h) + beta_y`, gamma and beta embeddings of the class, both 0 at init.
+
+  Each sample is normalised over `reduction_axes` (the last axis for vectors;
+  `(-3, -2, -1)` for `(batch, H, W, C)` feature maps); gamma and beta have one
+  value per channel (last axis), broadcast over the others.
+  """
 
   num_classes: int
+  reduction_axes: Sequence[int] = (-1,)
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, h: jax.Array, labels: jax.Array) -> jax.Array:
-    width = h.shape[-1]
-    normed = nn.LayerNorm(use_scale=False, use_bias=False, dtype=self.dtype)(h)
+    width, broadcast = h.shape[-1], (h.shape[0],) + (1,) * (h.ndim - 2) + (h.shape[-1],)
+    normed = nn.LayerNorm(use_scale=False, use_bias=False, reduction_axes=tuple(self.reduction_axes),
+                          dtype=self.dtype)(h)
     gain = nn.Embed(self.num_classes, width, embedding_init=nn.initializers.zeros, name="gain")(labels)
     bias = nn.Embed(self.num_classes, width, embedding_init=nn.initializers.zeros, name="bias")(labels)
-    return ((1.0 + gain) * normed + bias).astype(normed.dtype)
+    return ((1.0 + gain.reshape(broadcast)) * normed + bias.reshape(broadcast)).astype(normed.dtype)
 
 
 def projection(features: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:

@@ -8,6 +8,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan._src.models.conditioning import ConditionalLayerNorm
+from jaxgan._src.models.conditioning import check_labels
+from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
 
 
@@ -20,7 +23,9 @@ class DCGANCritic(nn.Module):
   every layer (SN-GAN); `dtype=jnp.bfloat16` computes in bf16 with float32
   params and float32 scores. `return_features=True` returns
   `{"scores": ..., "features": the last conv activations, flattened}` (for
-  feature matching).
+  feature matching). With `num_classes=C` it is the projection discriminator
+  `D(x, y) = psi(phi(x)) + <embed(y), phi(x)>` on those flattened features
+  (Miyato & Koyama 2018, Eq. 3), called as `D(x, labels)`.
 
   References:
     Radford, Metz & Chintala, Unsupervised Representation Learning with Deep
@@ -31,10 +36,12 @@ class DCGANCritic(nn.Module):
   layer_norm: bool = False
   spectral_norm: bool = False
   return_features: bool = False
+  num_classes: int | None = None
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
+    labels = check_labels(labels, self.num_classes, x.shape[0], "DCGANCritic")
     for width in self.features:
       x = maybe_spectral_norm(self, nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype), x,
                               self.spectral_norm)
@@ -43,6 +50,8 @@ class DCGANCritic(nn.Module):
       x = nn.leaky_relu(x, 0.2)
     x = x.reshape(x.shape[0], -1)
     scores = maybe_spectral_norm(self, nn.Dense(1, dtype=self.dtype), x, self.spectral_norm)[:, 0].astype(jnp.float32)
+    if labels is not None:
+      scores = scores + projection(x, labels, self.num_classes)
     return {"scores": scores, "features": x.astype(jnp.float32)} if self.return_features else scores
 
 
@@ -51,7 +60,11 @@ class DCGANGenerator(nn.Module):
 
   `features=(256, 128, 64)` gives 32x32 images; `(512, 256, 128, 64)` gives
   64x64. DCGAN's batch norm is replaced by per-sample layer norm
-  (`layer_norm`), so the generator is a pure function of `(params, z)`.
+  (`layer_norm`), so the generator is a pure function of `(params, z)`. With
+  `num_classes=C`, `G(z, labels)` takes `[z, embed(y)]` and its layer norms
+  become class-conditional (:class:`ConditionalLayerNorm`, per-channel gain
+  and bias of the class; de Vries et al. 2017), as conditional batch norm in
+  the projection-discriminator GANs (Miyato & Koyama 2018).
 
   References:
     Radford, Metz & Chintala, Unsupervised Representation Learning with Deep
@@ -61,17 +74,27 @@ class DCGANGenerator(nn.Module):
   features: Sequence[int] = (256, 128, 64)
   channels: int = 3
   layer_norm: bool = True
+  num_classes: int | None = None
+  embed_dim: int = 16
   dtype: Any = jnp.float32
 
+  def _norm(self, x: jax.Array, labels: jax.Array | None) -> jax.Array:
+    if not self.layer_norm:
+      return x
+    if labels is not None:
+      return ConditionalLayerNorm(self.num_classes, reduction_axes=(-3, -2, -1), dtype=self.dtype)(x, labels)
+    return nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
+
   @nn.compact
-  def __call__(self, z: jax.Array) -> jax.Array:
+  def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
+    labels = check_labels(labels, self.num_classes, z.shape[0], "DCGANGenerator")
+    if labels is not None:
+      z = jnp.concatenate([z, nn.Embed(self.num_classes, self.embed_dim)(labels).astype(z.dtype)], axis=-1)
     x = nn.Dense(4 * 4 * self.features[0], dtype=self.dtype)(z).reshape(z.shape[0], 4, 4, self.features[0])
     for width in self.features[1:]:
-      if self.layer_norm:
-        x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
+      x = self._norm(x, labels)
       x = nn.ConvTranspose(width, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(nn.relu(x))
-    if self.layer_norm:
-      x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
+    x = self._norm(x, labels)
     x = nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(nn.relu(x))
     return jnp.tanh(x).astype(jnp.float32)
 
