@@ -192,7 +192,7 @@ def test_conditional_bad_input_gives_clear_errors():
   plain = jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(8,)), critic=jg.models.MLPCritic(hidden=(8,)),
                        objective="wgan", latent_dim=2)
   plain_state = plain.init(jax.random.key(0), jnp.zeros((1, 2)))
-  with pytest.raises(TypeError, match="unconditional GAN"):
+  with pytest.raises(TypeError, match="GAN is unconditional \\(num_classes=None\\) but was given `labels`"):
     plain.step(plain_state, jnp.zeros((1, 4, 2)), jnp.zeros((1, 4), jnp.int32))
   with pytest.raises(TypeError, match="GAN is unconditional"):
     plain.run(plain_state, jg.data.toy_stream(jg.data.get("ring8"), jax.random.key(0), batch_size=4, labels=True), 2)

@@ -153,7 +153,8 @@ class ImageTask(Task):
     if model.name not in MODELS:
       raise ValueError(f"config.model.name must be one of {MODELS} for image datasets, got {model.name!r}.")
     if model.num_classes is not None:
-      raise ValueError("config.model.num_classes: conditional image models are not built yet; conditional"
+      raise ValueError("config.model.num_classes: the main job's conditional image task is not built yet"
+                       " (jg.models.DCGANGenerator/DCGANCritic take num_classes in the library); conditional"
                        " training runs on the 2-D mixtures (e.g. --config ring8_conditional).")
     if model.autoencoder_critic and model.name != "dcgan":
       raise ValueError("config.model.autoencoder_critic is available with model.name 'dcgan' only.")

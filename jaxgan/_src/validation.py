@@ -117,3 +117,28 @@ def check_same_feature_shape(a, b, name_a: str, name_b: str) -> None:
   if a.shape[1:] != b.shape[1:]:
     raise ValueError(f"`{name_a}` and `{name_b}` must have the same shape after the batch axis, got"
                      f" {tuple(a.shape[1:])} and {tuple(b.shape[1:])}.")
+
+
+def check_labels(labels, num_classes: int | None, owner: str, *, shape: tuple | None = None,
+                 name: str = "labels") -> jax.Array | None:
+  """`labels` as int32 for a conditional `owner` (`num_classes` set), None for an unconditional one.
+
+  Missing labels for a conditional owner, labels given to an unconditional one,
+  and labels that are not integers or not of `shape` are clear errors naming
+  `owner` and `name`. Values are not read: the train step's guard halts on a
+  label outside `[0, num_classes)`.
+  """
+  if num_classes is None:
+    if labels is not None:
+      raise TypeError(f"{owner} is unconditional (num_classes=None) but was given `{name}`; build it with"
+                      " num_classes=C for class labels.")
+    return None
+  expected = "" if shape is None else f" of shape {tuple(shape)}"
+  if labels is None:
+    raise ValueError(f"{owner} is conditional (num_classes={num_classes}): `{name}`, int class labels in"
+                     f" [0, {num_classes}){expected}, is required.")
+  labels = jnp.asarray(labels)
+  if not jnp.issubdtype(labels.dtype, jnp.integer) or (shape is not None and labels.shape != tuple(shape)):
+    raise ValueError(f"`{name}` must be integer class labels{expected} for {owner}, got {labels.dtype}"
+                     f" {tuple(labels.shape)}.")
+  return labels.astype(jnp.int32)

@@ -18,21 +18,9 @@ import jax
 import jax.numpy as jnp
 
 
-def check_labels(labels, num_classes: int | None, batch_size: int, owner: str) -> jax.Array | None:
-  """`labels` as int32 `(batch,)` for a conditional module, None for an unconditional one; else a clear error."""
-  if num_classes is None:
-    if labels is not None:
-      raise TypeError(f"{owner} is unconditional (num_classes=None) but was called with labels; build it with"
-                      " num_classes=C for a conditional GAN.")
-    return None
-  if labels is None:
-    raise ValueError(f"{owner} is conditional (num_classes={num_classes}): call it with labels, int of shape"
-                     f" ({batch_size},).")
-  labels = jnp.asarray(labels)
-  if not jnp.issubdtype(labels.dtype, jnp.integer) or labels.shape != (batch_size,):
-    raise ValueError(f"`labels` of {owner} must be integers of shape ({batch_size},), got {labels.dtype}"
-                     f" {tuple(labels.shape)}.")
-  return labels.astype(jnp.int32)
+def concat_label_embedding(x: jax.Array, labels: jax.Array, num_classes: int, embed_dim: int) -> jax.Array:
+  """`[x, embed(y)]` along the last axis: a learnt `embed_dim` embedding of the class (call inside a compact module)."""
+  return jnp.concatenate([x, nn.Embed(num_classes, embed_dim)(labels).astype(x.dtype)], axis=-1)
 
 
 class ConditionalLayerNorm(nn.Module):

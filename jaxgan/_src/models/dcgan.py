@@ -8,8 +8,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan._src import validation
 from jaxgan._src.models.conditioning import ConditionalLayerNorm
-from jaxgan._src.models.conditioning import check_labels
+from jaxgan._src.models.conditioning import concat_label_embedding
 from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
 
@@ -41,7 +42,7 @@ class DCGANCritic(nn.Module):
 
   @nn.compact
   def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
-    labels = check_labels(labels, self.num_classes, x.shape[0], "DCGANCritic")
+    labels = validation.check_labels(labels, self.num_classes, "DCGANCritic", shape=x.shape[:1])
     for width in self.features:
       x = maybe_spectral_norm(self, nn.Conv(width, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype), x,
                               self.spectral_norm)
@@ -87,9 +88,9 @@ class DCGANGenerator(nn.Module):
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
-    labels = check_labels(labels, self.num_classes, z.shape[0], "DCGANGenerator")
+    labels = validation.check_labels(labels, self.num_classes, "DCGANGenerator", shape=z.shape[:1])
     if labels is not None:
-      z = jnp.concatenate([z, nn.Embed(self.num_classes, self.embed_dim)(labels).astype(z.dtype)], axis=-1)
+      z = concat_label_embedding(z, labels, self.num_classes, self.embed_dim)
     x = nn.Dense(4 * 4 * self.features[0], dtype=self.dtype)(z).reshape(z.shape[0], 4, 4, self.features[0])
     for width in self.features[1:]:
       x = self._norm(x, labels)

@@ -8,8 +8,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan._src import validation
 from jaxgan._src.models.conditioning import ConditionalLayerNorm
-from jaxgan._src.models.conditioning import check_labels
+from jaxgan._src.models.conditioning import concat_label_embedding
 from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
 
@@ -42,10 +43,8 @@ class MLPGenerator(nn.Module):
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
-    labels = check_labels(labels, self.num_classes, z.shape[0], "MLPGenerator")
-    x = z
-    if labels is not None:
-      x = jnp.concatenate([z, nn.Embed(self.num_classes, self.embed_dim)(labels).astype(z.dtype)], axis=-1)
+    labels = validation.check_labels(labels, self.num_classes, "MLPGenerator", shape=z.shape[:1])
+    x = z if labels is None else concat_label_embedding(z, labels, self.num_classes, self.embed_dim)
     for width in self.hidden:
       x = nn.Dense(width, dtype=self.dtype)(x)
       if labels is not None and self.conditional_norm:
@@ -100,22 +99,23 @@ class MLPCritic(nn.Module):
   def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
     if self.conditioning not in CONDITIONINGS:
       raise ValueError(f"`conditioning` must be one of {CONDITIONINGS}, got {self.conditioning!r}.")
-    labels = check_labels(labels, self.num_classes, x.shape[0], "MLPCritic")
+    labels = validation.check_labels(labels, self.num_classes, "MLPCritic", shape=x.shape[:1])
     x = x.reshape(x.shape[0], -1)
     if labels is not None and self.conditioning == "concat":
-      x = jnp.concatenate([x, nn.Embed(self.num_classes, self.embed_dim)(labels).astype(x.dtype)], axis=-1)
+      x = concat_label_embedding(x, labels, self.num_classes, self.embed_dim)
     for width in self.hidden:
       x = self._dense(width, x)
       if self.layer_norm:
         x = nn.LayerNorm(dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
-    scores = self._dense(1, x)[:, 0].astype(jnp.float32)
+    outputs = {"scores": self._dense(1, x)[:, 0].astype(jnp.float32)}
     if labels is not None and self.conditioning == "projection":
-      scores = scores + projection(x, labels, self.num_classes)
+      outputs["scores"] = outputs["scores"] + projection(x, labels, self.num_classes)
     if labels is not None and self.conditioning == "auxiliary":
-      outputs = {"scores": scores, "class_logits": nn.Dense(self.num_classes, name="class_head")(x).astype(jnp.float32)}
-      return {**outputs, "features": x.astype(jnp.float32)} if self.return_features else outputs
-    return {"scores": scores, "features": x.astype(jnp.float32)} if self.return_features else scores
+      outputs["class_logits"] = nn.Dense(self.num_classes, name="class_head")(x).astype(jnp.float32)
+    if self.return_features:
+      outputs["features"] = x.astype(jnp.float32)
+    return outputs if len(outputs) > 1 else outputs["scores"]
 
 
 class MLPAutoencoderCritic(nn.Module):

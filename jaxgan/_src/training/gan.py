@@ -61,18 +61,18 @@ def _penalty(penalty) -> Callable | None:
   )
 
 
-def _conditioning_for(conditioning: tuple, batch_size: int) -> tuple:
-  """The conditioning of a batch of `batch_size` points: the labels, or repeated k times for a batch k times larger.
+def _label_args(labels: jax.Array | None, batch_size: int | None = None) -> tuple:
+  """A player's extra arguments: `()` without labels, else `(labels,)`, tiled k times for a batch k times larger.
 
-  Real and fake rows share the real batch's labels, so `[real; fake]` (and
-  penalties' concatenations of them) take the labels tiled. A batch that is not
-  a multiple of the labels' (a penalty scoring one sample at a time) is refused.
+  Real and fake rows share the real batch's labels, so a critic scoring
+  `[real; fake]` (or a penalty's concatenation of them) takes the labels
+  tiled. A batch that is not a multiple of the labels' (a penalty scoring one
+  sample at a time) is refused.
   """
-  if not conditioning:
+  if labels is None:
     return ()
-  (labels,) = conditioning
-  if batch_size == labels.shape[0]:
-    return conditioning
+  if batch_size is None or batch_size == labels.shape[0]:
+    return (labels,)
   if batch_size % labels.shape[0]:
     raise ValueError(
         f"A conditional critic scored a batch of {batch_size} points with {labels.shape[0]} labels. Penalties on a"
@@ -293,9 +293,9 @@ class GAN:
   def _init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:
     generator_key, critic_key, estimator_key, train_key = jax.random.split(rng_key, 4)
     z = jnp.zeros((1, self.latent_dim), example_batch.dtype)
-    conditioning = () if self.num_classes is None else (jnp.zeros((1,), jnp.int32),)
-    generator_params, generator_model_state = self.generator.init(generator_key, z, *conditioning)
-    critic_params, critic_model_state = self.critic.init(critic_key, example_batch, *conditioning)
+    labels = _label_args(None if self.num_classes is None else jnp.zeros((1,), jnp.int32))
+    generator_params, generator_model_state = self.generator.init(generator_key, z, *labels)
+    critic_params, critic_model_state = self.critic.init(critic_key, example_batch, *labels)
     estimator = ()
     if self.entropy_estimator is not None:
       params = self.entropy_estimator.init(estimator_key, example_batch, z)
@@ -316,20 +316,8 @@ class GAN:
 
   # --- the critic and generator as functions of the state ----------------------
 
-  def _conditioning(self, labels, name: str, shape: tuple | None = None) -> tuple:
-    """`()` for an unconditional GAN, `(labels,)` for a conditional one; a clear error for missing or bad labels."""
-    if self.num_classes is None:
-      if labels is not None:
-        raise TypeError(f"`{name}` given to an unconditional GAN; build it with num_classes=C for class labels.")
-      return ()
-    if labels is None:
-      raise ValueError(f"This GAN is conditional (num_classes={self.num_classes}): `{name}` (int class labels in"
-                       f" [0, {self.num_classes})) is required.")
-    labels = jnp.asarray(labels)
-    if not jnp.issubdtype(labels.dtype, jnp.integer) or (shape is not None and labels.shape != shape):
-      expected = "" if shape is None else f" of shape {shape}"
-      raise ValueError(f"`{name}` must be integer class labels{expected}, got {labels.dtype} {tuple(labels.shape)}.")
-    return (labels.astype(jnp.int32),)
+  def _checked_labels(self, labels, name: str = "labels", shape: tuple | None = None) -> jax.Array | None:
+    return validation.check_labels(labels, self.num_classes, "GAN", shape=shape, name=name)
 
   def critic_fn(self, state: GANState, labels: jax.Array | None = None) -> Callable[[jax.Array], jax.Array]:
     """The critic at `state` as `x (batch, ...) -> scores (batch,)`: the signature penalties and samplers take.
@@ -338,10 +326,10 @@ class GAN:
     batch of that size (or a multiple of it, the labels repeated: a
     concatenation of real and fake batches).
     """
-    critic, conditioning = state.critic, self._conditioning(labels, "labels")
+    critic, labels = state.critic, self._checked_labels(labels)
 
     def scores(x):
-      output = self.critic.apply(critic.params, critic.model_state, x, *_conditioning_for(conditioning, x.shape[0]))
+      output = self.critic.apply(critic.params, critic.model_state, x, *_label_args(labels, x.shape[0]))
       return critic_scores(output[0], x.shape[0])[0]
 
     return scores
@@ -352,8 +340,8 @@ class GAN:
 
     A conditional GAN's generator needs `labels (batch,)`, bound here.
     """
-    params, conditioning = state.ema_params if ema else state.generator.params, self._conditioning(labels, "labels")
-    return lambda z: self.generator.apply(params, state.generator.model_state, z, *conditioning)[0]
+    params, labels = state.ema_params if ema else state.generator.params, self._checked_labels(labels)
+    return lambda z: self.generator.apply(params, state.generator.model_state, z, *_label_args(labels))[0]
 
   def _sample(self, state: GANState, rng_key: jax.Array, n: int, labels: jax.Array | None = None) -> jax.Array:
     """`n` samples `G_ema(z)`, `z ~ N(0, I)` drawn from `rng_key` (jitted; `n` static); `labels (n,)` if conditional.
@@ -361,7 +349,7 @@ class GAN:
     With `num_runs`, `(num_runs, n, ...)`: every run maps the same latents (and labels).
     """
     validation.check_positive_int(n, "n")
-    self._conditioning(labels, "labels", (n,))
+    self._checked_labels(labels, shape=(n,))
     z = jax.random.normal(rng_key, (n, self.latent_dim))
     return self._over_runs(lambda s: self.generator_fn(s, labels=labels)(z))(state)
 
@@ -375,28 +363,28 @@ class GAN:
     return self.augment(real_key, real, step), self.augment(fake_key, fake, step)
 
   def _critic_loss(self, params, model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key,
-                   conditioning=()):
+                   labels=None):
     """The critic's loss (objective + weighted, lazily applied penalty) and `(loss, penalty, model_state, scores)`."""
     batch_size = real.shape[0]
     output, model_state = self.critic.apply(params, model_state, jnp.concatenate([real, fake]),
-                                            *_conditioning_for(conditioning, 2 * batch_size))
+                                            *_label_args(labels, 2 * batch_size))
     scores, extras = critic_scores(output, 2 * batch_size, ("class_logits",) if self.auxiliary_classifier else ())
     real_scores, fake_scores = scores[:batch_size], scores[batch_size:]
     loss = self.objective.critic(real_scores, fake_scores, state=objective_state)
     if self.auxiliary_classifier:  # the critic classifies real and fake (AC-GAN, Odena et al. 2017, Eq. 2)
-      logits, (labels,) = extras["class_logits"], conditioning
+      logits = extras["class_logits"]
       loss = loss + self.auxiliary_classifier * (auxiliary_classifier_loss(logits[:batch_size], labels)
                                                  + auxiliary_classifier_loss(logits[batch_size:], labels))
     penalty = jnp.zeros((), loss.dtype)
     if self.penalty is not None:
       def closure(x):
-        return critic_scores(self.critic.apply(params, model_state, x,
-                                               *_conditioning_for(conditioning, x.shape[0]))[0], x.shape[0])[0]
+        return critic_scores(self.critic.apply(params, model_state, x, *_label_args(labels, x.shape[0]))[0],
+                             x.shape[0])[0]
       penalty = penalty_weight * lazy_regularization(
           self.penalty, critic_step, closure, real, fake, penalty_key, interval=self.penalty_interval)
     return loss + penalty, (loss, penalty, model_state, real_scores, fake_scores)
 
-  def _unrolled_critic(self, state: GANState, critic: PlayerState, objective_state, real, conditioning,
+  def _unrolled_critic(self, state: GANState, critic: PlayerState, objective_state, real, labels,
                        generator_params, rng_key):
     """The critic after `unroll_steps` more updates against `generator_params`, differentiable in them.
 
@@ -412,11 +400,11 @@ class GAN:
       key, critic_step = inputs
       z_key, penalty_key, augment_key = jax.random.split(key, 3)
       z = jax.random.normal(z_key, (batch_size, self.latent_dim))
-      fake = self.generator.apply(generator_params, state.generator.model_state, z, *conditioning)[0]
+      fake = self.generator.apply(generator_params, state.generator.model_state, z, *_label_args(labels))[0]
       seen_real, seen_fake = self._augmented(augment_key, real, fake, state.step)
       grads, aux = jax.grad(self._critic_loss, has_aux=True)(
           params, model_state, seen_real, seen_fake, objective_state, state.hyperparams["penalty_weight"],
-          critic_step, penalty_key, conditioning)
+          critic_step, penalty_key, labels)
       updates, opt_state = self.critic_optimizer.update(grads, opt_state, params)
       return (optax.apply_updates(params, updates), aux[2], opt_state), None
 
@@ -429,15 +417,15 @@ class GAN:
   def _critic_update(self, generator: PlayerState, penalty_weight: jax.Array, carry, inputs):
     critic, objective_state = carry
     real, labels, key, critic_step = inputs
-    conditioning = () if labels is None else (labels,)
     z_key, penalty_key = jax.random.split(key)
     batch_size = real.shape[0]
     z = jax.random.normal(z_key, (batch_size, self.latent_dim))
-    fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z, *conditioning)[0])
+    fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z,
+                                                      *_label_args(labels))[0])
     real, fake = self._augmented(key, real, fake, critic_step // self.n_critic)
     grads, (loss, penalty, model_state, real_scores, fake_scores) = jax.grad(self._critic_loss, has_aux=True)(
         critic.params, critic.model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key,
-        conditioning)
+        labels)
     updates, opt_state = self.critic_optimizer.update(grads, critic.opt_state, critic.params)
     critic = PlayerState(optax.apply_updates(critic.params, updates), opt_state, model_state)
     objective_state, objective_metrics = self.objective.update(objective_state, real_scores, fake_scores)
@@ -453,19 +441,18 @@ class GAN:
 
   def _generator_grads(self, state: GANState, critic: PlayerState, objective_state, real, labels, rng_key):
     batch_size = real.shape[0]
-    conditioning = () if labels is None else (labels,)
     z = jax.random.normal(rng_key, (batch_size, self.latent_dim))
     estimator = self.entropy_estimator
 
     def loss_fn(params, estimator_params):
-      fake, model_state = self.generator.apply(params, state.generator.model_state, z, *conditioning)
+      fake, model_state = self.generator.apply(params, state.generator.model_state, z, *_label_args(labels))
       seen_real, seen_fake = self._augmented(rng_key, real, fake, state.step)
       critic_params, critic_model_state = critic.params, critic.model_state
       if self.unroll_steps:
         critic_params, critic_model_state = self._unrolled_critic(
-            state, critic, objective_state, real, conditioning, params, jax.random.fold_in(rng_key, 0xD0))
+            state, critic, objective_state, real, labels, params, jax.random.fold_in(rng_key, 0xD0))
       output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate([seen_real, seen_fake]),
-                                    *_conditioning_for(conditioning, 2 * batch_size))
+                                    *_label_args(labels, 2 * batch_size))
       wanted = (self.objective.extras + (("features",) if self.feature_matching else ())
                 + (("class_logits",) if self.auxiliary_classifier else ()))
       scores, extras = critic_scores(output, 2 * batch_size, wanted)
@@ -474,7 +461,7 @@ class GAN:
                                       state=objective_state, **fake_extras)
       if self.auxiliary_classifier:  # the generator makes its fakes classifiable as their labels
         loss = loss + self.auxiliary_classifier * auxiliary_classifier_loss(extras["class_logits"][batch_size:],
-                                                                            conditioning[0])
+                                                                            labels)
       if self.feature_matching:
         features = extras["features"]
         loss = loss + self.feature_matching * feature_matching(features[:batch_size], features[batch_size:])
@@ -571,17 +558,17 @@ class GAN:
     """`(batch, labels)` of a conditional GAN's `(x, labels)` pair, `(batch, None)` of an unconditional one's batch."""
     if self.num_classes is None:
       if isinstance(data, tuple):
-        raise TypeError("The data gives `(x, labels)` pairs but this GAN is unconditional; build it with"
+        raise TypeError("The data gives `(x, labels)` pairs but the GAN is unconditional; build it with"
                         " num_classes=C, or use an unlabelled stream.")
       return data, None
     if not (isinstance(data, tuple) and len(data) == 2):
-      raise ValueError(f"This GAN is conditional (num_classes={self.num_classes}): its data must give `(x, labels)`"
+      raise ValueError(f"GAN is conditional (num_classes={self.num_classes}): its data must give `(x, labels)`"
                        " pairs (a stream built with labels=True, or stacked `(batches, labels)`).")
     return data
 
   def _check_labels(self, labels, batch, name: str, leading: tuple = ()) -> None:
     runs = () if self.num_runs is None else (self.num_runs,)
-    self._conditioning(labels, name, (*leading, *runs, self.n_critic, batch.shape[len(leading) + len(runs) + 1]))
+    self._checked_labels(labels, name, (*leading, *runs, self.n_critic, batch.shape[len(leading) + len(runs) + 1]))
 
   def _check_batch(self, batch, name: str, leading: tuple) -> None:
     runs = () if self.num_runs is None else (self.num_runs,)
