@@ -195,11 +195,14 @@ def _memory_budget() -> int:
   return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
 
 
+def _read_source(source: ImageSource) -> tuple[np.ndarray, np.ndarray]:
+  """A source's images and labels as two host arrays, read once in chunks."""
+  chunks = [source.get(np.arange(i, min(i + 4096, len(source)))) for i in range(0, len(source), 4096)]
+  return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]).astype(np.int32)
+
+
 def _as_array(images) -> np.ndarray:
   """The dataset as one host array: uint8 as given; floats checked by `array_images`, stored as uint8 when lossless."""
-  if isinstance(images, ImageSource):
-    chunks = [images.get(np.arange(i, min(i + 4096, len(images))))[0] for i in range(0, len(images), 4096)]
-    images = np.concatenate(chunks)
   images = np.asarray(images)
   if images.dtype == np.uint8:
     if images.ndim != 4 or images.shape[0] == 0:
@@ -248,11 +251,19 @@ def image_stream(images, rng_key: jax.Array, *, batch_size: int, n_critic: int =
   n_critic = validation.check_positive_int(n_critic, "n_critic")
   budget = _memory_budget() if max_bytes is None else validation.check_positive_int(max_bytes, "max_bytes")
   # A source is measured before it is read (at its smallest, uint8), an array as given, then the result.
+  class_labels = None
   if isinstance(images, ImageSource):
     _refuse_oversize(len(images) * int(np.prod(images.image_shape)), budget)
+    name, (images, source_labels) = images.name, _read_source(images)
+    if labels:
+      if source_labels.min() < 0:
+        raise ValueError(f"`labels=True`, but dataset {name!r} has unlabelled examples (label -1).")
+      class_labels = source_labels
   else:
     _refuse_oversize(np.asarray(images).nbytes, budget)
-  class_labels = _class_labels(images) if labels else None
+    if labels:
+      raise TypeError("`labels=True` needs a jg.data.ImageSource with class labels (build one from arrays with"
+                      f" jg.data.array_images(images, labels)); got {type(images).__name__}.")
   array = _as_array(images)
   _refuse_oversize(array.nbytes, budget)
   if mesh is not None:
@@ -263,18 +274,6 @@ def image_stream(images, rng_key: jax.Array, *, batch_size: int, n_critic: int =
   placed_labels = None if class_labels is None else (
       sharding.place(class_labels, NamedSharding(mesh, P())) if mesh is not None else jax.device_put(class_labels))
   return ImageStream(placed, _typed(rng_key), batch_size, n_critic, placed_labels)
-
-
-def _class_labels(images) -> np.ndarray:
-  """The int32 class labels of an `ImageSource`, every one >= 0; else a clear error."""
-  if not isinstance(images, ImageSource):
-    raise TypeError("`labels=True` needs a jg.data.ImageSource with class labels (build one from arrays with"
-                    f" jg.data.array_images(images, labels)); got {type(images).__name__}.")
-  labels = np.concatenate([images.get(np.arange(i, min(i + 4096, len(images))))[1]
-                           for i in range(0, len(images), 4096)]).astype(np.int32)
-  if labels.min() < 0:
-    raise ValueError(f"`labels=True`, but dataset {images.name!r} has unlabelled examples (label -1).")
-  return labels
 
 
 def batches(
