@@ -64,6 +64,7 @@ DEFAULT_CONFIG = "ring8_wgan_gp"
 # Fields that do not change the state's trajectory: allowed to differ on resume (and every `evals.*` field).
 AUGMENTATIONS = (None, "instance_noise", "diff_augment")
 RUNTIME_FIELDS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "chunk_size", "shard_state")
+WEIGHTS = ("optim.historical_averaging", "objective.feature_matching", "objective.auxiliary_classifier")
 POSITIVE_INTS = ("steps", "num_runs", "log_every", "plot_every", "checkpoint_every", "keep_checkpoints",
                  "data.size", "data.batch_size", "model.latent_dim", "optim.n_critic", "penalty.interval")
 # per_run field: (what it sets in jg.train.set_hyperparams, the single value it replaces, its valid range)
@@ -107,15 +108,10 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   if not (augment.decay_steps is None or (isinstance(augment.decay_steps, int) and augment.decay_steps >= 1)):
     raise ValueError(f"config.augment.decay_steps must be None (config.steps) or an integer >= 1,"
                      f" got {augment.decay_steps!r}.")
-  if not (isinstance(config.optim.historical_averaging, (int, float)) and config.optim.historical_averaging >= 0):
-    raise ValueError(f"config.optim.historical_averaging must be a weight >= 0 (0: off),"
-                     f" got {config.optim.historical_averaging!r}.")
-  weight = config.objective.auxiliary_classifier
-  if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and weight >= 0):
-    raise ValueError(f"config.objective.auxiliary_classifier must be a weight >= 0 (0: off), got {weight!r}.")
-  if not (isinstance(config.objective.feature_matching, (int, float)) and config.objective.feature_matching >= 0):
-    raise ValueError(f"config.objective.feature_matching must be a weight >= 0 (0: off),"
-                     f" got {config.objective.feature_matching!r}.")
+  for path in WEIGHTS:
+    value = field(config, path)
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) and value >= 0):
+      raise ValueError(f"config.{path} must be a weight >= 0 (0: off), got {value!r}.")
   if config.objective.feature_matching and (config.model.autoencoder_critic or config.model.name == "resnet"):
     raise ValueError("config.objective.feature_matching needs a critic returning features: the MLP or DCGAN"
                      " critic (not the autoencoder or ResNet critics).")
