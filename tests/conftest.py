@@ -3,8 +3,20 @@ import os
 import shutil
 import tempfile
 
-# Four fake CPU devices for the data-parallel tests; set before JAX starts.
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+# The tests compile hundreds of small programs and run most of them for a few steps, so LLVM's optimisation passes
+# are most of their time: in-process tests, and the multi-process jobs (`devices_env`), compile without them (the
+# arithmetic is the same IEEE arithmetic: XLA:CPU uses no fast-math). Jobs started as the README runs them
+# (`one_device_env`) compile with XLA's defaults. Set before JAX starts.
+TEST_COMPILE_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+
+
+def devices_env(num_devices: int) -> dict:
+  """This environment with `num_devices` fake CPU devices per process, compiled as the in-process tests are."""
+  return {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={num_devices} {TEST_COMPILE_FLAGS}"}
+
+
+# Four fake CPU devices for the data-parallel tests.
+os.environ.setdefault("XLA_FLAGS", devices_env(4)["XLA_FLAGS"])
 os.environ.setdefault("MPLBACKEND", "Agg")
 # One persistent XLA compilation cache per test session, shared by the xdist workers and the jobs the tests start
 # (they inherit the environment the controller sets here first): the same tiny programs are compiled once, not in

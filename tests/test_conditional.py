@@ -53,8 +53,8 @@ def test_conditional_layer_norm_is_class_gain_and_bias_around_a_plain_layer_norm
   h, y = jax.random.normal(jax.random.key(1), (4, 6)), labels_of(4)
   layer = jg.models.ConditionalLayerNorm(C)
   params = layer.init(jax.random.key(0), h, y)["params"]
-  chex.assert_trees_all_equal(layer.apply({"params": params}, h, y),
-                              jax.nn.standardize(h, axis=-1, epsilon=1e-6))  # zero gain and bias at init
+  chex.assert_trees_all_close(layer.apply({"params": params}, h, y),  # zero gain and bias at init
+                              jax.nn.standardize(h, axis=-1, epsilon=1e-6), rtol=1e-6, atol=1e-6)
   gain, bias = (np.asarray(jax.random.normal(jax.random.key(k), (C, 6))) for k in (2, 3))
   params = {"gain": {"embedding": gain}, "bias": {"embedding": bias}}
   hn = np.asarray(h, np.float64)

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from tests.cli_checks import assert_cli_error
+from tests.conftest import ROOT, one_device_env
 
 
 def test_meg_sampler_experiment_quick_mode_writes_table_and_figure(tmp_path):
@@ -65,10 +66,9 @@ def test_meg_latent_mcmc_raises_quality_without_losing_modes(tmp_path):
   On the README's config with one critic step per generator step (a fifth of the training cost; the
   README's table trains with five).
   """
-  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # one CPU device, as the README runs it
   subprocess.run([sys.executable, "-m", "experiments.meg_samplers", "--workdir", str(tmp_path), "--noprogress",
                   "--config.gan.optim.n_critic=1"],
-                 check=True, env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), timeout=1200)
+                 check=True, env=one_device_env(), cwd=ROOT, timeout=1200)
   results = json.loads((tmp_path / "samplers" / "results.json").read_text())["results"]
   prior = results["N(0, I)"]
   assert prior["modes_covered"] == 25

@@ -18,10 +18,9 @@ import chex
 import pytest
 
 from experiments import configs, train
+from tests.conftest import ROOT, one_device_env
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS = 1500
-ENV = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # one CPU device, as on a fresh machine
 
 
 OVERRIDES = {"steps": STEPS, "log_every": 50, "plot_every": 100_000}
@@ -34,7 +33,8 @@ def config():
 def start(workdir):
   command = [sys.executable, "-m", "experiments.train", "--config", "tiny", "--workdir", str(workdir), "--noprogress",
              *(f"--config.{k}={v}" for k, v in OVERRIDES.items())]
-  return subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+  return subprocess.Popen(command, cwd=ROOT, env=one_device_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
 
 
 def kill_during_save(process, checkpoints, timeout=120.0):

@@ -19,7 +19,7 @@ import pytest
 
 from experiments import configs, train
 from tests.cli_checks import assert_cli_error
-from tests.conftest import ROOT
+from tests.conftest import ROOT, devices_env
 
 # Short: GAN dynamics amplify the cross-process reduction-order differences (1e-7 at first) after a few hundred steps.
 OVERRIDES = {"steps": 200, "log_every": 20, "checkpoint_every": 100, "plot_every": 100_000}
@@ -34,7 +34,7 @@ def free_port() -> int:
 
 def launch(workdir, num_processes=2, *flags, process_ids=None):
   """The main job as `num_processes` processes with 2 CPU devices each (or only `process_ids` of them); their Popens."""
-  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+  env = devices_env(2)
   address = f"127.0.0.1:{free_port()}"
   command = [sys.executable, "-m", "experiments.train", "--config", "tiny", "--workdir", str(workdir), "--noprogress",
              *(f"--config.{k}={v}" for k, v in OVERRIDES.items()), "--coordinator-address", address,
@@ -156,7 +156,7 @@ def test_each_process_reads_its_rows_of_the_grain_batches_and_together_they_are_
 
   import jaxgan as jg
 
-  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+  env = devices_env(2)
   address, out = f"127.0.0.1:{free_port()}", str(tmp_path / "batches.npy")
   processes = [subprocess.Popen([sys.executable, "-c", GRAIN_WORKER, address, str(i), out], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
