@@ -64,7 +64,8 @@ DEFAULT_CONFIG = "ring8_wgan_gp"
 # Fields that do not change the state's trajectory: allowed to differ on resume (and every `evals.*` field).
 AUGMENTATIONS = (None, "instance_noise", "diff_augment")
 RUNTIME_FIELDS = ("log_every", "plot_every", "checkpoint_every", "keep_checkpoints", "chunk_size", "shard_state")
-WEIGHTS = ("optim.historical_averaging", "objective.feature_matching", "objective.auxiliary_classifier")
+WEIGHTS = ("optim.historical_averaging", "objective.feature_matching", "objective.auxiliary_classifier",
+           "objective.geometric_regularizer", "objective.mode_regularizer")
 POSITIVE_INTS = ("steps", "num_runs", "log_every", "plot_every", "checkpoint_every", "keep_checkpoints",
                  "data.size", "data.batch_size", "model.latent_dim", "optim.n_critic", "penalty.interval")
 # per_run field: (what it sets in jg.train.set_hyperparams, the single value it replaces, its valid range)
@@ -133,7 +134,7 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
       raise ValueError(f"config.penalty: {e}") from None
   elif set_kwargs(config.penalty) or config.per_run.penalty_weight:
     raise ValueError("config.penalty.name is None, but penalty.kwargs or per_run.penalty_weight are set.")
-  choices = {"objective.entropy_estimator": (None, *jg.losses.ENTROPY_ESTIMATORS),
+  choices = {"objective.entropy_estimator": (None, *jg.losses.ENTROPY_ESTIMATORS, "infogan"),
              "model.compute_dtype": ("float32", "bfloat16"), "optim.lr_schedule": ("constant", "cosine"),
              "on_nonfinite": ("raise", "skip")}
   for path, options in choices.items():
@@ -141,6 +142,13 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
       raise ValueError(f"config.{path} must be one of {options}, got {field(config, path)!r}.")
   if config.model.autoencoder_critic and config.model.spectral_norm:
     raise ValueError("config.model.spectral_norm is not available with the autoencoder critic.")
+  try:
+    codes = _latent_codes(config)
+  except ValueError as e:
+    raise ValueError(f"config.model: {e}") from None
+  if (codes is None) != (config.objective.entropy_estimator != "infogan"):
+    raise ValueError("InfoGAN needs both config.model.categorical_codes or continuous_codes and"
+                     " config.objective.entropy_estimator = 'infogan'; set both or neither.")
   if not config.objective.entropy_weight >= 0:
     raise ValueError(f"config.objective.entropy_weight must be >= 0, got {config.objective.entropy_weight!r}.")
   for name, (_, single, valid) in PER_RUN.items():
@@ -168,10 +176,17 @@ def check_devices(config) -> None:
                      f" {jax.device_count()} devices of the job ({jax.process_count()} process(es)).")
 
 
+def _lr_schedule(updates_per_run: int, optim, learning_rate: float = 1.0):
+  """`learning_rate` times the config's schedule (cosine decay to 0 over the run, or constant)."""
+  if optim.lr_schedule == "cosine":
+    return optax.cosine_decay_schedule(learning_rate, updates_per_run)
+  return optax.constant_schedule(learning_rate)
+
+
 def _optimizer(updates_per_run: int, optim) -> optax.GradientTransformation:
   """Adam with the config's betas; its learning rate (times the schedule's factor) is an injected
   hyperparameter in the optimiser state, so vmapped runs can each carry their own (`jg.train.set_hyperparams`)."""
-  factor = optax.cosine_decay_schedule(1.0, updates_per_run) if optim.lr_schedule == "cosine" else (lambda _: 1.0)
+  factor = _lr_schedule(updates_per_run, optim)
 
   def adam(learning_rate):
     # Historical averaging (Salimans et al. 2016) adds its gradient before Adam, as a term of the loss would.
@@ -204,13 +219,45 @@ def _augment(config):
   return None
 
 
+def _latent_codes(config):
+  """The InfoGAN codes of `config.model`, or None."""
+  model = config.model
+  if not model.categorical_codes and not model.continuous_codes:
+    return None
+  return jg.losses.latent_codes(tuple(model.categorical_codes), model.continuous_codes)
+
+
+def check_gaussian_latents(config) -> None:
+  """Raises ValueError if the latents are not `z ~ N(0, I)` alone (InfoGAN codes): the latent samplers' prior."""
+  if _latent_codes(config) is not None:
+    raise ValueError("config.model.categorical_codes / continuous_codes: the latent samplers take z ~ N(0, I) as"
+                     " their prior; InfoGAN codes are not supported by this script.")
+
+
+def _mode_regularization(config, task) -> dict:
+  """The mode-regularised GAN's `jg.train.GAN` arguments (Che et al. 2017): an encoder onto the generator's input
+  trained with the generator's Adam and schedule, and the two weights; `{}` when both weights are 0."""
+  objective, optim = config.objective, config.optim
+  if not objective.geometric_regularizer and not objective.mode_regularizer:
+    return {}
+  codes = _latent_codes(config)
+  return dict(encoder=task.encoder(config.model.latent_dim + (0 if codes is None else codes.size)),
+              encoder_optimizer=optax.adam(_lr_schedule(config.steps, optim, optim.generator_lr), b1=optim.b1,
+                                           b2=optim.b2),
+              geometric_regularizer=objective.geometric_regularizer, mode_regularizer=objective.mode_regularizer)
+
+
 def _entropy_estimator(config, task, data_shape: tuple):
-  """The MEG entropy estimator named by the config, or None."""
+  """The MEG entropy estimator or InfoGAN's Q named by the config, or None."""
   name = config.objective.entropy_estimator
   if name is None:
     return None
+  if name == "infogan":
+    codes = _latent_codes(config)
+    return jg.losses.infogan_estimator(task.encoder(codes.size), codes)
   # The JSD/DV statistics network reads [flatten(x), z]; the encoder bound reconstructs z from x.
-  network = task.encoder() if name == "encoder" else jg.models.MLPCritic(hidden=tuple(config.model.hidden))
+  network = (task.encoder(config.model.latent_dim) if name == "encoder"
+             else jg.models.MLPCritic(hidden=tuple(config.model.hidden)))
   return jg.losses.entropy_estimator(name, network)
 
 
@@ -266,6 +313,8 @@ def build(config) -> dict[str, Any]:
       feature_matching=config.objective.feature_matching,
       num_classes=config.model.num_classes,
       auxiliary_classifier=config.objective.auxiliary_classifier,
+      latent_codes=_latent_codes(config),
+      **_mode_regularization(config, task),
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,

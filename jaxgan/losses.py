@@ -30,6 +30,10 @@ from jaxgan._src.objectives.f_gan import FDivergence
 from jaxgan._src.objectives.f_gan import f_gan_bound
 from jaxgan._src.objectives.f_gan import f_gan_critic
 from jaxgan._src.objectives.f_gan import f_gan_generator
+from jaxgan._src.objectives.latent_codes import LatentCodes
+from jaxgan._src.objectives.latent_codes import info_mutual_information
+from jaxgan._src.objectives.latent_codes import infogan_estimator
+from jaxgan._src.objectives.latent_codes import latent_codes
 from jaxgan._src.objectives.mutual_information import ESTIMATORS as ENTROPY_ESTIMATORS
 from jaxgan._src.objectives.mutual_information import EntropyEstimator
 from jaxgan._src.objectives.mutual_information import donsker_varadhan_mutual_information
@@ -59,6 +63,7 @@ __all__ = [
     "EntropyEstimator",
     "F_DIVERGENCES",
     "FDivergence",
+    "LatentCodes",
     "MaganState",
     "Objective",
     "available",
@@ -76,7 +81,10 @@ __all__ = [
     "get",
     "hinge_critic",
     "hyperparameters",
+    "info_mutual_information",
+    "infogan_estimator",
     "jsd_mutual_information",
+    "latent_codes",
     "lsgan_critic",
     "lsgan_generator",
     "magan_init",

@@ -14,6 +14,7 @@ from jaxgan._src.metrics.features import frechet_distance_from_features
 from jaxgan._src.metrics.features import kernel_inception_distance
 from jaxgan._src.metrics.features import precision_recall
 from jaxgan._src.metrics.inception_score import inception_score
+from jaxgan._src.metrics.modes import code_mode_purity
 from jaxgan._src.metrics.modes import conditional_mode_accuracy
 from jaxgan._src.metrics.modes import mode_coverage
 
@@ -21,6 +22,7 @@ __all__ = [
     "Classifier",
     "ShapeClassifierNet",
     "classifier_features",
+    "code_mode_purity",
     "conditional_mode_accuracy",
     "density_coverage",
     "feature_statistics",

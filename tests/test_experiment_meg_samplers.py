@@ -52,6 +52,8 @@ def test_meg_samplers_config_nests_the_train_config_and_keeps_the_default_workdi
     (["--config.num_samples=0"], r"config\.num_samples must be an integer >= 1, got 0\."),
     (["--config.gan.steps=0"], r"config\.gan\.steps must be an integer >= 1, got 0\."),
     (["--config.pool_size=100"], r"config\.pool_size \(100\) must be >= config\.num_samples \(2500\)"),
+    (["--config.gan.model.categorical_codes=(8,)", "--config.gan.objective.entropy_estimator=infogan"],
+     r"config\.gan\.model\.categorical_codes / continuous_codes: the latent samplers take z ~ N\(0, I\)"),
 ])
 def test_meg_samplers_cli_errors_are_one_line_with_exit_status_2_and_nothing_written(argv, match, capsys, tmp_path):
   from experiments import meg_samplers

@@ -246,6 +246,11 @@ def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path, tiny_run
     (["--config.objective.feature_matching=1", "--config.model.autoencoder_critic=True"],
      "config.objective.feature_matching needs a critic returning features"),
     (["--config.optim.unroll_steps=-1"], "config.optim.unroll_steps must be an integer >= 0 (0: off), got -1."),
+    (["--config.model.categorical_codes=(8,)"], "InfoGAN needs both config.model.categorical_codes or"),
+    (["--config.objective.entropy_estimator=infogan"], "InfoGAN needs both config.model.categorical_codes or"),
+    (["--config.model.categorical_codes=(1,)", "--config.objective.entropy_estimator=infogan"],
+     "config.model: `categorical` must hold category counts >= 2"),
+    (["--config.objective.mode_regularizer=-1"], "config.objective.mode_regularizer must be a weight >= 0"),
 ])
 def test_cli_errors_are_one_line_with_exit_status_2_and_nothing_written(argv, match, capsys, tmp_path):
   assert_cli_error(train.main, argv, re.escape(match), capsys, tmp_path / "run")

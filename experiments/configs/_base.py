@@ -11,13 +11,18 @@ Run-level fields sit at the top, the rest in sections:
   conditional GAN, labels the mode index on 2-D mixtures), `conditioning`
   of the critic (`projection`, `concat` or `auxiliary`: AC-GAN's class
   head), `conditional_norm` (class-
-  conditional layer norm in the generator).
+  conditional layer norm in the generator); `categorical_codes` (category
+  counts) and `continuous_codes` (a count): InfoGAN codes appended to the
+  latent, with `objective.entropy_estimator = "infogan"`.
 - `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
   unset fields take the objective's defaults), `entropy_estimator` (MEG:
-  `jg.losses.ENTROPY_ESTIMATORS`) and `entropy_weight`; `feature_matching`
+  `jg.losses.ENTROPY_ESTIMATORS`; InfoGAN: `infogan`) and `entropy_weight`; `feature_matching`
   (a weight on the critic's last features in the generator loss; 0: off);
   `auxiliary_classifier` (AC-GAN's class-loss weight, with
-  `model.num_classes` and `model.conditioning = "auxiliary"`; 0: off).
+  `model.num_classes` and `model.conditioning = "auxiliary"`; 0: off);
+  `geometric_regularizer` and `mode_regularizer` (the mode-regularised
+  GAN's weights on ||x - G(E(x))||^2 and on the generator loss of G(E(x)),
+  with an encoder E; Che et al. 2017; 0: off).
 - `penalty`: `name` (`jg.penalties.available()` or None), `kwargs`,
   `interval` (lazy regularisation).
 - `optim`: `n_critic`, the Adam learning rates and betas, `lr_schedule`
@@ -72,11 +77,11 @@ def base_config() -> ml_collections.ConfigDict:
   c.model = ml_collections.ConfigDict(dict(name="mlp", hidden=(128, 128, 128), image_features=64, latent_dim=2,
                                            spectral_norm=False, autoencoder_critic=False, compute_dtype="float32",
                                            num_classes=config_dict.placeholder(int), conditioning="projection",
-                                           conditional_norm=False))
+                                           conditional_norm=False, categorical_codes=(), continuous_codes=0))
   c.objective = ml_collections.ConfigDict(dict(
       name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
       entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0,
-      auxiliary_classifier=0.0))
+      auxiliary_classifier=0.0, geometric_regularizer=0.0, mode_regularizer=0.0))
   c.penalty = ml_collections.ConfigDict(dict(
       name=config_dict.placeholder(str), kwargs=hyperparameter_fields(jg.penalties.available(),
                                                                       jg.penalties.hyperparameters),

@@ -7,7 +7,7 @@ A task owns its dataset, models, data feed, plots and evaluators:
 - `task = Task(config)`: loads the dataset.
 - `task.example()`: a `(1, *data_shape)` zero batch for `GAN.init`.
 - `task.models(dtype, return_embeddings)`: `(generator, critic)` Flax modules.
-- `task.encoder()`: the network of the MEG `encoder` entropy bound.
+- `task.encoder(output_dim)`: the network of the MEG `encoder` bound and of InfoGAN's Q.
 - `task.stream(data_key, mesh)`: an in-graph `jg.data` stream for `GAN.run`,
   or None when the data is read from host storage, then
   `task.host_batches(data_key, start_step, sharding)` (a grain iterator).

@@ -26,12 +26,22 @@ class Task:
     num_classes = self.config.model.num_classes
     return None if num_classes is None else np.arange(num, dtype=np.int32) % num_classes
 
-  def sample(self, gan, state, rng_key: jax.Array, num: int, batch_size: int = 500) -> np.ndarray:
-    """`num` samples of one run's EMA generator, `z ~ N(0, I)` from `rng_key`, `batch_size` at a time.
+  def code_values(self, num: int) -> np.ndarray | None:
+    """The first InfoGAN categorical code of `num` samples, sample i with value `i % K`; None without one."""
+    categorical = self.config.model.categorical_codes
+    return np.arange(num, dtype=np.int32) % categorical[0] if categorical else None
 
-    A conditional generator draws sample i for class `i % num_classes` (:meth:`class_labels`).
+  def sample(self, gan, state, rng_key: jax.Array, num: int, batch_size: int = 500) -> np.ndarray:
+    """`num` samples of one run's EMA generator, latents `gan.latents(rng_key, num)`, `batch_size` at a time.
+
+    A conditional generator draws sample i for class `i % num_classes` (:meth:`class_labels`); with InfoGAN codes,
+    sample i takes value `i % K` of the first categorical code (:meth:`code_values`).
     """
-    z = jax.random.normal(rng_key, (num, self.config.model.latent_dim))
+    z = gan.latents(rng_key, num)
+    values = self.code_values(num)
+    if values is not None:  # the first categorical code sits right after the noise
+      k = self.config.model.categorical_codes[0]
+      z = z.at[:, gan.latent_dim:gan.latent_dim + k].set(jax.nn.one_hot(values, k))
     labels = self.class_labels(num)
 
     def chunk(i):

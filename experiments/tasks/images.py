@@ -193,9 +193,9 @@ class ImageTask(Task):
                                      return_features=bool(self.config.objective.feature_matching))
     return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, dtype=dtype), critic
 
-  def encoder(self):
-    """The conv encoder of the InfoGAN entropy bound."""
-    return jg.models.DCGANEncoder(self.config.model.latent_dim,
+  def encoder(self, output_dim: int):
+    """The conv encoder of the MEG encoder bound (`latent_dim` outputs) or of InfoGAN's Q (one per code value)."""
+    return jg.models.DCGANEncoder(output_dim,
                                   dcgan_widths(self.config, self.dataset.image_shape[0]))
 
   def stream(self, data_key, mesh=None):

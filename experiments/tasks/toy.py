@@ -60,8 +60,8 @@ class ToyTask(Task):
                                           return_features=bool(self.config.objective.feature_matching),
                                           num_classes=model.num_classes, conditioning=model.conditioning)
 
-  def encoder(self):
-    return jg.models.MLPGenerator(output_dim=self.config.model.latent_dim, hidden=tuple(self.config.model.hidden))
+  def encoder(self, output_dim: int):
+    return jg.models.MLPGenerator(output_dim=output_dim, hidden=tuple(self.config.model.hidden))
 
   def stream(self, data_key, mesh=None):
     del mesh  # drawn in-graph: every device draws its shard of the same batch
@@ -69,11 +69,15 @@ class ToyTask(Task):
                               n_critic=self.config.optim.n_critic, labels=self.config.model.num_classes is not None)
 
   def _modes(self, samples: np.ndarray) -> dict:
-    """Mode coverage; a conditional run (sample i drawn for mode `i % num_classes`) adds whether it hit that mode."""
+    """Mode coverage; a conditional run (sample i drawn for mode `i % num_classes`) adds whether it hit that mode,
+    an InfoGAN run (sample i drawn with code value `i % K`) how cleanly its code values pick modes."""
     results = jg.metrics.mode_coverage(samples, self.dataset.modes, self.dataset.std)
     labels = self.class_labels(len(samples))
     if labels is not None:
       results.update(jg.metrics.conditional_mode_accuracy(samples, labels, self.dataset.modes, self.dataset.std))
+    values = self.code_values(len(samples))
+    if values is not None:
+      results.update(jg.metrics.code_mode_purity(samples, values, self.dataset.modes, self.dataset.std))
     return results
 
   def plot(self, path: str, gan, state, eval_key, step: int) -> None:

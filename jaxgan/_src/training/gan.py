@@ -23,6 +23,7 @@ import optax
 
 from jaxgan._src import validation
 from jaxgan._src.objectives import registry as objectives
+from jaxgan._src.objectives.latent_codes import LatentCodes
 from jaxgan._src.objectives.mutual_information import EntropyEstimator
 from jaxgan._src.regularizers import registry as penalties
 from jaxgan._src.regularizers.lipschitz import lazy_regularization
@@ -88,7 +89,7 @@ def _typed_key(rng_key: jax.Array) -> jax.Array:
 
 
 class GAN:
-  """A GAN: generator, critic, objective, optional penalty and entropy estimator, and their optimisers.
+  """A GAN: generator, critic, objective, optional penalty, entropy estimator and encoder, and their optimisers.
 
   >>> import jax, jax.numpy as jnp, jaxgan as jg
   >>> gan = jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(32, 32)), critic=jg.models.MLPCritic(hidden=(32, 32)),
@@ -108,7 +109,7 @@ class GAN:
     critic: the critic `x -> scores (batch,)` or `(batch, 1)` (or a dict with
       `"scores"` and the extra outputs the objective asks for), same kinds.
     objective: a name from `jg.losses.available()` or a `jg.losses.Objective`.
-    latent_dim: size of `z ~ N(0, I)`.
+    latent_dim: size of the noise `z ~ N(0, I)`.
     penalty: None, a name from `jg.penalties.available()` or a callable
       `(critic_fn, real, fake, rng_key) -> scalar` (`jg.penalties.get(...)`),
       added to the critic loss times the state's `hyperparams["penalty_weight"]`
@@ -163,6 +164,24 @@ class GAN:
       (`MLPCritic(num_classes=C, conditioning="auxiliary")`) adds w times the
       cross-entropy on real and on fake to its loss, the generator w times
       that on fake; 0: off.
+    latent_codes: None or InfoGAN codes (`jg.losses.latent_codes(...)`,
+      Chen et al. 2016): the generator reads `[z, c]`, the noise followed by
+      `latent_codes.size` code values (:meth:`latents` draws both); pair
+      them with `entropy_estimator=jg.losses.infogan_estimator(Q, codes)` and
+      `entropy_weight` lambda, so generator and `Q` maximise the bound on
+      I(c; G(z, c)).
+    encoder: None or a player `E: x -> generator input` (mode-regularised
+      GAN, Che et al. 2017, Eq. 3-4): the generator and `E` descend on
+      `geometric_regularizer * E||x - G(E(x))||^2 + mode_regularizer *`
+      the objective's generator loss on the critic's scores of `G(E(x))`
+      (the mode regulariser: reconstructions of real points must pass as
+      real, so every mode of the data has latents that reach it), `x` the
+      real batch; `E` outputs the generator's full input (`latent_dim`, plus
+      the codes' width with `latent_codes`), labels go to `G` as for `G(z)`.
+      The critic's loss is unchanged.
+    encoder_optimizer: the encoder's optax transformation (default :func:`default_optimizer`).
+    geometric_regularizer: lambda_1 >= 0, the weight of `||x - G(E(x))||^2` (summed over data dimensions).
+    mode_regularizer: lambda_2 >= 0, the weight of the objective's generator loss on `D(G(E(x)))`.
     shard_state: with a mesh and one run, split the parameters, EMA and
       optimiser state over `"data"` (ZeRO-3 / FSDP-style,
       :func:`jaxgan.train.fully_sharded`) instead of replicating them: each
@@ -196,6 +215,11 @@ class GAN:
       feature_matching: float = 0.0,
       num_classes: int | None = None,
       auxiliary_classifier: float = 0.0,
+      latent_codes: LatentCodes | None = None,
+      encoder=None,
+      encoder_optimizer: optax.GradientTransformation | None = None,
+      geometric_regularizer: float = 0.0,
+      mode_regularizer: float = 0.0,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -236,6 +260,16 @@ class GAN:
     self.auxiliary_classifier = validation.check_non_negative(auxiliary_classifier, "auxiliary_classifier")
     if self.auxiliary_classifier and self.num_classes is None:
       raise ValueError("`auxiliary_classifier` > 0 (AC-GAN) needs class labels: set `num_classes`.")
+    if latent_codes is not None and not isinstance(latent_codes, LatentCodes):
+      raise TypeError(f"`latent_codes` must be None or a jg.losses.LatentCodes, got {type(latent_codes).__name__}.")
+    self.latent_codes = latent_codes
+    self.encoder = None if encoder is None else as_player(encoder, "encoder")
+    self.encoder_optimizer = encoder_optimizer or default_optimizer()
+    self.geometric_regularizer = validation.check_non_negative(geometric_regularizer, "geometric_regularizer")
+    self.mode_regularizer = validation.check_non_negative(mode_regularizer, "mode_regularizer")
+    if (self.encoder is None) == bool(self.geometric_regularizer or self.mode_regularizer):
+      raise ValueError("A mode-regularised GAN takes an `encoder` and a `geometric_regularizer` or `mode_regularizer`"
+                       " > 0; give both, or neither.")
     state_sharding, self._batch_sharding = sharding.train_shardings(mesh, self.num_runs)
     shardings = {} if mesh is None else dict(in_shardings=(state_sharding, self._batch_sharding),
                                              out_shardings=(state_sharding, state_sharding))
@@ -292,14 +326,17 @@ class GAN:
 
   def _init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:
     generator_key, critic_key, estimator_key, train_key = jax.random.split(rng_key, 4)
-    z = jnp.zeros((1, self.latent_dim), example_batch.dtype)
+    z = jnp.zeros_like(self.latents(rng_key, 1), example_batch.dtype)
     labels = _label_args(None if self.num_classes is None else jnp.zeros((1,), jnp.int32))
     generator_params, generator_model_state = self.generator.init(generator_key, z, *labels)
     critic_params, critic_model_state = self.critic.init(critic_key, example_batch, *labels)
-    estimator = ()
+    estimator = encoder = ()
     if self.entropy_estimator is not None:
       params = self.entropy_estimator.init(estimator_key, example_batch, z)
       estimator = PlayerState(params, self.estimator_optimizer.init(params), {})
+    if self.encoder is not None:  # a key of its own, leaving the other players' keys as they were
+      params, model_state = self.encoder.init(jax.random.fold_in(estimator_key, 1), example_batch)
+      encoder = PlayerState(params, self.encoder_optimizer.init(params), model_state)
     return GANState(
         step=jnp.zeros((), jnp.int32),
         generator=PlayerState(generator_params, self.generator_optimizer.init(generator_params),
@@ -312,9 +349,18 @@ class GAN:
         health=health_lib.init(),
         hyperparams={"ema_decay": jnp.asarray(self.ema_decay, jnp.float32),
                      "penalty_weight": jnp.ones((), jnp.float32)},
+        encoder=encoder,
     )
 
   # --- the critic and generator as functions of the state ----------------------
+
+  def latents(self, rng_key: jax.Array, n: int) -> jax.Array:
+    """`n` generator inputs: `z ~ N(0, I_latent_dim)`, followed by InfoGAN codes drawn from `latent_codes` if set."""
+    if self.latent_codes is None:
+      return jax.random.normal(rng_key, (n, self.latent_dim))
+    noise_key, code_key = jax.random.split(rng_key)
+    return jnp.concatenate([jax.random.normal(noise_key, (n, self.latent_dim)),
+                            self.latent_codes.sample(code_key, n)], axis=1)
 
   def _checked_labels(self, labels, name: str = "labels", shape: tuple | None = None) -> jax.Array | None:
     return validation.check_labels(labels, self.num_classes, "GAN", shape=shape, name=name)
@@ -336,7 +382,7 @@ class GAN:
 
   def generator_fn(self, state: GANState, *, ema: bool = True,
                    labels: jax.Array | None = None) -> Callable[[jax.Array], jax.Array]:
-    """The generator at `state` as `z (batch, latent_dim) -> x`, with the EMA params (default) or the trained ones.
+    """The generator at `state` as `z (batch, latent_dim [+ codes]) -> x`, with the EMA params (default) or the trained ones.
 
     A conditional GAN's generator needs `labels (batch,)`, bound here.
     """
@@ -344,13 +390,13 @@ class GAN:
     return lambda z: self.generator.apply(params, state.generator.model_state, z, *_label_args(labels))[0]
 
   def _sample(self, state: GANState, rng_key: jax.Array, n: int, labels: jax.Array | None = None) -> jax.Array:
-    """`n` samples `G_ema(z)`, `z ~ N(0, I)` drawn from `rng_key` (jitted; `n` static); `labels (n,)` if conditional.
+    """`n` samples `G_ema(z)`, `z` from :meth:`latents` of `rng_key` (jitted; `n` static); `labels (n,)` if conditional.
 
     With `num_runs`, `(num_runs, n, ...)`: every run maps the same latents (and labels).
     """
     validation.check_positive_int(n, "n")
     self._checked_labels(labels, shape=(n,))
-    z = jax.random.normal(rng_key, (n, self.latent_dim))
+    z = self.latents(rng_key, n)
     return self._over_runs(lambda s: self.generator_fn(s, labels=labels)(z))(state)
 
   # --- the train step -----------------------------------------------------------
@@ -399,7 +445,7 @@ class GAN:
       params, model_state, opt_state = carry
       key, critic_step = inputs
       z_key, penalty_key, augment_key = jax.random.split(key, 3)
-      z = jax.random.normal(z_key, (batch_size, self.latent_dim))
+      z = self.latents(z_key, batch_size)
       fake = self.generator.apply(generator_params, state.generator.model_state, z, *_label_args(labels))[0]
       seen_real, seen_fake = self._augmented(augment_key, real, fake, state.step)
       grads, aux = jax.grad(self._critic_loss, has_aux=True)(
@@ -419,7 +465,7 @@ class GAN:
     real, labels, key, critic_step = inputs
     z_key, penalty_key = jax.random.split(key)
     batch_size = real.shape[0]
-    z = jax.random.normal(z_key, (batch_size, self.latent_dim))
+    z = self.latents(z_key, batch_size)
     fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z,
                                                       *_label_args(labels))[0])
     real, fake = self._augmented(key, real, fake, critic_step // self.n_critic)
@@ -441,43 +487,59 @@ class GAN:
 
   def _generator_grads(self, state: GANState, critic: PlayerState, objective_state, real, labels, rng_key):
     batch_size = real.shape[0]
-    z = jax.random.normal(rng_key, (batch_size, self.latent_dim))
+    z = self.latents(rng_key, batch_size)
     estimator = self.entropy_estimator
 
-    def loss_fn(params, estimator_params):
+    def loss_fn(params, estimator_params, encoder_params):
       fake, model_state = self.generator.apply(params, state.generator.model_state, z, *_label_args(labels))
       seen_real, seen_fake = self._augmented(rng_key, real, fake, state.step)
       critic_params, critic_model_state = critic.params, critic.model_state
       if self.unroll_steps:
         critic_params, critic_model_state = self._unrolled_critic(
             state, critic, objective_state, real, labels, params, jax.random.fold_in(rng_key, 0xD0))
-      output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate([seen_real, seen_fake]),
-                                    *_label_args(labels, 2 * batch_size))
+      seen = [seen_real, seen_fake]
+      if self.encoder is not None:  # G(E(x)) of the real batch, scored with the fakes
+        codes, _ = self.encoder.apply(encoder_params, state.encoder.model_state, real)
+        reconstruction = self.generator.apply(params, state.generator.model_state, codes, *_label_args(labels))[0]
+        seen.append(self._augmented(jax.random.fold_in(rng_key, 0xE0), real, reconstruction, state.step)[1])
+      output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate(seen),
+                                    *_label_args(labels, len(seen) * batch_size))
       wanted = (self.objective.extras + (("features",) if self.feature_matching else ())
                 + (("class_logits",) if self.auxiliary_classifier else ()))
-      scores, extras = critic_scores(output, 2 * batch_size, wanted)
-      fake_extras = {name: extras[name][batch_size:] for name in self.objective.extras}
-      loss = self.objective.generator(scores[batch_size:], jax.lax.stop_gradient(scores[:batch_size]),
-                                      state=objective_state, **fake_extras)
+      scores, extras = critic_scores(output, len(seen) * batch_size, wanted)
+      real_scores = jax.lax.stop_gradient(scores[:batch_size])
+
+      def adversarial_loss(rows):  # the objective's generator loss on the scores (and extras) of these rows
+        return self.objective.generator(scores[rows], real_scores, state=objective_state,
+                                        **{name: extras[name][rows] for name in self.objective.extras})
+
+      loss = adversarial_loss(slice(batch_size, 2 * batch_size))
+      reconstruction_error = jnp.zeros((), loss.dtype)
+      if self.encoder is not None:  # Che et al. 2017, Eq. 3-4: geometric and mode regularisers
+        reconstruction_error = jnp.mean(jnp.sum(jnp.reshape(real - reconstruction, (batch_size, -1)) ** 2, axis=1))
+        loss = loss + (self.geometric_regularizer * reconstruction_error
+                       + self.mode_regularizer * adversarial_loss(slice(2 * batch_size, 3 * batch_size)))
       if self.auxiliary_classifier:  # the generator makes its fakes classifiable as their labels
-        loss = loss + self.auxiliary_classifier * auxiliary_classifier_loss(extras["class_logits"][batch_size:],
-                                                                            labels)
+        loss = loss + self.auxiliary_classifier * auxiliary_classifier_loss(
+            extras["class_logits"][batch_size:2 * batch_size], labels)
       if self.feature_matching:
         features = extras["features"]
-        loss = loss + self.feature_matching * feature_matching(features[:batch_size], features[batch_size:])
+        loss = loss + self.feature_matching * feature_matching(features[:batch_size],
+                                                               features[batch_size:2 * batch_size])
       if estimator is None:
-        return loss, (loss, model_state, jnp.zeros((), loss.dtype))
+        return loss, (loss, model_state, jnp.zeros((), loss.dtype), reconstruction_error)
       # The generator descends on loss - w * I(G(z); z); the estimator ascends on its own estimate,
       # whatever w: each sees its term only (stop_gradient on the other player's input).
       entropy = estimator.estimate(jax.lax.stop_gradient(estimator_params), fake, z)
       estimator_objective = estimator.estimate(estimator_params, jax.lax.stop_gradient(fake), z)
       generator_loss = loss - self.entropy_weight * entropy
-      return generator_loss - estimator_objective, (generator_loss, model_state, entropy)
+      return generator_loss - estimator_objective, (generator_loss, model_state, entropy, reconstruction_error)
 
     estimator_params = () if estimator is None else state.estimator.params
-    (_, (loss, model_state, entropy)), grads = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)(
-        state.generator.params, estimator_params)
-    return loss, model_state, entropy, grads
+    encoder_params = () if self.encoder is None else state.encoder.params
+    (_, aux), grads = jax.value_and_grad(loss_fn, argnums=(0, 1, 2), has_aux=True)(
+        state.generator.params, estimator_params, encoder_params)
+    return aux, grads
 
   def _step(self, state: GANState, batch: jax.Array, labels: jax.Array | None = None) -> tuple[GANState, dict]:
     """One train step: `n_critic` critic updates, then one generator update (jitted, state donated).
@@ -493,7 +555,7 @@ class GAN:
     Returns:
       `(state, metrics)`: critic metrics averaged over the critic updates,
       `generator_loss`, `generator_grad_norm`, `entropy_estimate` (with an
-      estimator), the objective's metrics and `nonfinite` (1 if this update
+      estimator), `reconstruction_error` (with an encoder), the objective's metrics and `nonfinite` (1 if this update
       was rejected: non-finite, or after a halt); each with a leading run
       axis with `num_runs`.
     """
@@ -595,7 +657,8 @@ class GAN:
         (batch, labels, jax.random.split(critic_key, self.n_critic), critic_steps),
         unroll=True,
     )
-    loss, generator_model_state, entropy, (generator_grads, estimator_grads) = self._generator_grads(
+    (loss, generator_model_state, entropy, reconstruction_error), (generator_grads, estimator_grads,
+                                                                   encoder_grads) = self._generator_grads(
         state, critic, objective_state, batch[-1], None if labels is None else labels[-1], generator_key)
     updates, opt_state = self.generator_optimizer.update(generator_grads, state.generator.opt_state,
                                                          state.generator.params)
@@ -606,6 +669,10 @@ class GAN:
     if self.entropy_estimator is not None:
       updates, opt_state = self.estimator_optimizer.update(estimator_grads, estimator.opt_state, estimator.params)
       estimator = PlayerState(optax.apply_updates(estimator.params, updates), opt_state, estimator.model_state)
+    encoder = state.encoder
+    if self.encoder is not None:  # E descends on the regularisers alone: the rest of the loss does not depend on it
+      updates, opt_state = self.encoder_optimizer.update(encoder_grads, encoder.opt_state, encoder.params)
+      encoder = PlayerState(optax.apply_updates(encoder.params, updates), opt_state, encoder.model_state)
 
     metrics = jax.tree.map(jnp.mean, critic_metrics)
     metrics["generator_loss"] = loss
@@ -614,13 +681,15 @@ class GAN:
     checked.update(generator_loss=loss, generator_grad_norm=metrics["generator_grad_norm"])
     if self.entropy_estimator is not None:
       metrics["entropy_estimate"] = checked["entropy_estimate"] = entropy
+    if self.encoder is not None:
+      metrics["reconstruction_error"] = reconstruction_error
     if labels is not None:  # out-of-range labels embed as NaN or garbage: halt as on a non-finite update
       checked = {"labels": jnp.where(jnp.all((labels >= 0) & (labels < self.num_classes)), 0.0, jnp.nan),
                  **checked}
     bad = health_lib.first_nonfinite(checked)
     health, accept = health_lib.update(state.health, bad, state.step, self.on_nonfinite)
     candidate = state.replace(step=state.step + 1, generator=generator, critic=critic, ema_params=ema,
-                              estimator=estimator, objective_state=objective_state)
+                              estimator=estimator, objective_state=objective_state, encoder=encoder)
     new_state = jax.tree.map(lambda new, old: new if new is old else jnp.where(accept, new, old), candidate, state)
     if self.on_nonfinite == "skip":
       new_state = new_state.replace(step=state.step + 1)

@@ -47,6 +47,8 @@ class GANState:
       the penalty in the critic loss, 1), float32 scalars (one per run with
       `num_runs`); set them with :func:`jaxgan.train.set_hyperparams`, which
       also sets learning rates injected into the optimiser states.
+    encoder: the encoder's :class:`PlayerState` (mode-regularised GAN), `()`
+      without one.
   """
 
   step: jax.Array
@@ -58,6 +60,7 @@ class GANState:
   rng_key: jax.Array
   health: Health
   hyperparams: dict
+  encoder: Any = ()
 
 
 def select_run(state: GANState, index: int) -> GANState:
