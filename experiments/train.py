@@ -140,6 +140,12 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   for path, options in choices.items():
     if field(config, path) not in options:
       raise ValueError(f"config.{path} must be one of {options}, got {field(config, path)!r}.")
+  if config.model.minibatch not in jg.models.MINIBATCH_LAYERS:
+    raise ValueError(f"config.model.minibatch must be one of {jg.models.MINIBATCH_LAYERS}, got"
+                     f" {config.model.minibatch!r}.")
+  if config.model.minibatch is not None and (config.model.name != "mlp" or config.model.autoencoder_critic):
+    raise ValueError("config.model.minibatch: the minibatch layers are built into the MLP critic (model.name 'mlp',"
+                     " no autoencoder critic).")
   if config.model.autoencoder_critic and config.model.spectral_norm:
     raise ValueError("config.model.spectral_norm is not available with the autoencoder critic.")
   try:
@@ -315,6 +321,7 @@ def build(config) -> dict[str, Any]:
       auxiliary_classifier=config.objective.auxiliary_classifier,
       latent_codes=_latent_codes(config),
       **_mode_regularization(config, task),
+      separate_batches=config.model.minibatch is not None,  # a minibatch layer compares real with real only
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,

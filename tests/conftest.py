@@ -35,3 +35,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def one_device_env() -> dict:
   """The environment of a fresh machine: one CPU device (no forced device count), as the README runs jobs."""
   return {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+
+
+def pytest_collection_modifyitems(config, items):
+  """Slow tests first (a stable sort): the two workers start the long jobs early and end on short tests together,
+  instead of one worker running a long job alone at the end."""
+  del config
+  items.sort(key=lambda item: item.get_closest_marker("slow") is None)

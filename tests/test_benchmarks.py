@@ -13,6 +13,7 @@ import jaxgan as jg
 from benchmarks import penalty_cost, sampler_cost, train_step
 
 
+@pytest.mark.slow
 def test_penalty_cost_quick_writes_ratios(tmp_path):
   out = tmp_path / "penalty_cost.json"
   penalty_cost.main(["--quick", "--repeats", "1", "--out", str(out)])

@@ -11,6 +11,7 @@ from tests.cli_checks import assert_cli_error
 QUICK = ["--config", "quick", "--config.objectives=(\"wgan\", \"ebgan\")", "--noprogress"]
 
 
+@pytest.mark.slow
 def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
   from experiments import loss_zoo
 

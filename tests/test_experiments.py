@@ -251,6 +251,9 @@ def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path, tiny_run
     (["--config.model.categorical_codes=(1,)", "--config.objective.entropy_estimator=infogan"],
      "config.model: `categorical` must hold category counts >= 2"),
     (["--config.objective.mode_regularizer=-1"], "config.objective.mode_regularizer must be a weight >= 0"),
+    (["--config.model.minibatch=std"], "config.model.minibatch must be one of (None, 'stddev', 'discrimination')"),
+    (["--config.model.minibatch=stddev", "--config.model.autoencoder_critic=True"],
+     "config.model.minibatch: the minibatch layers are built into the MLP critic"),
 ])
 def test_cli_errors_are_one_line_with_exit_status_2_and_nothing_written(argv, match, capsys, tmp_path):
   assert_cli_error(train.main, argv, re.escape(match), capsys, tmp_path / "run")
@@ -355,6 +358,7 @@ def test_nonfinite_data_stops_the_run_naming_step_and_quantity_and_keeps_the_las
   assert all(bool(jax.numpy.all(jax.numpy.isfinite(leaf))) for leaf in leaves)
 
 
+@pytest.mark.slow
 def test_image_smoke_run_on_the_offline_dataset_writes_grids_metrics_and_checkpoints(tmp_path):
   config = configs.override(configs.get_config("stacked_shapes_dcgan_r1"), {
       "model.image_features": 8, "model.latent_dim": 16, "data.batch_size": 16, "steps": 4, "log_every": 2,
@@ -370,6 +374,7 @@ def test_image_smoke_run_on_the_offline_dataset_writes_grids_metrics_and_checkpo
   assert int(state.step) == 4
 
 
+@pytest.mark.slow
 def test_a_dataset_read_from_host_storage_trains_through_grain_and_resumes_from_the_saved_iterator_state(
     tmp_path, monkeypatch):
   monkeypatch.setattr(images_lib, "ON_DEVICE", ())  # as CelebA: read by grain, not held
@@ -470,7 +475,7 @@ def test_training_technique_switches_reach_the_train_step():
   changed = {}
   for changes in ({"augment__name": "instance_noise", "augment__initial_stddev": 0.5},
                   {"optim__historical_averaging": 10.0}, {"optim__unroll_steps": 2},
-                  {"objective__feature_matching": 1.0}):
+                  {"objective__feature_matching": 1.0}, {"model__minibatch": "stddev"}):
     changed[next(iter(changes))] = critic = critic_after_3_steps(**changes)
     assert not np.allclose(jax.tree.leaves(critic.params)[0], jax.tree.leaves(plain.params)[0]), changes
   averaged = changed["optim__historical_averaging"]

@@ -7,6 +7,7 @@ only, so both must agree); the layers and augmentations run compiled, as a train
 fixed keys; where a test asserts that every value of a draw occurs, the chance it would not is stated.
 """
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -149,6 +150,47 @@ def test_minibatch_stddev_matches_numpy(shape, group_size, num_features):
 def test_minibatch_stddev_bad_inputs(kwargs, x, match):
   with pytest.raises(ValueError, match=match):
     T.MinibatchStdDev(**kwargs).apply({}, x)
+
+
+def test_mlp_critic_scores_its_features_with_the_minibatch_statistic_appended():
+  x = jnp.asarray(RNG.normal(size=(8, 2)), jnp.float32)
+  critic = jg.models.MLPCritic(hidden=(16, 16), minibatch="stddev", return_features=True)
+  params = critic.init(jax.random.key(0), x)["params"]
+  out = critic.apply({"params": params}, x)
+  h = np.asarray(out["features"], np.float64)
+  dense = params["Dense_2"]
+  expected = minibatch_stddev_loop(h, 4, 1) @ np.asarray(dense["kernel"], np.float64)[:, 0] + float(dense["bias"][0])
+  np.testing.assert_allclose(out["scores"], expected, rtol=1e-5, atol=1e-6)
+  # The discrimination layer adds its kernel; both refuse unknown names.
+  assert "MinibatchDiscrimination_0" in jg.models.MLPCritic(hidden=(16,), minibatch="discrimination").init(
+      jax.random.key(0), x)["params"]
+  with pytest.raises(ValueError, match="minibatch"):
+    jg.models.MLPCritic(minibatch="std").init(jax.random.key(0), x)
+
+
+def minibatch_gan(separate_batches, minibatch="stddev"):
+  return jg.train.GAN(generator=jg.models.MLPGenerator(hidden=(16,)),
+                      critic=jg.models.MLPCritic(hidden=(16,), minibatch=minibatch), objective="non_saturating",
+                      latent_dim=2, separate_batches=separate_batches)
+
+
+def test_separate_batches_score_real_apart_from_fake_and_change_nothing_for_a_per_sample_critic():
+  real = jnp.asarray(RNG.normal(size=(1, 8, 2)), jnp.float32)
+  gan = minibatch_gan(True)
+  state = gan.init(jax.random.key(0), real[0])
+  critic = gan.critic_fn(state)  # the critic of the step's first update, before it
+  _, metrics = gan.step(jax.tree.map(jnp.copy, state), real)
+  # The real batch's scores are the critic's on the real batch alone (its own minibatch statistic) ...
+  np.testing.assert_allclose(metrics["real_score"], jnp.mean(critic(real[0])), rtol=1e-5)
+  # ... and not what one call on [real; fake] gives, where the statistic mixes both.
+  mixed_gan = minibatch_gan(False)
+  _, mixed = mixed_gan.step(mixed_gan.init(jax.random.key(0), real[0]), real)
+  assert abs(float(mixed["real_score"]) - float(metrics["real_score"])) > 1e-4
+  # A per-sample critic cannot tell the difference.
+  plain = [minibatch_gan(separate, minibatch=None) for separate in (False, True)]
+  states = [gan.step(gan.init(jax.random.key(0), real[0]), real)[0] for gan in plain]
+  chex.assert_trees_all_close(states[0].critic.params, states[1].critic.params, rtol=1e-5, atol=1e-6)
+  chex.assert_trees_all_close(states[0].generator.params, states[1].generator.params, rtol=1e-5, atol=1e-6)
 
 
 # --- historical averaging (Salimans et al. 2016, Sec. 3.3) --------------------------------------------------------

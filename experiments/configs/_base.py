@@ -13,7 +13,9 @@ Run-level fields sit at the top, the rest in sections:
   head), `conditional_norm` (class-
   conditional layer norm in the generator); `categorical_codes` (category
   counts) and `continuous_codes` (a count): InfoGAN codes appended to the
-  latent, with `objective.entropy_estimator = "infogan"`.
+  latent, with `objective.entropy_estimator = "infogan"`; `minibatch`
+  (None, `stddev` or `discrimination`: a minibatch layer in the MLP critic,
+  real and fake then scored apart).
 - `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
   unset fields take the objective's defaults), `entropy_estimator` (MEG:
   `jg.losses.ENTROPY_ESTIMATORS`; InfoGAN: `infogan`) and `entropy_weight`; `feature_matching`
@@ -77,7 +79,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.model = ml_collections.ConfigDict(dict(name="mlp", hidden=(128, 128, 128), image_features=64, latent_dim=2,
                                            spectral_norm=False, autoencoder_critic=False, compute_dtype="float32",
                                            num_classes=config_dict.placeholder(int), conditioning="projection",
-                                           conditional_norm=False, categorical_codes=(), continuous_codes=0))
+                                           conditional_norm=False, categorical_codes=(), continuous_codes=0,
+                                           minibatch=config_dict.placeholder(str)))
   c.objective = ml_collections.ConfigDict(dict(
       name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
       entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0,

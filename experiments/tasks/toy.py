@@ -58,7 +58,8 @@ class ToyTask(Task):
                                                        return_embeddings=return_embeddings, dtype=dtype)
     return generator, jg.models.MLPCritic(hidden=hidden, spectral_norm=model.spectral_norm, dtype=dtype,
                                           return_features=bool(self.config.objective.feature_matching),
-                                          num_classes=model.num_classes, conditioning=model.conditioning)
+                                          num_classes=model.num_classes, conditioning=model.conditioning,
+                                          minibatch=model.minibatch)
 
   def encoder(self, output_dim: int):
     return jg.models.MLPGenerator(output_dim=output_dim, hidden=tuple(self.config.model.hidden))

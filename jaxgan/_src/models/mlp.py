@@ -13,8 +13,11 @@ from jaxgan._src.models.conditioning import ConditionalLayerNorm
 from jaxgan._src.models.conditioning import concat_label_embedding
 from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
+from jaxgan._src.techniques.minibatch_discrimination import MinibatchDiscrimination
+from jaxgan._src.techniques.minibatch_stddev import MinibatchStdDev
 
 CONDITIONINGS = ("projection", "concat", "auxiliary")
+MINIBATCH_LAYERS = (None, "stddev", "discrimination")
 
 
 class MLPGenerator(nn.Module):
@@ -72,6 +75,13 @@ class MLPCritic(nn.Module):
   adds a class head: `{"scores": ..., "class_logits": (batch, C)}`. Penalties
   differentiate in x only.
 
+  `minibatch="stddev"` (Karras et al. 2018) or `"discrimination"` (Salimans
+  et al. 2016, Sec. 3.2) appends a minibatch layer's features to the last
+  hidden activations before the score layer (the features, the projection
+  and the class head still read the activations themselves). Such a critic
+  couples the samples of a batch: train it with
+  `jg.train.GAN(separate_batches=True)` so real and fake are scored apart.
+
   Attributes:
     hidden: widths of the hidden layers.
     spectral_norm: wrap dense layers in spectral normalisation.
@@ -79,6 +89,10 @@ class MLPCritic(nn.Module):
     num_classes: None (unconditional) or the number of classes C.
     conditioning: `"projection"`, `"concat"` or `"auxiliary"` (with `num_classes`).
     embed_dim: label embedding size for `"concat"`.
+    minibatch: None, `"stddev"` or `"discrimination"`.
+    minibatch_group_size: the standard deviation's group size G (4 in ProGAN).
+    minibatch_kernels: minibatch discrimination's B kernels of dimension C =
+      `minibatch_kernel_dim`.
     dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
       scores are float32 (penalties take their norms in float32).
   """
@@ -90,15 +104,29 @@ class MLPCritic(nn.Module):
   num_classes: int | None = None
   conditioning: str = "projection"
   embed_dim: int = 16
+  minibatch: str | None = None
+  minibatch_group_size: int = 4
+  minibatch_kernels: int = 32
+  minibatch_kernel_dim: int = 8
   dtype: Any = jnp.float32
 
   def _dense(self, features: int, x: jax.Array) -> jax.Array:
     return maybe_spectral_norm(self, nn.Dense(features, dtype=self.dtype), x, self.spectral_norm)
 
+  def _minibatch_features(self, x: jax.Array) -> jax.Array:
+    """`x` with the minibatch layer's features appended, or `x` itself without one."""
+    if self.minibatch == "stddev":
+      return MinibatchStdDev(group_size=self.minibatch_group_size)(x)
+    if self.minibatch == "discrimination":
+      return MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(x)
+    return x
+
   @nn.compact
   def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
     if self.conditioning not in CONDITIONINGS:
       raise ValueError(f"`conditioning` must be one of {CONDITIONINGS}, got {self.conditioning!r}.")
+    if self.minibatch not in MINIBATCH_LAYERS:
+      raise ValueError(f"`minibatch` must be one of {MINIBATCH_LAYERS}, got {self.minibatch!r}.")
     labels = validation.check_labels(labels, self.num_classes, "MLPCritic", shape=x.shape[:1])
     x = x.reshape(x.shape[0], -1)
     if labels is not None and self.conditioning == "concat":
@@ -108,7 +136,7 @@ class MLPCritic(nn.Module):
       if self.layer_norm:
         x = nn.LayerNorm(dtype=self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
-    outputs = {"scores": self._dense(1, x)[:, 0].astype(jnp.float32)}
+    outputs = {"scores": self._dense(1, self._minibatch_features(x))[:, 0].astype(jnp.float32)}
     if labels is not None and self.conditioning == "projection":
       outputs["scores"] = outputs["scores"] + projection(x, labels, self.num_classes)
     if labels is not None and self.conditioning == "auxiliary":

@@ -182,6 +182,15 @@ class GAN:
     encoder_optimizer: the encoder's optax transformation (default :func:`default_optimizer`).
     geometric_regularizer: lambda_1 >= 0, the weight of `||x - G(E(x))||^2` (summed over data dimensions).
     mode_regularizer: lambda_2 >= 0, the weight of the objective's generator loss on `D(G(E(x)))`.
+    separate_batches: score the real and the fake batch (and a mode-regularised
+      GAN's reconstructions) in separate critic calls instead of one call on
+      their concatenation: what critics with layers that couple the samples
+      of a batch need (`MLPCritic(minibatch=...)`,
+      :class:`jaxgan.techniques.MinibatchStdDev`,
+      :class:`jaxgan.techniques.MinibatchDiscrimination`), so real samples
+      are compared with real ones and fakes with fakes (Salimans et al.
+      2016, Sec. 3.2); the same numbers for per-sample critics. Model state
+      (spectral-norm vectors) advances once per call.
     shard_state: with a mesh and one run, split the parameters, EMA and
       optimiser state over `"data"` (ZeRO-3 / FSDP-style,
       :func:`jaxgan.train.fully_sharded`) instead of replicating them: each
@@ -220,6 +229,7 @@ class GAN:
       encoder_optimizer: optax.GradientTransformation | None = None,
       geometric_regularizer: float = 0.0,
       mode_regularizer: float = 0.0,
+      separate_batches: bool = False,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -263,6 +273,7 @@ class GAN:
     if latent_codes is not None and not isinstance(latent_codes, LatentCodes):
       raise TypeError(f"`latent_codes` must be None or a jg.losses.LatentCodes, got {type(latent_codes).__name__}.")
     self.latent_codes = latent_codes
+    self.separate_batches = bool(separate_batches)
     self.encoder = None if encoder is None else as_player(encoder, "encoder")
     self.encoder_optimizer = encoder_optimizer or default_optimizer()
     self.geometric_regularizer = validation.check_non_negative(geometric_regularizer, "geometric_regularizer")
@@ -408,12 +419,23 @@ class GAN:
     real_key, fake_key = jax.random.split(jax.random.fold_in(key, 0x5EED))  # apart from the key's other uses
     return self.augment(real_key, real, step), self.augment(fake_key, fake, step)
 
+  def _score_batches(self, params, model_state, batches: list, labels):
+    """`(critic output, model_state)` of equal-size `batches`, concatenated along the batch axis: one critic call on
+    their concatenation, or with `separate_batches` one call per batch."""
+    if not self.separate_batches:
+      return self.critic.apply(params, model_state, jnp.concatenate(batches),
+                               *_label_args(labels, len(batches) * batches[0].shape[0]))
+    outputs = []
+    for x in batches:
+      output, model_state = self.critic.apply(params, model_state, x, *_label_args(labels))
+      outputs.append(output)
+    return jax.tree.map(lambda *parts: jnp.concatenate(parts), *outputs), model_state
+
   def _critic_loss(self, params, model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key,
                    labels=None):
     """The critic's loss (objective + weighted, lazily applied penalty) and `(loss, penalty, model_state, scores)`."""
     batch_size = real.shape[0]
-    output, model_state = self.critic.apply(params, model_state, jnp.concatenate([real, fake]),
-                                            *_label_args(labels, 2 * batch_size))
+    output, model_state = self._score_batches(params, model_state, [real, fake], labels)
     scores, extras = critic_scores(output, 2 * batch_size, ("class_logits",) if self.auxiliary_classifier else ())
     real_scores, fake_scores = scores[:batch_size], scores[batch_size:]
     loss = self.objective.critic(real_scores, fake_scores, state=objective_state)
@@ -502,8 +524,7 @@ class GAN:
         codes, _ = self.encoder.apply(encoder_params, state.encoder.model_state, real)
         reconstruction = self.generator.apply(params, state.generator.model_state, codes, *_label_args(labels))[0]
         seen.append(self._augmented(jax.random.fold_in(rng_key, 0xE0), real, reconstruction, state.step)[1])
-      output, _ = self.critic.apply(critic_params, critic_model_state, jnp.concatenate(seen),
-                                    *_label_args(labels, len(seen) * batch_size))
+      output, _ = self._score_batches(critic_params, critic_model_state, seen, labels)
       wanted = (self.objective.extras + (("features",) if self.feature_matching else ())
                 + (("class_logits",) if self.auxiliary_classifier else ()))
       scores, extras = critic_scores(output, len(seen) * batch_size, wanted)
