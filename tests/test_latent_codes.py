@@ -135,3 +135,7 @@ def test_code_purity_matches_each_code_value_to_its_own_mode():
   assert jg.metrics.code_mode_purity(shared, values, modes, 0.02) == {"code_purity": 1.0, "distinct_code_modes": 4}
   ignored = modes[np.random.default_rng(0).integers(0, 8, 800)]  # the code is ignored
   assert jg.metrics.code_mode_purity(ignored, values, modes, 0.02)["code_purity"] < 0.35
+  with pytest.raises(ValueError, match=r"`codes` must be integers of shape \(800,\)"):
+    jg.metrics.code_mode_purity(on_own, values[:-1], modes, 0.02)
+  with pytest.raises(ValueError, match="`codes` must be integers"):
+    jg.metrics.code_mode_purity(on_own, values.astype(float), modes, 0.02)

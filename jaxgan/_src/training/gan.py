@@ -82,6 +82,13 @@ def _label_args(labels: jax.Array | None, batch_size: int | None = None) -> tupl
   return (jnp.tile(labels, batch_size // labels.shape[0]),)
 
 
+def _optimizer_step(optimizer: optax.GradientTransformation, player: PlayerState, grads,
+                    model_state) -> PlayerState:
+  """`player` after one `optimizer` update with `grads`, carrying `model_state`."""
+  updates, opt_state = optimizer.update(grads, player.opt_state, player.params)
+  return PlayerState(optax.apply_updates(player.params, updates), opt_state, model_state)
+
+
 def _typed_key(rng_key: jax.Array) -> jax.Array:
   if not jnp.issubdtype(rng_key.dtype, jax.dtypes.prng_key):
     rng_key = jax.random.wrap_key_data(rng_key)
@@ -166,7 +173,8 @@ class GAN:
       that on fake; 0: off.
     latent_codes: None or InfoGAN codes (`jg.losses.latent_codes(...)`,
       Chen et al. 2016): the generator reads `[z, c]`, the noise followed by
-      `latent_codes.size` code values (:meth:`latents` draws both); pair
+      `latent_codes.size` code values (:meth:`latents` draws both; the
+      generator's input width is `gan.input_dim`); pair
       them with `entropy_estimator=jg.losses.infogan_estimator(Q, codes)` and
       `entropy_weight` lambda, so generator and `Q` maximise the bound on
       I(c; G(z, c)).
@@ -273,6 +281,7 @@ class GAN:
     if latent_codes is not None and not isinstance(latent_codes, LatentCodes):
       raise TypeError(f"`latent_codes` must be None or a jg.losses.LatentCodes, got {type(latent_codes).__name__}.")
     self.latent_codes = latent_codes
+    self.input_dim = self.latent_dim + (0 if latent_codes is None else latent_codes.size)
     self.separate_batches = bool(separate_batches)
     self.encoder = None if encoder is None else as_player(encoder, "encoder")
     self.encoder_optimizer = encoder_optimizer or default_optimizer()
@@ -337,7 +346,7 @@ class GAN:
 
   def _init(self, rng_key: jax.Array, example_batch: jax.Array) -> GANState:
     generator_key, critic_key, estimator_key, train_key = jax.random.split(rng_key, 4)
-    z = jnp.zeros_like(self.latents(rng_key, 1), example_batch.dtype)
+    z = jnp.zeros((1, self.input_dim), example_batch.dtype)
     labels = _label_args(None if self.num_classes is None else jnp.zeros((1,), jnp.int32))
     generator_params, generator_model_state = self.generator.init(generator_key, z, *labels)
     critic_params, critic_model_state = self.critic.init(critic_key, example_batch, *labels)
@@ -393,7 +402,7 @@ class GAN:
 
   def generator_fn(self, state: GANState, *, ema: bool = True,
                    labels: jax.Array | None = None) -> Callable[[jax.Array], jax.Array]:
-    """The generator at `state` as `z (batch, latent_dim [+ codes]) -> x`, with the EMA params (default) or the trained ones.
+    """The generator at `state` as `z (batch, input_dim) -> x`, with the EMA params (default) or the trained ones.
 
     A conditional GAN's generator needs `labels (batch,)`, bound here.
     """
@@ -494,8 +503,7 @@ class GAN:
     grads, (loss, penalty, model_state, real_scores, fake_scores) = jax.grad(self._critic_loss, has_aux=True)(
         critic.params, critic.model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key,
         labels)
-    updates, opt_state = self.critic_optimizer.update(grads, critic.opt_state, critic.params)
-    critic = PlayerState(optax.apply_updates(critic.params, updates), opt_state, model_state)
+    critic = _optimizer_step(self.critic_optimizer, critic, grads, model_state)
     objective_state, objective_metrics = self.objective.update(objective_state, real_scores, fake_scores)
     metrics = {
         "critic_loss": loss,
@@ -681,19 +689,15 @@ class GAN:
     (loss, generator_model_state, entropy, reconstruction_error), (generator_grads, estimator_grads,
                                                                    encoder_grads) = self._generator_grads(
         state, critic, objective_state, batch[-1], None if labels is None else labels[-1], generator_key)
-    updates, opt_state = self.generator_optimizer.update(generator_grads, state.generator.opt_state,
-                                                         state.generator.params)
-    generator = PlayerState(optax.apply_updates(state.generator.params, updates), opt_state, generator_model_state)
+    generator = _optimizer_step(self.generator_optimizer, state.generator, generator_grads, generator_model_state)
     ema = optax.incremental_update(generator.params, state.ema_params, 1.0 - state.hyperparams["ema_decay"])
     ema = jax.tree.map(lambda new, old: new.astype(old.dtype), ema, state.ema_params)  # bf16 params stay bf16
     estimator = state.estimator
     if self.entropy_estimator is not None:
-      updates, opt_state = self.estimator_optimizer.update(estimator_grads, estimator.opt_state, estimator.params)
-      estimator = PlayerState(optax.apply_updates(estimator.params, updates), opt_state, estimator.model_state)
+      estimator = _optimizer_step(self.estimator_optimizer, estimator, estimator_grads, estimator.model_state)
     encoder = state.encoder
     if self.encoder is not None:  # E descends on the regularisers alone: the rest of the loss does not depend on it
-      updates, opt_state = self.encoder_optimizer.update(encoder_grads, encoder.opt_state, encoder.params)
-      encoder = PlayerState(optax.apply_updates(encoder.params, updates), opt_state, encoder.model_state)
+      encoder = _optimizer_step(self.encoder_optimizer, encoder, encoder_grads, encoder.model_state)
 
     metrics = jax.tree.map(jnp.mean, critic_metrics)
     metrics["generator_loss"] = loss
