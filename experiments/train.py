@@ -113,9 +113,9 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
     value = field(config, path)
     if isinstance(value, bool) or not (isinstance(value, (int, float)) and value >= 0):
       raise ValueError(f"config.{path} must be a weight >= 0 (0: off), got {value!r}.")
-  if config.objective.feature_matching and (config.model.autoencoder_critic or config.model.name == "resnet"):
-    raise ValueError("config.objective.feature_matching needs a critic returning features: the MLP or DCGAN"
-                     " critic (not the autoencoder or ResNet critics).")
+  if config.objective.feature_matching and config.model.autoencoder_critic:
+    raise ValueError("config.objective.feature_matching needs a critic returning features: the MLP, DCGAN or"
+                     " ResNet critic (not the autoencoder critics).")
   if isinstance(config.optim.unroll_steps, bool) or not (
       isinstance(config.optim.unroll_steps, int) and config.optim.unroll_steps >= 0):
     raise ValueError(f"config.optim.unroll_steps must be an integer >= 0 (0: off), got {config.optim.unroll_steps!r}.")
@@ -135,7 +135,7 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   elif set_kwargs(config.penalty) or config.per_run.penalty_weight:
     raise ValueError("config.penalty.name is None, but penalty.kwargs or per_run.penalty_weight are set.")
   choices = {"objective.entropy_estimator": (None, *jg.losses.ENTROPY_ESTIMATORS, "infogan"),
-             "model.compute_dtype": ("float32", "bfloat16"), "optim.lr_schedule": ("constant", "cosine"),
+             "model.compute_dtype": ("float32", "bfloat16"), "optim.lr_schedule": ("constant", "cosine", "linear"),
              "on_nonfinite": ("raise", "skip")}
   for path, options in choices.items():
     if field(config, path) not in options:
@@ -183,9 +183,11 @@ def check_devices(config) -> None:
 
 
 def _lr_schedule(updates_per_run: int, optim, learning_rate: float = 1.0):
-  """`learning_rate` times the config's schedule (cosine decay to 0 over the run, or constant)."""
+  """`learning_rate` times the config's schedule (cosine or linear decay to 0 over the run, or constant)."""
   if optim.lr_schedule == "cosine":
     return optax.cosine_decay_schedule(learning_rate, updates_per_run)
+  if optim.lr_schedule == "linear":  # SN-GAN's and the projection discriminator's CIFAR-10 schedule
+    return optax.linear_schedule(learning_rate, 0.0, updates_per_run)
   return optax.constant_schedule(learning_rate)
 
 

@@ -1,8 +1,9 @@
 """Evaluation metrics: mode coverage on 2-D mixtures; Frechet distance, KID, precision/recall, density/coverage on
-features; the Inception Score of class logits; an in-project classifier for offline features and StackedMNIST-style
-mode counting."""
+features; the Inception Score of class logits; a classifier's agreement with the requested classes; an in-project
+classifier for offline features and StackedMNIST-style mode counting."""
 
 from jaxgan._src.metrics.classifier import Classifier
+from jaxgan._src.metrics.classifier import class_agreement
 from jaxgan._src.metrics.classifier import ShapeClassifierNet
 from jaxgan._src.metrics.classifier import classifier_features
 from jaxgan._src.metrics.classifier import stacked_mode_count
@@ -21,6 +22,7 @@ from jaxgan._src.metrics.modes import mode_coverage
 __all__ = [
     "Classifier",
     "ShapeClassifierNet",
+    "class_agreement",
     "classifier_features",
     "code_mode_purity",
     "conditional_mode_accuracy",

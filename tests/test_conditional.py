@@ -320,23 +320,32 @@ def test_auxiliary_critic_scores_x_alone_and_adds_a_linear_class_head_on_its_fea
                              atol=1e-6)
 
 
-def test_dcgan_projection_critic_and_conditional_generator():
-  x, y = jax.random.normal(jax.random.key(1), (3, 16, 16, 1)), labels_of(3)
-  critic = jg.models.DCGANCritic(features=(4, 8), num_classes=C, return_features=True)
+@pytest.mark.parametrize("critic,generator,size,norms", [
+    (jg.models.DCGANCritic(features=(4, 8), num_classes=C, return_features=True),
+     jg.models.DCGANGenerator(features=(8, 4), channels=1, num_classes=C), 16,
+     {"ConditionalLayerNorm_0", "ConditionalLayerNorm_1"}),
+    (jg.models.ResNetCritic(features=4, num_classes=C, return_features=True),
+     jg.models.ResNetGenerator(features=4, channels=1, num_classes=C), 32, {"ConditionalLayerNorm_0"}),
+], ids=["dcgan", "resnet"])
+def test_image_projection_critics_and_conditional_generators(critic, generator, size, norms):
+  x, y = jax.random.normal(jax.random.key(1), (3, size, size, 1)), labels_of(3)
   params = critic.init(jax.random.key(2), x, y)["params"]
   out = critic.apply({"params": params}, x, y)
-  base = jg.models.DCGANCritic(features=(4, 8), return_features=True).apply(
+  base = critic.clone(num_classes=None).apply(
       {"params": {k: v for k, v in params.items() if k != "class_projection"}}, x)
   expected = np.asarray(base["scores"]) + np.sum(
       np.asarray(params["class_projection"]["embedding"])[np.asarray(y)] * np.asarray(base["features"]), axis=1)
-  np.testing.assert_allclose(out["scores"], expected, rtol=1e-5, atol=1e-6)
-  generator = jg.models.DCGANGenerator(features=(8, 4), channels=1, num_classes=C)
+  np.testing.assert_allclose(out["scores"], expected, rtol=1e-5, atol=1e-5)
   z = jax.random.normal(jax.random.key(3), (3, 5))
   params = generator.init(jax.random.key(4), z, y)["params"]
-  assert {"ConditionalLayerNorm_0", "ConditionalLayerNorm_1", "Embed_0"} <= set(params)
+  assert norms | {"Embed_0"} <= set(params)
+  if "GeneratorBlock_0" in params:  # the ResNet's up blocks: both norms class-conditional
+    assert {"ConditionalLayerNorm_0", "ConditionalLayerNorm_1"} <= set(params["GeneratorBlock_0"])
   images = generator.apply({"params": params}, z, y)
-  chex.assert_shape(images, (3, 16, 16, 1))
+  chex.assert_shape(images, (3, size, size, 1))
   assert not np.allclose(images, generator.apply({"params": params}, z, (y + 1) % C))
+  with pytest.raises(ValueError, match="is required"):
+    critic.apply({"params": critic.init(jax.random.key(2), x, y)["params"]}, x)
 
 
 def test_conditional_layer_norm_over_feature_maps_has_one_gain_and_bias_per_channel():
@@ -363,3 +372,52 @@ def test_a_labelled_image_stream_pairs_every_image_with_its_own_label():
     jg.data.image_stream(jg.data.array_images(images), jax.random.key(0), batch_size=8, labels=True)
   with pytest.raises(TypeError, match="needs a jg.data.ImageSource"):
     jg.data.image_stream(images, jax.random.key(0), batch_size=8, labels=True)
+
+
+def test_class_agreement_counts_the_classifier_naming_the_requested_class():
+  logits = np.eye(4)[[0, 1, 2, 3, 0, 1, 2, 3]] + 0.1
+  labels = np.array([0, 1, 2, 3, 0, 1, 3, 3])  # one sample of those asked for class 3 is classified 2
+  assert jg.metrics.class_agreement(logits, labels) == {"class_agreement": 7 / 8, "min_class_agreement": 2 / 3}
+  for bad, match in ((labels[:-1], r"shape \(8,\)"), (labels.astype(float), "integers"), (labels + 1, "index the 4")):
+    with pytest.raises(ValueError, match=match):
+      jg.metrics.class_agreement(logits, bad)
+
+
+def small_conditional_shapes():
+  from experiments import configs
+
+  return configs.override(configs.get_config("shapes_conditional"), {
+      "model.image_features": 8, "model.latent_dim": 8, "data.batch_size": 8, "data.size": 400})
+
+
+def test_conditional_shapes_train_on_labelled_batches_and_are_scored_by_the_classifiers_agreement():
+  from experiments import train
+
+  parts = train.build(train.validate_config(small_conditional_shapes()))
+  gan, task = parts["gan"], parts["task"]
+  x, y = parts["stream"].batch(0)
+  chex.assert_shape(y, x.shape[:2])
+  state, metrics = gan.run(parts["state"], parts["stream"], 2)
+  assert int(state.step) == 2 and int(metrics["nonfinite"][-1]) == 0
+  samples, z = task.sample(gan, state, jax.random.key(5), 20), gan.latents(jax.random.key(5), 20)
+  np.testing.assert_allclose(samples, gan.generator_fn(state, labels=jnp.arange(20) % 10)(z), atol=1e-6)
+  # Real shapes in the order the evaluator asks for (sample i of class i % 10): the classifier agrees.
+  images, labels = task.dataset.get(np.arange(400))
+  order = np.stack([np.flatnonzero(labels == c)[:20] for c in range(10)], axis=1).ravel()
+  assert task.evaluators["class_agreement"](images[order])["class_agreement"] >= 0.95
+  assert task.evaluators["class_agreement"](images[np.roll(order, 1)])["class_agreement"] < 0.2
+
+
+@pytest.mark.parametrize("override,match", [
+    ({"model.num_classes": 5}, "must be shapes's 10 classes, got 5"),
+    ({"data.name": "stacked_shapes"}, "stacked_shapes has no class labels"),
+    ({"model.conditioning": "concat"}, "condition by projection"),
+    ({"model.autoencoder_critic": True}, "autoencoder critics are unconditional"),
+    ({"objective.auxiliary_classifier": 1.0}, "no class head"),
+    ({"model.num_classes": None}, "class_agreement scores a conditional run"),
+])
+def test_conditional_image_config_errors(override, match):
+  from experiments import configs, train
+
+  with pytest.raises(ValueError, match=match):
+    train.validate_config(configs.override(small_conditional_shapes(), override))

@@ -482,3 +482,13 @@ def test_training_technique_switches_reach_the_train_step():
   means = [s for s in jax.tree.leaves(averaged.opt_state, is_leaf=lambda s: isinstance(
       s, jg.techniques.HistoricalAveragingState)) if isinstance(s, jg.techniques.HistoricalAveragingState)]
   assert len(means) == 1 and int(means[0].count) == 3 * tiny().optim.n_critic
+
+
+def test_lr_schedules_decay_the_rate_as_named():
+  optim = configs.get_config("tiny").optim
+  expected = {"constant": (1.0, 1.0, 1.0), "cosine": (1.0, 0.5, 0.0), "linear": (1.0, 0.75, 0.0)}
+  for name, values in expected.items():
+    optim.lr_schedule = name
+    schedule = train._lr_schedule(100, optim, 2.0)
+    steps = (0, 50, 100) if name == "cosine" else (0, 25, 100)
+    np.testing.assert_allclose([float(schedule(s)) for s in steps], 2.0 * np.array(values), atol=1e-6)

@@ -28,7 +28,7 @@ Run-level fields sit at the top, the rest in sections:
 - `penalty`: `name` (`jg.penalties.available()` or None), `kwargs`,
   `interval` (lazy regularisation).
 - `optim`: `n_critic`, the Adam learning rates and betas, `lr_schedule`
-  (`constant` or `cosine`), `ema_decay` of the sampled generator,
+  (`constant`, `cosine` or `linear` decay to 0), `ema_decay` of the sampled generator,
   `historical_averaging` (a weight; 0: off; Salimans et al. 2016),
   `unroll_steps` (unrolled GAN, Metz et al. 2017; 0: off).
 - `augment`: what the critic sees, for real and fake alike: `name` None,

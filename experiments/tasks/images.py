@@ -6,8 +6,11 @@ download) or a prepared TFDS dataset (`mnist`, `fashion_mnist`, `cifar10`,
 stream; CelebA is read from host storage by a grain iterator.
 
 Evaluators: `frechet` (Frechet distance, KID, precision/recall,
-density/coverage of image features and the Inception Score of their logits)
-and `stacked_modes` (the 1000-mode count of `stacked_shapes`). The features
+density/coverage of image features and the Inception Score of their logits),
+`stacked_modes` (the 1000-mode count of `stacked_shapes`) and, for a
+conditional run (`model.num_classes`; projection critic, class-conditional
+generator norms), `class_agreement` (how often the classifier names the
+class each sample was drawn for). The features
 are the in-project shape classifier's for the offline datasets, or those of a
 user function given once per process with `use_features("module:function")`
 (the scripts' `--features` flag): `fn(images (n, H, W, C) in [-1, 1]) ->
@@ -32,6 +35,9 @@ IMAGE_DATASETS = OFFLINE + tuple(jg.data.TFDS_DATASETS)
 MODELS = ("dcgan", "resnet")
 # Held on device and drawn in-graph (CIFAR-10 as uint8 is 150 MB); CelebA is read from host storage.
 ON_DEVICE = OFFLINE + ("mnist", "fashion_mnist", "cifar10")
+# The class count of each labelled image dataset (a conditional run's `model.num_classes`); celeb_a and
+# stacked_shapes (whose label is its 1000-mode index) take no class conditioning.
+CLASSES = {"shapes": len(jg.data.SHAPE_CLASSES), "mnist": 10, "fashion_mnist": 10, "cifar10": 10}
 # Offline held-out images are rendered with the training seed plus this: never seen in training.
 HELD_OUT_SEED_OFFSET = 10_000
 
@@ -143,19 +149,35 @@ def plot_samples(path: str, samples: np.ndarray, title: str, columns: int = 8) -
 
 
 class ImageTask(Task):
-  """Image datasets with DCGAN or ResNet players; evaluators `frechet` and (stacked_shapes) `stacked_modes`."""
+  """Image datasets with DCGAN or ResNet players; evaluators `frechet`, (stacked_shapes) `stacked_modes` and
+  (conditional runs) `class_agreement`."""
 
-  EVALUATORS = ("frechet", "stacked_modes")
+  EVALUATORS = ("frechet", "stacked_modes", "class_agreement")
 
   @classmethod
   def validate(cls, config) -> None:
     model = config.model
     if model.name not in MODELS:
       raise ValueError(f"config.model.name must be one of {MODELS} for image datasets, got {model.name!r}.")
+    name = config.data.name
     if model.num_classes is not None:
-      raise ValueError("config.model.num_classes: the main job's conditional image task is not built yet"
-                       " (jg.models.DCGANGenerator/DCGANCritic take num_classes in the library); conditional"
-                       " training runs on the 2-D mixtures (e.g. --config ring8_conditional).")
+      if name not in CLASSES:
+        raise ValueError(f"config.model.num_classes: {name} has no class labels to condition on; conditional image"
+                         f" runs take {tuple(CLASSES)}.")
+      if model.num_classes != CLASSES[name]:
+        raise ValueError(f"config.model.num_classes must be {name}'s {CLASSES[name]} classes, got"
+                         f" {model.num_classes}.")
+      if model.conditioning != "projection":
+        raise ValueError(f"config.model.conditioning: the image critics condition by projection (Miyato & Koyama"
+                         f" 2018); got {model.conditioning!r}.")
+      if model.autoencoder_critic:
+        raise ValueError("config.model.autoencoder_critic: the autoencoder critics are unconditional; unset"
+                         " model.num_classes or model.autoencoder_critic.")
+    if config.objective.auxiliary_classifier:
+      raise ValueError("config.objective.auxiliary_classifier (AC-GAN): the image critics have no class head; it is"
+                       " available with the MLP critic (model.conditioning = 'auxiliary').")
+    if "class_agreement" in config.evals and model.num_classes is None:
+      raise ValueError("config.evals.class_agreement scores a conditional run: set model.num_classes.")
     if model.autoencoder_critic and model.name != "dcgan":
       raise ValueError("config.model.autoencoder_critic is available with model.name 'dcgan' only.")
     size = jg.data.TFDS_DATASETS.get(config.data.name, 32)
@@ -165,33 +187,39 @@ class ImageTask(Task):
       raise ValueError(f"config.num_runs > 1 needs a dataset held on device; {config.data.name} is streamed from"
                        " host storage. Train its seeds as separate runs.")
     cls.check_evaluators(config)
-    if "stacked_modes" in config.evals and config.data.name != "stacked_shapes":
-      raise ValueError(f"config.evals.stacked_modes counts the modes of stacked_shapes, not {config.data.name}.")
+    if "stacked_modes" in config.evals and name != "stacked_shapes":
+      raise ValueError(f"config.evals.stacked_modes counts the modes of stacked_shapes, not {name}.")
 
   def __init__(self, config):
     super().__init__(config)
     self.dataset = dataset(config)
-    self.evaluators = {"frechet": self._frechet, "stacked_modes": self._stacked_modes}
+    self.evaluators = {"frechet": self._frechet, "stacked_modes": self._stacked_modes,
+                       "class_agreement": self._class_agreement}
     self._real_features = {}
 
   def example(self) -> jax.Array:
     return jnp.zeros((1, *self.dataset.image_shape))
 
   def models(self, dtype, return_embeddings: bool = False):
-    """Generator and critic for the dataset's 32x32 or 64x64 images."""
+    """Generator and critic for the dataset's 32x32 or 64x64 images (conditional ones with `model.num_classes`)."""
     model = self.config.model
-    size, channels = self.dataset.image_shape[0], self.dataset.image_shape[-1]
+    size, channels, classes = self.dataset.image_shape[0], self.dataset.image_shape[-1], model.num_classes
     if model.name == "resnet":
-      return (jg.models.ResNetGenerator(features=model.image_features, channels=channels, dtype=dtype),
-              jg.models.ResNetCritic(features=model.image_features, spectral_norm=model.spectral_norm, dtype=dtype))
+      return (jg.models.ResNetGenerator(features=model.image_features, channels=channels, num_classes=classes,
+                                        dtype=dtype),
+              jg.models.ResNetCritic(features=model.image_features, spectral_norm=model.spectral_norm,
+                                     return_features=bool(self.config.objective.feature_matching),
+                                     num_classes=classes, dtype=dtype))
     widths = dcgan_widths(self.config, size)
     if model.autoencoder_critic:
       critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=model.latent_dim,
                                                 return_embeddings=return_embeddings, dtype=dtype)
     else:
       critic = jg.models.DCGANCritic(features=widths, spectral_norm=model.spectral_norm, dtype=dtype,
-                                     return_features=bool(self.config.objective.feature_matching))
-    return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, dtype=dtype), critic
+                                     return_features=bool(self.config.objective.feature_matching),
+                                     num_classes=classes)
+    return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, num_classes=classes,
+                                    dtype=dtype), critic
 
   def encoder(self, output_dim: int):
     """The conv encoder of the MEG encoder bound (`latent_dim` outputs) or of InfoGAN's Q (one per code value)."""
@@ -202,7 +230,7 @@ class ImageTask(Task):
     if self.config.data.name not in ON_DEVICE:
       return None
     return jg.data.image_stream(self.dataset, data_key, mesh=mesh, batch_size=self.config.data.batch_size,
-                                n_critic=self.config.optim.n_critic)
+                                n_critic=self.config.optim.n_critic, labels=self.config.model.num_classes is not None)
 
   def host_batches(self, data_key, start_step: int, sharding):
     return jg.data.image_batches(self.dataset, data_key, batch_size=self.config.data.batch_size,
@@ -223,3 +251,11 @@ class ImageTask(Task):
 
   def _stacked_modes(self, samples: np.ndarray) -> dict:
     return jg.metrics.stacked_mode_count(shape_classifier(), samples)
+
+  def _class_agreement(self, samples: np.ndarray) -> dict:
+    """How often the classifier (in-project, or the logits of `--features`) names each sample's requested class."""
+    logits = features_and_logits(samples)[1] if has_features(self.config.data.name) else None
+    if logits is None:
+      return {"class_agreement_skipped": f"no classifier logits for {self.config.data.name}: pass --features"
+                                         " module:function returning (features, logits)"}
+    return jg.metrics.class_agreement(logits, self.class_labels(len(samples)))

@@ -124,3 +124,31 @@ def classifier_features(classifier: Classifier, images) -> np.ndarray:
   """Penultimate features `(n, 128 * C)` of images `(n, H, W, C)`; channels are embedded separately and concatenated."""
   images = np.asarray(images)
   return np.concatenate([classifier.apply(images[..., c:c + 1])[0] for c in range(images.shape[-1])], axis=1)
+
+
+def class_agreement(logits, labels) -> dict[str, float]:
+  """How often a classifier names the class each conditional sample was drawn for.
+
+  The accuracy of a pretrained classifier on class-conditional samples
+  (the "classification accuracy" of AC-GAN, Odena et al. 2017, Section 4.1;
+  CAS-style evaluation).
+
+  Args:
+    logits: the classifier's logits `(n, num_classes)` on the samples.
+    labels: the requested class of each sample, integers `(n,)` in `[0, num_classes)`.
+
+  Returns:
+    `class_agreement` (fraction of samples classified as requested) and
+    `min_class_agreement` (that fraction for the worst class among those requested).
+  """
+  logits = np.asarray(logits)
+  if logits.ndim != 2:
+    raise ValueError(f"`logits` must have shape (n, num_classes), got {logits.shape}.")
+  labels = np.asarray(labels)
+  if labels.shape != logits.shape[:1] or not np.issubdtype(labels.dtype, np.integer):
+    raise ValueError(f"`labels` must be integers of shape ({logits.shape[0]},), got {labels.dtype} {labels.shape}.")
+  if labels.size == 0 or labels.min() < 0 or labels.max() >= logits.shape[1]:
+    raise ValueError(f"`labels` must be non-empty and index the {logits.shape[1]} classes of `logits`.")
+  hits = np.argmax(logits, axis=1) == labels
+  return {"class_agreement": float(hits.mean()),
+          "min_class_agreement": float(min(hits[labels == c].mean() for c in np.unique(labels)))}

@@ -45,6 +45,14 @@ class ConditionalLayerNorm(nn.Module):
     return ((1.0 + gain.reshape(broadcast)) * normed + bias.reshape(broadcast)).astype(normed.dtype)
 
 
+def feature_map_norm(x: jax.Array, labels: jax.Array | None, num_classes: int | None, dtype: Any) -> jax.Array:
+  """Each sample's layer norm over its `(H, W, C)` feature map; class-conditional (:class:`ConditionalLayerNorm`)
+  when `labels` are given (call inside a compact module)."""
+  if labels is not None:
+    return ConditionalLayerNorm(num_classes, reduction_axes=(-3, -2, -1), dtype=dtype)(x, labels)
+  return nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=dtype)(x)
+
+
 def projection(features: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
   """`<embed(y), phi(x)>` per sample, the projection discriminator's class term (call inside a compact module)."""
   embedding = nn.Embed(num_classes, features.shape[-1], name="class_projection")(labels)

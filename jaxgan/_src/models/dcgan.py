@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 
 from jaxgan._src import validation
-from jaxgan._src.models.conditioning import ConditionalLayerNorm
 from jaxgan._src.models.conditioning import concat_label_embedding
+from jaxgan._src.models.conditioning import feature_map_norm
 from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
 
@@ -80,11 +80,7 @@ class DCGANGenerator(nn.Module):
   dtype: Any = jnp.float32
 
   def _norm(self, x: jax.Array, labels: jax.Array | None) -> jax.Array:
-    if not self.layer_norm:
-      return x
-    if labels is not None:
-      return ConditionalLayerNorm(self.num_classes, reduction_axes=(-3, -2, -1), dtype=self.dtype)(x, labels)
-    return nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
+    return feature_map_norm(x, labels, self.num_classes, self.dtype) if self.layer_norm else x
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:

@@ -9,6 +9,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan._src import validation
+from jaxgan._src.models.conditioning import concat_label_embedding
+from jaxgan._src.models.conditioning import feature_map_norm
+from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
 
 
@@ -54,11 +58,16 @@ class CriticBlock(nn.Module):
 
 
 class ResNetCritic(nn.Module):
-  """`x (batch, 32, 32, C) -> scores (batch,)`: four residual blocks (two downsampling), ReLU, global sum pool, linear.
+  """`x (batch, 32, 32, C) -> scores (batch,)`: four residual blocks (two downsampling), ReLU, global sum pool phi(x), linear.
 
   No normalisation, so samples never interact and every penalty method is
   exact; `spectral_norm=True` wraps each conv and the head (SN-GAN);
-  `dtype=jnp.bfloat16` computes in bf16 (float32 params and scores).
+  `dtype=jnp.bfloat16` computes in bf16 (float32 params and scores). With
+  `num_classes=C` it is the projection discriminator
+  `D(x, y) = psi(phi(x)) + <embed(y), phi(x)>` on the pooled features phi(x)
+  (Miyato & Koyama 2018, Eq. 3 and their CIFAR-10 ResNet), called as `D(x, labels)`.
+  `return_features=True` returns `{"scores": ..., "features": phi(x)}` (for
+  feature matching).
 
   References:
     Gulrajani et al., Improved Training of Wasserstein GANs, 2017, Appendix F
@@ -68,34 +77,44 @@ class ResNetCritic(nn.Module):
 
   features: int = 128
   spectral_norm: bool = False
+  return_features: bool = False
+  num_classes: int | None = None
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
+    labels = validation.check_labels(labels, self.num_classes, "ResNetCritic", shape=x.shape[:1])
     block = functools.partial(CriticBlock, self.features, spectral_norm=self.spectral_norm, dtype=self.dtype)
     x = block(downsample=True, first=True)(x)
     x = block(downsample=True)(x)
     x = block()(x)
     x = block()(x)
     x = jnp.sum(nn.relu(x).astype(jnp.float32), axis=(1, 2))
-    return maybe_spectral_norm(self, nn.Dense(1), x, self.spectral_norm)[:, 0]
+    scores = maybe_spectral_norm(self, nn.Dense(1), x, self.spectral_norm)[:, 0]
+    if labels is not None:
+      scores = scores + projection(x, labels, self.num_classes)
+    return {"scores": scores, "features": x} if self.return_features else scores
 
 
 class GeneratorBlock(nn.Module):
-  """Residual up block: norm-relu-upsample-conv3-norm-relu-conv3, upsample + 1x1 conv shortcut."""
+  """Residual up block: norm-relu-upsample-conv3-norm-relu-conv3, upsample + 1x1 conv shortcut.
+
+  Called with labels (and `num_classes`), its norms are class-conditional.
+  """
 
   features: int
   layer_norm: bool = True
+  num_classes: int | None = None
   dtype: Any = jnp.float32
 
-  def _norm(self, x):
-    return nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x) if self.layer_norm else x
-
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
-    h = _upsample(nn.relu(self._norm(x)))
+  def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
+    def norm(h):
+      return feature_map_norm(h, labels, self.num_classes, self.dtype) if self.layer_norm else h
+
+    h = _upsample(nn.relu(norm(x)))
     h = nn.Conv(self.features, (3, 3), padding="SAME", dtype=self.dtype)(h)
-    h = nn.Conv(self.features, (3, 3), padding="SAME", dtype=self.dtype)(nn.relu(self._norm(h)))
+    h = nn.Conv(self.features, (3, 3), padding="SAME", dtype=self.dtype)(nn.relu(norm(h)))
     return h + nn.Conv(self.features, (1, 1), dtype=self.dtype)(_upsample(x))
 
 
@@ -105,7 +124,10 @@ class ResNetGenerator(nn.Module):
   The papers' batch norm is replaced by per-sample layer norm (`layer_norm`),
   so the generator is a pure function of `(params, z)` with no running
   statistics to carry. `dtype=jnp.bfloat16` computes in bf16 (float32 params
-  and images).
+  and images). With `num_classes=C`, `G(z, labels)` takes `[z, embed(y)]`
+  and every norm is class-conditional (:class:`ConditionalLayerNorm`), the
+  per-sample counterpart of the conditional batch norm of Miyato & Koyama
+  (2018)'s CIFAR-10 generator.
 
   References:
     Gulrajani et al. 2017, Appendix F; Miyato et al. 2018, Table 4.
@@ -114,13 +136,18 @@ class ResNetGenerator(nn.Module):
   features: int = 128
   channels: int = 3
   layer_norm: bool = True
+  num_classes: int | None = None
+  embed_dim: int = 16
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, z: jax.Array) -> jax.Array:
+  def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
+    labels = validation.check_labels(labels, self.num_classes, "ResNetGenerator", shape=z.shape[:1])
+    if labels is not None:
+      z = concat_label_embedding(z, labels, self.num_classes, self.embed_dim)
     x = nn.Dense(4 * 4 * self.features, dtype=self.dtype)(z).reshape(z.shape[0], 4, 4, self.features)
     for _ in range(3):
-      x = GeneratorBlock(self.features, self.layer_norm, self.dtype)(x)
+      x = GeneratorBlock(self.features, self.layer_norm, self.num_classes, self.dtype)(x, labels)
     if self.layer_norm:
-      x = nn.LayerNorm(reduction_axes=(-3, -2, -1), dtype=self.dtype)(x)
+      x = feature_map_norm(x, labels, self.num_classes, self.dtype)
     return jnp.tanh(nn.Conv(self.channels, (3, 3), padding="SAME", dtype=self.dtype)(nn.relu(x))).astype(jnp.float32)
