@@ -146,6 +146,13 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   if config.model.minibatch is not None and (config.model.name != "mlp" or config.model.autoencoder_critic):
     raise ValueError("config.model.minibatch: the minibatch layers are built into the MLP critic (model.name 'mlp',"
                      " no autoencoder critic).")
+  vbn = config.model.virtual_batch_norm
+  if isinstance(vbn, bool) or not isinstance(vbn, int) or vbn < 0:
+    raise ValueError(f"config.model.virtual_batch_norm must be the reference batch size, an integer >= 0 (0: off),"
+                     f" got {vbn!r}.")
+  if vbn and (config.model.name == "resnet" or config.model.num_classes is not None):
+    raise ValueError("config.model.virtual_batch_norm is built into the unconditional MLP and DCGAN generators"
+                     " (not the ResNet, and not with model.num_classes).")
   if config.model.autoencoder_critic and config.model.spectral_norm:
     raise ValueError("config.model.spectral_norm is not available with the autoencoder critic.")
   try:

@@ -482,6 +482,12 @@ def test_training_technique_switches_reach_the_train_step():
   means = [s for s in jax.tree.leaves(averaged.opt_state, is_leaf=lambda s: isinstance(
       s, jg.techniques.HistoricalAveragingState)) if isinstance(s, jg.techniques.HistoricalAveragingState)]
   assert len(means) == 1 and int(means[0].count) == 3 * tiny().optim.n_critic
+  vbn = train.build(tiny(model__virtual_batch_norm=8))["state"].generator.params
+  assert {"VirtualBatchNorm_0", "VirtualBatchNorm_1"} <= set(vbn)
+  for changes, match in (({"model__virtual_batch_norm": -2}, "integer >= 0"),
+                         ({"model__virtual_batch_norm": 8, "model__num_classes": 8}, "unconditional")):
+    with pytest.raises(ValueError, match=match):
+      train.validate_config(tiny(**changes))
 
 
 def test_lr_schedules_decay_the_rate_as_named():

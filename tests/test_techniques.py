@@ -336,6 +336,33 @@ def test_virtual_batch_norm_bad_inputs():
     T.VirtualBatchNorm(epsilon=0.0).init(jax.random.key(0), jnp.zeros((2, 3)), jnp.zeros((4, 3)))
 
 
+def test_vbn_generator_is_the_numpy_network_carrying_its_fixed_reference_batch():
+  """MLPGenerator(virtual_batch_norm=N): every hidden layer normalised against the reference latents' activations."""
+  generator = jg.models.MLPGenerator(output_dim=2, hidden=(5, 4), virtual_batch_norm=6, reference_seed=3)
+  z = jax.random.normal(jax.random.key(1), (4, 3))
+  params = generator.init(jax.random.key(2), z)["params"]
+  params = jax.tree.map(lambda p: p + 0.3 * jax.random.normal(jax.random.key(4), p.shape), params)  # scale, bias != 1, 0
+  p = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
+  h, h_ref = np.asarray(z, np.float64), np.asarray(jax.random.normal(jax.random.key(3), (6, 3)), np.float64)
+  for i in range(2):
+    dense, vbn = p[f"Dense_{i}"], p[f"VirtualBatchNorm_{i}"]
+    h, h_ref = virtual_batch_norm_loop(h @ dense["kernel"] + dense["bias"], h_ref @ dense["kernel"] + dense["bias"],
+                                       vbn["scale"], vbn["bias"])
+    h, h_ref = np.maximum(h, 0), np.maximum(h_ref, 0)
+  expected = h @ p["Dense_2"]["kernel"] + p["Dense_2"]["bias"]
+  out = generator.apply({"params": params}, z)
+  np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(generator.apply({"params": params}, z[1:2]), out[1:2], rtol=1e-5, atol=1e-6)
+  images = jg.models.DCGANGenerator(features=(8, 4), channels=1, virtual_batch_norm=5)
+  image_params = images.init(jax.random.key(0), z)
+  assert {"VirtualBatchNorm_0", "VirtualBatchNorm_1"} <= set(image_params["params"])
+  np.testing.assert_allclose(images.apply(image_params, z[2:3]), images.apply(image_params, z)[2:3], atol=1e-6)
+  for bad, match in (({"virtual_batch_norm": -1}, "integer >= 0"), ({"virtual_batch_norm": 4, "num_classes": 3},
+                                                                     "unconditional")):
+    with pytest.raises(ValueError, match=match):
+      jg.models.MLPGenerator(**bad).init(jax.random.key(0), z, *(() if "num_classes" not in bad else (jnp.zeros(4, int),)))
+
+
 # --- instance noise (Sønderby et al. 2017; Arjovsky & Bottou 2017) ------------------------------------------------
 
 

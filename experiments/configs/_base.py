@@ -15,7 +15,9 @@ Run-level fields sit at the top, the rest in sections:
   counts) and `continuous_codes` (a count): InfoGAN codes appended to the
   latent, with `objective.entropy_estimator = "infogan"`; `minibatch`
   (None, `stddev` or `discrimination`: a minibatch layer in the MLP critic,
-  real and fake then scored apart).
+  real and fake then scored apart); `virtual_batch_norm` (0: off; N: the
+  generator's norms are virtual batch norm against N fixed reference
+  latents; MLP and DCGAN, unconditional).
 - `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
   unset fields take the objective's defaults), `entropy_estimator` (MEG:
   `jg.losses.ENTROPY_ESTIMATORS`; InfoGAN: `infogan`) and `entropy_weight`; `feature_matching`
@@ -80,7 +82,7 @@ def base_config() -> ml_collections.ConfigDict:
                                            spectral_norm=False, autoencoder_critic=False, compute_dtype="float32",
                                            num_classes=config_dict.placeholder(int), conditioning="projection",
                                            conditional_norm=False, categorical_codes=(), continuous_codes=0,
-                                           minibatch=config_dict.placeholder(str)))
+                                           minibatch=config_dict.placeholder(str), virtual_batch_norm=0))
   c.objective = ml_collections.ConfigDict(dict(
       name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
       entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0,

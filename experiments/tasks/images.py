@@ -219,7 +219,7 @@ class ImageTask(Task):
                                      return_features=bool(self.config.objective.feature_matching),
                                      num_classes=classes)
     return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, num_classes=classes,
-                                    dtype=dtype), critic
+                                    virtual_batch_norm=model.virtual_batch_norm, dtype=dtype), critic
 
   def encoder(self, output_dim: int):
     """The conv encoder of the MEG encoder bound (`latent_dim` outputs) or of InfoGAN's Q (one per code value)."""

@@ -52,7 +52,8 @@ class ToyTask(Task):
     model = self.config.model
     hidden = tuple(model.hidden)
     generator = jg.models.MLPGenerator(output_dim=2, hidden=hidden, num_classes=model.num_classes,
-                                       conditional_norm=model.conditional_norm, dtype=dtype)
+                                       conditional_norm=model.conditional_norm,
+                                       virtual_batch_norm=model.virtual_batch_norm, dtype=dtype)
     if model.autoencoder_critic:
       return generator, jg.models.MLPAutoencoderCritic(hidden=hidden, bottleneck=2,
                                                        return_embeddings=return_embeddings, dtype=dtype)

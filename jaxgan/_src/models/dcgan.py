@@ -13,6 +13,9 @@ from jaxgan._src.models.conditioning import concat_label_embedding
 from jaxgan._src.models.conditioning import feature_map_norm
 from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
+from jaxgan._src.techniques.virtual_batch_norm import check_virtual_batch_norm
+from jaxgan._src.techniques.virtual_batch_norm import stacked_virtual_batch_norm
+from jaxgan._src.techniques.virtual_batch_norm import with_reference_batch
 
 
 class DCGANCritic(nn.Module):
@@ -65,7 +68,11 @@ class DCGANGenerator(nn.Module):
   `num_classes=C`, `G(z, labels)` takes `[z, embed(y)]` and its layer norms
   become class-conditional (:class:`ConditionalLayerNorm`, per-channel gain
   and bias of the class; de Vries et al. 2017), as conditional batch norm in
-  the projection-discriminator GANs (Miyato & Koyama 2018).
+  the projection-discriminator GANs (Miyato & Koyama 2018). With
+  `virtual_batch_norm=N` (unconditional) the norms are DCGAN's batch norm
+  made per-example: virtual batch norm (Salimans et al. 2016, Section 3.5)
+  against a fixed reference batch of N latents drawn from
+  `key(reference_seed)`, carried beside the batch.
 
   References:
     Radford, Metz & Chintala, Unsupervised Representation Learning with Deep
@@ -77,22 +84,31 @@ class DCGANGenerator(nn.Module):
   layer_norm: bool = True
   num_classes: int | None = None
   embed_dim: int = 16
+  virtual_batch_norm: int = 0
+  reference_seed: int = 0
   dtype: Any = jnp.float32
 
-  def _norm(self, x: jax.Array, labels: jax.Array | None) -> jax.Array:
+  def _norm(self, x: jax.Array, labels: jax.Array | None, batch_size: int) -> jax.Array:
+    if self.virtual_batch_norm:
+      return stacked_virtual_batch_norm(x, batch_size)
     return feature_map_norm(x, labels, self.num_classes, self.dtype) if self.layer_norm else x
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
     labels = validation.check_labels(labels, self.num_classes, "DCGANGenerator", shape=z.shape[:1])
+    check_virtual_batch_norm(self.virtual_batch_norm, self.num_classes)
+    batch_size = z.shape[0]
     if labels is not None:
       z = concat_label_embedding(z, labels, self.num_classes, self.embed_dim)
+    if self.virtual_batch_norm:
+      z = with_reference_batch(z, self.virtual_batch_norm, self.reference_seed)
     x = nn.Dense(4 * 4 * self.features[0], dtype=self.dtype)(z).reshape(z.shape[0], 4, 4, self.features[0])
     for width in self.features[1:]:
-      x = self._norm(x, labels)
+      x = self._norm(x, labels, batch_size)
       x = nn.ConvTranspose(width, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(nn.relu(x))
-    x = self._norm(x, labels)
-    x = nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(nn.relu(x))
+    x = self._norm(x, labels, batch_size)
+    x = nn.ConvTranspose(self.channels, (4, 4), strides=(2, 2), padding="SAME", dtype=self.dtype)(
+        nn.relu(x[:batch_size]))
     return jnp.tanh(x).astype(jnp.float32)
 
 

@@ -15,6 +15,9 @@ from jaxgan._src.models.conditioning import projection
 from jaxgan._src.models.layers import maybe_spectral_norm
 from jaxgan._src.techniques.minibatch_discrimination import MinibatchDiscrimination
 from jaxgan._src.techniques.minibatch_stddev import MinibatchStdDev
+from jaxgan._src.techniques.virtual_batch_norm import check_virtual_batch_norm
+from jaxgan._src.techniques.virtual_batch_norm import stacked_virtual_batch_norm
+from jaxgan._src.techniques.virtual_batch_norm import with_reference_batch
 
 CONDITIONINGS = ("projection", "concat", "auxiliary")
 MINIBATCH_LAYERS = (None, "stddev", "discrimination")
@@ -26,6 +29,11 @@ class MLPGenerator(nn.Module):
   Conditional (`num_classes=C`): the input is `[z, embed(labels)]` (Mirza &
   Osindero 2014) and, with `conditional_norm=True`, every hidden layer is
   followed by a class-conditional layer norm (de Vries et al. 2017).
+  With `virtual_batch_norm=N` every hidden layer is followed by virtual
+  batch norm (Salimans et al. 2016, Section 3.5) against a fixed reference
+  batch of N latents drawn from `key(reference_seed)`, carried through the
+  network beside the batch: each output depends on its own z and the
+  reference only.
 
   Attributes:
     output_dim: data dimension.
@@ -33,6 +41,9 @@ class MLPGenerator(nn.Module):
     num_classes: None (unconditional) or the number of classes C.
     embed_dim: size of the label embedding concatenated to z.
     conditional_norm: class-dependent gain and bias after each hidden layer.
+    virtual_batch_norm: reference batch size N of virtual batch norm after
+      each hidden layer (0: off; unconditional generators only).
+    reference_seed: the seed of the reference latents.
     dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
       output is float32.
   """
@@ -42,18 +53,26 @@ class MLPGenerator(nn.Module):
   num_classes: int | None = None
   embed_dim: int = 16
   conditional_norm: bool = False
+  virtual_batch_norm: int = 0
+  reference_seed: int = 0
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
     labels = validation.check_labels(labels, self.num_classes, "MLPGenerator", shape=z.shape[:1])
+    check_virtual_batch_norm(self.virtual_batch_norm, self.num_classes)
+    batch_size = z.shape[0]
     x = z if labels is None else concat_label_embedding(z, labels, self.num_classes, self.embed_dim)
+    if self.virtual_batch_norm:
+      x = with_reference_batch(x, self.virtual_batch_norm, self.reference_seed)
     for width in self.hidden:
       x = nn.Dense(width, dtype=self.dtype)(x)
-      if labels is not None and self.conditional_norm:
+      if self.virtual_batch_norm:
+        x = stacked_virtual_batch_norm(x, batch_size)
+      elif labels is not None and self.conditional_norm:
         x = ConditionalLayerNorm(self.num_classes, dtype=self.dtype)(x, labels)
       x = nn.relu(x)
-    return nn.Dense(self.output_dim, dtype=self.dtype)(x).astype(jnp.float32)
+    return nn.Dense(self.output_dim, dtype=self.dtype)(x[:batch_size]).astype(jnp.float32)
 
 
 class MLPCritic(nn.Module):

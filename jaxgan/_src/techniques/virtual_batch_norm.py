@@ -71,3 +71,31 @@ class VirtualBatchNorm(nn.Module):
     y = _normalize(x, mean, mean_sq, self.epsilon)
     y_ref = _normalize(reference, ref_mean, ref_mean_sq, self.epsilon)
     return y * scale + bias, y_ref * scale + bias
+
+
+def check_virtual_batch_norm(size, num_classes: int | None) -> None:
+  """A generator's `virtual_batch_norm`: an int >= 0 (0: off), for unconditional generators."""
+  if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+    raise ValueError(f"`virtual_batch_norm` must be the reference batch size, an integer >= 0 (0: off), got {size!r}.")
+  if size and num_classes is not None:
+    raise ValueError("`virtual_batch_norm` normalises an unconditional generator against its reference batch;"
+                     " a conditional one (num_classes set) uses class-conditional norms instead.")
+
+
+def with_reference_batch(z: jax.Array, size: int, seed: int) -> jax.Array:
+  """`[z; z_ref]`: the batch followed by `size` fixed reference latents `z_ref ~ N(0, I)` drawn from `key(seed)`.
+
+  The reference batch of a generator with virtual batch norm: the same rows
+  at every call (a constant of the program), carried through the layers
+  beside the batch and split off by :func:`stacked_virtual_batch_norm`.
+  """
+  size = validation.check_positive_int(size, "virtual_batch_norm")
+  reference = jax.random.normal(jax.random.key(seed), (size, *z.shape[1:]), jnp.float32).astype(z.dtype)
+  return jnp.concatenate([z, reference])
+
+
+def stacked_virtual_batch_norm(h: jax.Array, batch_size: int, epsilon: float = 1e-5) -> jax.Array:
+  """:class:`VirtualBatchNorm` on stacked rows `[x; ref]` (the first `batch_size` rows are the batch), stacked
+  back: each example is normalised with the reference's statistics and its own (call inside a compact module)."""
+  x, reference = VirtualBatchNorm(epsilon)(h[:batch_size], h[batch_size:])
+  return jnp.concatenate([x, reference])
