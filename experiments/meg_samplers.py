@@ -196,7 +196,7 @@ def validate(config: ml_collections.ConfigDict, flag_values: flags.FlagValues | 
   del flag_values  # no flag to check
   try:
     train_lib.validate_config(config.gan)
-    train_lib.check_gaussian_latents(config.gan)
+    train_lib.check_latent_sampling(config.gan)
   except ValueError as e:
     raise ValueError(str(e).replace("config.", "config.gan.")) from None
   for size in SIZES:

@@ -339,7 +339,7 @@ def validate(config: ml_collections.ConfigDict, flag_values: flags.FlagValues) -
     setup, where = config[name], f"config.{name}"
     try:
       train_lib.validate_config(setup.gan)
-      train_lib.check_gaussian_latents(setup.gan)
+      train_lib.check_latent_sampling(setup.gan)
     except ValueError as e:
       raise ValueError(str(e).replace("config.", f"{where}.gan.")) from None
     if not isinstance(setup.num_chains, int) or setup.num_chains < 1:

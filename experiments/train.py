@@ -146,6 +146,12 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   if config.model.minibatch is not None and (config.model.name != "mlp" or config.model.autoencoder_critic):
     raise ValueError("config.model.minibatch: the minibatch layers are built into the MLP critic (model.name 'mlp',"
                      " no autoencoder critic).")
+  packing = config.model.packing
+  if isinstance(packing, bool) or not isinstance(packing, int) or packing < 1:
+    raise ValueError(f"config.model.packing must be an integer >= 1 (1: off), got {packing!r}.")
+  if packing > 1 and (config.model.num_classes is not None or config.data.batch_size % packing):
+    raise ValueError(f"config.model.packing={packing} packs unconditional batches: data.batch_size"
+                     f" ({config.data.batch_size}) must be a multiple of it, and model.num_classes unset.")
   vbn = config.model.virtual_batch_norm
   if isinstance(vbn, bool) or not isinstance(vbn, int) or vbn < 0:
     raise ValueError(f"config.model.virtual_batch_norm must be the reference batch size, an integer >= 0 (0: off),"
@@ -242,11 +248,15 @@ def _latent_codes(config):
   return jg.losses.latent_codes(tuple(model.categorical_codes), model.continuous_codes)
 
 
-def check_gaussian_latents(config) -> None:
-  """Raises ValueError if the latents are not `z ~ N(0, I)` alone (InfoGAN codes): the latent samplers' prior."""
+def check_latent_sampling(config) -> None:
+  """Raises ValueError unless the latent samplers apply: latents `z ~ N(0, I)` alone (no InfoGAN codes, the
+  samplers' prior) and a critic that scores single samples (no packing)."""
   if _latent_codes(config) is not None:
     raise ValueError("config.model.categorical_codes / continuous_codes: the latent samplers take z ~ N(0, I) as"
                      " their prior; InfoGAN codes are not supported by this script.")
+  if config.model.packing != 1:
+    raise ValueError("config.model.packing: the latent samplers need the critic's score of each sample; a packed"
+                     " critic scores packs (use packing 1).")
 
 
 def _mode_regularization(config, task) -> dict:
@@ -331,6 +341,7 @@ def build(config) -> dict[str, Any]:
       latent_codes=_latent_codes(config),
       **_mode_regularization(config, task),
       separate_batches=config.model.minibatch is not None,  # a minibatch layer compares real with real only
+      packing=config.model.packing,
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,

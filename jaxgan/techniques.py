@@ -3,7 +3,7 @@
 Salimans et al. (2016) and after: a loss (`feature_matching`), critic layers
 (`MinibatchDiscrimination`, `MinibatchStdDev`, `VirtualBatchNorm`), an optax
 transformation (`historical_averaging`) and transforms of the critic's inputs
-(`instance_noise`, `diff_augment`); AC-GAN's `auxiliary_classifier_loss`. One-sided label smoothing is a keyword of
+(`instance_noise`, `diff_augment`, PacGAN's `pack`); AC-GAN's `auxiliary_classifier_loss`. One-sided label smoothing is a keyword of
 the logistic objectives: `jg.losses.get("non_saturating", label_smoothing=0.1)`.
 Nothing here is jitted; jit the step that uses it.
 
@@ -42,6 +42,7 @@ from jaxgan._src.techniques.instance_noise import instance_noise
 from jaxgan._src.techniques.instance_noise import instance_noise_augmentation
 from jaxgan._src.techniques.minibatch_discrimination import MinibatchDiscrimination
 from jaxgan._src.techniques.minibatch_stddev import MinibatchStdDev
+from jaxgan._src.techniques.packing import pack
 from jaxgan._src.techniques.virtual_batch_norm import VirtualBatchNorm
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "cutout",
     "cutout_size",
     "diff_augment",
+    "pack",
     "diff_augment_params",
     "diff_augmentation",
     "feature_matching",

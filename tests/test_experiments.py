@@ -475,7 +475,7 @@ def test_training_technique_switches_reach_the_train_step():
   changed = {}
   for changes in ({"augment__name": "instance_noise", "augment__initial_stddev": 0.5},
                   {"optim__historical_averaging": 10.0}, {"optim__unroll_steps": 2},
-                  {"objective__feature_matching": 1.0}, {"model__minibatch": "stddev"}):
+                  {"objective__feature_matching": 1.0}, {"model__minibatch": "stddev"}, {"model__packing": 2}):
     changed[next(iter(changes))] = critic = critic_after_3_steps(**changes)
     assert not np.allclose(jax.tree.leaves(critic.params)[0], jax.tree.leaves(plain.params)[0]), changes
   averaged = changed["optim__historical_averaging"]
@@ -484,7 +484,9 @@ def test_training_technique_switches_reach_the_train_step():
   assert len(means) == 1 and int(means[0].count) == 3 * tiny().optim.n_critic
   vbn = train.build(tiny(model__virtual_batch_norm=8))["state"].generator.params
   assert {"VirtualBatchNorm_0", "VirtualBatchNorm_1"} <= set(vbn)
-  for changes, match in (({"model__virtual_batch_norm": -2}, "integer >= 0"),
+  assert changed["model__packing"].params["Dense_0"]["kernel"].shape[0] == 2 * plain.params["Dense_0"]["kernel"].shape[0]
+  for changes, match in (({"model__virtual_batch_norm": -2}, "integer >= 0"), ({"model__packing": 0}, "integer >= 1"),
+                         ({"model__packing": 3}, "multiple of it"),
                          ({"model__virtual_batch_norm": 8, "model__num_classes": 8}, "unconditional")):
     with pytest.raises(ValueError, match=match):
       train.validate_config(tiny(**changes))

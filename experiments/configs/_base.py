@@ -17,7 +17,8 @@ Run-level fields sit at the top, the rest in sections:
   (None, `stddev` or `discrimination`: a minibatch layer in the MLP critic,
   real and fake then scored apart); `virtual_batch_norm` (0: off; N: the
   generator's norms are virtual batch norm against N fixed reference
-  latents; MLP and DCGAN, unconditional).
+  latents; MLP and DCGAN, unconditional); `packing` (PacGAN: the critic
+  scores packs of m samples concatenated along the last axis; 1: off).
 - `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
   unset fields take the objective's defaults), `entropy_estimator` (MEG:
   `jg.losses.ENTROPY_ESTIMATORS`; InfoGAN: `infogan`) and `entropy_weight`; `feature_matching`
@@ -82,7 +83,8 @@ def base_config() -> ml_collections.ConfigDict:
                                            spectral_norm=False, autoencoder_critic=False, compute_dtype="float32",
                                            num_classes=config_dict.placeholder(int), conditioning="projection",
                                            conditional_norm=False, categorical_codes=(), continuous_codes=0,
-                                           minibatch=config_dict.placeholder(str), virtual_batch_norm=0))
+                                           minibatch=config_dict.placeholder(str), virtual_batch_norm=0,
+                                           packing=1))
   c.objective = ml_collections.ConfigDict(dict(
       name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
       entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0,

@@ -98,7 +98,8 @@ class ToyTask(Task):
     # A conditional critic is drawn for the label of each point's nearest mode.
     nearest = None if self.class_labels(1) is None else jnp.argmin(
         jnp.linalg.norm(points[:, None] - jnp.asarray(self.dataset.modes, jnp.float32)[None], axis=-1), axis=1)
-    scores = gan.critic_fn(state, labels=nearest)(points)
+    # A packed critic (PacGAN) is drawn on packs of m copies of each point.
+    scores = gan.critic_fn(state, labels=nearest)(jg.techniques.pack(jnp.repeat(points, gan.packing, 0), gan.packing))
     fig, ax = plt.subplots(figsize=(5, 5))
     contour = ax.contourf(xx, yy, np.asarray(scores).reshape(xx.shape), levels=20, cmap="coolwarm", alpha=0.6)
     is_energy = gan.objective.scores == "energies"

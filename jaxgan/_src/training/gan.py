@@ -29,6 +29,7 @@ from jaxgan._src.regularizers import registry as penalties
 from jaxgan._src.regularizers.lipschitz import lazy_regularization
 from jaxgan._src.techniques.auxiliary_classifier import auxiliary_classifier_loss
 from jaxgan._src.techniques.feature_matching import feature_matching
+from jaxgan._src.techniques.packing import pack
 from jaxgan._src.training import health as health_lib
 from jaxgan._src.training import sharding
 from jaxgan._src.training.players import as_player, critic_scores
@@ -205,6 +206,13 @@ class GAN:
       device holds 1/N of the state, for critics whose optimiser state does
       not fit on one device; the same numbers as replicated, up to float
       reduction order.
+    packing: m >= 1 (PacGAN, Lin et al. 2018): the critic scores packs of m
+      samples concatenated along the last axis
+      (:func:`jaxgan.techniques.pack`), real with real and fake with fake,
+      everywhere it sees them (losses, penalties at packed interpolates,
+      unrolling, feature matching); build the critic for `m` times the data's
+      last axis, and give batches of a multiple of m. :meth:`critic_fn` then
+      takes packed inputs. Unconditional GANs only; 1: off.
   """
 
   def __init__(
@@ -238,6 +246,7 @@ class GAN:
       geometric_regularizer: float = 0.0,
       mode_regularizer: float = 0.0,
       separate_batches: bool = False,
+      packing: int = 1,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -287,6 +296,10 @@ class GAN:
     self.encoder_optimizer = encoder_optimizer or default_optimizer()
     self.geometric_regularizer = validation.check_non_negative(geometric_regularizer, "geometric_regularizer")
     self.mode_regularizer = validation.check_non_negative(mode_regularizer, "mode_regularizer")
+    self.packing = validation.check_positive_int(packing, "packing")
+    if self.packing > 1 and self.num_classes is not None:
+      raise ValueError("`packing` > 1 packs unconditional samples; a conditional GAN (num_classes set) takes"
+                       " packing=1.")
     if (self.encoder is None) == bool(self.geometric_regularizer or self.mode_regularizer):
       raise ValueError("A mode-regularised GAN takes an `encoder` and a `geometric_regularizer` or `mode_regularizer`"
                        " > 0; give both, or neither.")
@@ -349,7 +362,8 @@ class GAN:
     z = jnp.zeros((1, self.input_dim), example_batch.dtype)
     labels = _label_args(None if self.num_classes is None else jnp.zeros((1,), jnp.int32))
     generator_params, generator_model_state = self.generator.init(generator_key, z, *labels)
-    critic_params, critic_model_state = self.critic.init(critic_key, example_batch, *labels)
+    packed_example = pack(jnp.repeat(example_batch, self.packing, axis=0), self.packing)
+    critic_params, critic_model_state = self.critic.init(critic_key, packed_example, *labels)
     estimator = encoder = ()
     if self.entropy_estimator is not None:
       params = self.entropy_estimator.init(estimator_key, example_batch, z)
@@ -390,7 +404,8 @@ class GAN:
 
     A conditional GAN's critic needs `labels (batch,)`; the closure scores a
     batch of that size (or a multiple of it, the labels repeated: a
-    concatenation of real and fake batches).
+    concatenation of real and fake batches). With `packing=m` it scores
+    packed inputs (`jg.techniques.pack(x, m)`), one score per pack.
     """
     critic, labels = state.critic, self._checked_labels(labels)
 
@@ -480,7 +495,7 @@ class GAN:
       fake = self.generator.apply(generator_params, state.generator.model_state, z, *_label_args(labels))[0]
       seen_real, seen_fake = self._augmented(augment_key, real, fake, state.step)
       grads, aux = jax.grad(self._critic_loss, has_aux=True)(
-          params, model_state, seen_real, seen_fake, objective_state, state.hyperparams["penalty_weight"],
+          params, model_state, pack(seen_real, self.packing), pack(seen_fake, self.packing), objective_state, state.hyperparams["penalty_weight"],
           critic_step, penalty_key, labels)
       updates, opt_state = self.critic_optimizer.update(grads, opt_state, params)
       return (optax.apply_updates(params, updates), aux[2], opt_state), None
@@ -500,6 +515,7 @@ class GAN:
     fake = jax.lax.stop_gradient(self.generator.apply(generator.params, generator.model_state, z,
                                                       *_label_args(labels))[0])
     real, fake = self._augmented(key, real, fake, critic_step // self.n_critic)
+    real, fake = pack(real, self.packing), pack(fake, self.packing)
     grads, (loss, penalty, model_state, real_scores, fake_scores) = jax.grad(self._critic_loss, has_aux=True)(
         critic.params, critic.model_state, real, fake, objective_state, penalty_weight, critic_step, penalty_key,
         labels)
@@ -532,29 +548,30 @@ class GAN:
         codes, _ = self.encoder.apply(encoder_params, state.encoder.model_state, real)
         reconstruction = self.generator.apply(params, state.generator.model_state, codes, *_label_args(labels))[0]
         seen.append(self._augmented(jax.random.fold_in(rng_key, 0xE0), real, reconstruction, state.step)[1])
+      seen = [pack(x, self.packing) for x in seen]
+      n = batch_size // self.packing  # critic inputs per batch
       output, _ = self._score_batches(critic_params, critic_model_state, seen, labels)
       wanted = (self.objective.extras + (("features",) if self.feature_matching else ())
                 + (("class_logits",) if self.auxiliary_classifier else ()))
-      scores, extras = critic_scores(output, len(seen) * batch_size, wanted)
-      real_scores = jax.lax.stop_gradient(scores[:batch_size])
+      scores, extras = critic_scores(output, len(seen) * n, wanted)
+      real_scores = jax.lax.stop_gradient(scores[:n])
 
       def adversarial_loss(rows):  # the objective's generator loss on the scores (and extras) of these rows
         return self.objective.generator(scores[rows], real_scores, state=objective_state,
                                         **{name: extras[name][rows] for name in self.objective.extras})
 
-      loss = adversarial_loss(slice(batch_size, 2 * batch_size))
+      loss = adversarial_loss(slice(n, 2 * n))
       reconstruction_error = jnp.zeros((), loss.dtype)
       if self.encoder is not None:  # Che et al. 2017, Eq. 3-4: geometric and mode regularisers
         reconstruction_error = jnp.mean(jnp.sum(jnp.reshape(real - reconstruction, (batch_size, -1)) ** 2, axis=1))
         loss = loss + (self.geometric_regularizer * reconstruction_error
-                       + self.mode_regularizer * adversarial_loss(slice(2 * batch_size, 3 * batch_size)))
+                       + self.mode_regularizer * adversarial_loss(slice(2 * n, 3 * n)))
       if self.auxiliary_classifier:  # the generator makes its fakes classifiable as their labels
         loss = loss + self.auxiliary_classifier * auxiliary_classifier_loss(
-            extras["class_logits"][batch_size:2 * batch_size], labels)
+            extras["class_logits"][n:2 * n], labels)
       if self.feature_matching:
         features = extras["features"]
-        loss = loss + self.feature_matching * feature_matching(features[:batch_size],
-                                                               features[batch_size:2 * batch_size])
+        loss = loss + self.feature_matching * feature_matching(features[:n], features[n:2 * n])
       if estimator is None:
         return loss, (loss, model_state, jnp.zeros((), loss.dtype), reconstruction_error)
       # The generator descends on loss - w * I(G(z); z); the estimator ascends on its own estimate,
