@@ -41,7 +41,7 @@ Run-level fields sit at the top, the rest in sections:
   `ema_decay` or `penalty_weight` (a factor on the penalty), one per run;
   empty: every run takes the `optim` value (weight 1).
 - `evals`: the evaluators (`modes` for 2-D data; `frechet`, `stacked_modes`
-  for images), each with `every_steps` (0: at the end only) and `num_samples`.
+  and, for conditional runs, `class_agreement` for images), each with `every_steps` (0: at the end only) and `num_samples`.
 """
 
 import ml_collections
