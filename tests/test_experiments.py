@@ -223,8 +223,8 @@ def test_rerun_with_other_config_refuses_to_touch_the_workdir(tmp_path, tiny_run
 
 
 @pytest.mark.parametrize("argv,match", [
-    (["--config", "nope"], "--config 'nope' is neither a config file nor one of: cifar10_dcgan_hinge_sn, "
-                           "cifar10_resnet_wgan_gp, grid25_meg"),
+    (["--config", "nope"], "--config 'nope' is neither a config file nor one of: cifar10_conditional, "
+                           "cifar10_dcgan_hinge_sn, cifar10_resnet_wgan_gp, grid25_meg"),
     (["--config.stepz=5"], "unknown config field 'stepz' Did you mean \"steps\""),
     (["--config.optim.critic_lr=fast"], "--config.optim.critic_lr=fast: could not convert string to float"),
     (["--config.steps=0"], "config.steps must be an integer >= 1, got 0."),
