@@ -15,6 +15,7 @@ import numbers
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def check_float_array(x, name: str) -> jax.Array:
@@ -142,3 +143,11 @@ def check_labels(labels, num_classes: int | None, owner: str, *, shape: tuple | 
     raise ValueError(f"`{name}` must be integer class labels{expected} for {owner}, got {labels.dtype}"
                      f" {tuple(labels.shape)}.")
   return labels.astype(jnp.int32)
+
+
+def check_per_sample_ints(values, name: str, n: int) -> np.ndarray:
+  """`values` as an int array of shape `(n,)`, one per sample; a `ValueError` naming `name` otherwise."""
+  values = np.asarray(values)
+  if values.shape != (n,) or not np.issubdtype(values.dtype, np.integer):
+    raise ValueError(f"`{name}` must be integers of shape ({n},), got {values.dtype} {values.shape}.")
+  return values

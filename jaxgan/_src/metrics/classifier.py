@@ -144,9 +144,7 @@ def class_agreement(logits, labels) -> dict[str, float]:
   logits = np.asarray(logits)
   if logits.ndim != 2:
     raise ValueError(f"`logits` must have shape (n, num_classes), got {logits.shape}.")
-  labels = np.asarray(labels)
-  if labels.shape != logits.shape[:1] or not np.issubdtype(labels.dtype, np.integer):
-    raise ValueError(f"`labels` must be integers of shape ({logits.shape[0]},), got {labels.dtype} {labels.shape}.")
+  labels = validation.check_per_sample_ints(labels, "labels", logits.shape[0])
   if labels.size == 0 or labels.min() < 0 or labels.max() >= logits.shape[1]:
     raise ValueError(f"`labels` must be non-empty and index the {logits.shape[1]} classes of `logits`.")
   hits = np.argmax(logits, axis=1) == labels

@@ -21,14 +21,6 @@ def _nearest_modes(samples, modes, std: float, threshold: float) -> tuple[np.nda
   return nearest, distances[np.arange(len(samples)), nearest] <= threshold * std, modes
 
 
-def _per_sample_ints(values, name: str, n: int) -> np.ndarray:
-  """`values` as an int array of shape `(n,)`, one per sample; a `ValueError` naming `name` otherwise."""
-  values = np.asarray(values)
-  if values.shape != (n,) or not np.issubdtype(values.dtype, np.integer):
-    raise ValueError(f"`{name}` must be integers of shape ({n},), got {values.dtype} {values.shape}.")
-  return values
-
-
 def mode_coverage(samples, modes, std: float, *, threshold: float = 3.0) -> dict[str, float]:
   """Modes covered, fraction of high-quality samples and KL to uniform over modes.
 
@@ -86,7 +78,7 @@ def conditional_mode_accuracy(samples, labels, modes, std: float, *, threshold: 
     `class_high_quality` (that fraction per mode; NaN for a mode never requested).
   """
   nearest, good, modes = _nearest_modes(samples, modes, std, threshold)
-  labels = _per_sample_ints(labels, "labels", len(nearest))
+  labels = validation.check_per_sample_ints(labels, "labels", len(nearest))
   if labels.size and (labels.min() < 0 or labels.max() >= len(modes)):
     raise ValueError(f"`labels` must index `modes`, in [0, {len(modes)}); got values in [{labels.min()},"
                      f" {labels.max()}].")
@@ -119,7 +111,7 @@ def code_mode_purity(samples, codes, modes, std: float, *, threshold: float = 3.
     most frequent mode: the number of code values when each owns a mode).
   """
   nearest, good, modes = _nearest_modes(samples, modes, std, threshold)
-  codes = _per_sample_ints(codes, "codes", len(nearest))
+  codes = validation.check_per_sample_ints(codes, "codes", len(nearest))
   owned, on_owned = set(), 0
   for value in np.unique(codes):
     hits = np.bincount(nearest[good & (codes == value)], minlength=len(modes))
