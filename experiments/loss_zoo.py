@@ -1,19 +1,21 @@
 """The loss zoo: every objective of `jg.losses`, with its natural regulariser and with R1, on the ring and the grid.
 
-    python -m experiments.loss_zoo                         # full table (about 75 min on 2 CPU cores, 2 processes)
+    python -m experiments.loss_zoo                         # full table at the converged protocol recipe
     python -m experiments.loss_zoo --config quick          # 2 objectives x 2 variants x 1 dataset x 2 seeds, seconds
-    python -m experiments.loss_zoo --config.datasets=ring8 --config.objectives='("wgan", "hinge")'
-    python -m experiments.loss_zoo --config.seeds=5 --config.steps=4000 --workdir runs/loss_zoo_long
+    python -m experiments.loss_zoo --config.datasets=grid25 --config.objectives='("wgan", "hinge")'
 
 The study is a config (`experiments/configs/loss_zoo/`: `full`, the default,
 and `quick`) with the fields `objectives` (empty: all), `datasets`, `seeds`,
-`steps` and `hidden`; any of them can be overridden with
+`steps` (0: the protocol config's) and `hidden`; any of them can be overridden with
 `--config.FIELD=VALUE`, and a misspelt field or a bad value is one error line
 (exit status 2) before anything is written.
 
-Every run uses the same MLPs, steps, batch and optimiser (the main job's
-`_base` config), only the objective, its regulariser and `n_critic` (5 for
-the Wasserstein family and the energy model, 1 otherwise) change. EBGAN,
+Every cell of a dataset starts from that dataset's converged protocol config
+(`ring8_protocol`, `grid25_protocol`: optimiser, learning rate, cosine decay,
+EMA generator, latent size, batch, budget) with the zoo's MLP widths; only the
+objective, its regulariser and `n_critic` (5 for the Wasserstein family and
+the energy model, 1 otherwise) change. The R1 variant is the protocol's R1
+(gamma 0.1, every 4th step); a natural regulariser acts every step. EBGAN,
 MAGAN and BEGAN use the autoencoder critic; the energy model (MEG) adds its
 JSD entropy estimate. The seeds of a (dataset, objective, variant) cell train
 as vmapped runs in one program (the main job's `num_runs`); each cell runs in
@@ -37,7 +39,6 @@ import jaxgan as jg
 from experiments import cli, outputs
 from experiments import configs as configs_lib
 from experiments import train as train_lib
-from experiments.configs._base import base_config
 
 CONFIG_DIR = os.path.join(configs_lib.CONFIG_DIR, "loss_zoo")
 
@@ -50,7 +51,6 @@ NATURAL = {
 }
 AUTOENCODER_OBJECTIVES = ("ebgan", "magan", "began")
 MULTI_CRITIC = ("wgan", "wgan_div", "energy")
-R1 = ("r1", {"gamma": 1.0}, False)
 
 
 def mode_datasets() -> list[str]:
@@ -71,32 +71,41 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
   datasets = mode_datasets()
   if not config.datasets or any(d not in datasets for d in config.datasets):
     raise ValueError(f"config.datasets must be one or more of {datasets}, got {config.datasets!r}.")
-  for name in ("seeds", "steps"):
-    if not positive_int(config[name]):
-      raise ValueError(f"config.{name} must be an integer >= 1, got {config[name]!r}.")
+  if not positive_int(config.seeds):
+    raise ValueError(f"config.seeds must be an integer >= 1, got {config.seeds!r}.")
+  if not (positive_int(config.steps) or config.steps == 0):
+    raise ValueError(f"config.steps must be an integer >= 1, or 0 for the protocol config's, got {config.steps!r}.")
   if not config.hidden or not all(map(positive_int, config.hidden)):
     raise ValueError(f"config.hidden must be one or more integer widths >= 1, got {config.hidden!r}.")
 
 
 def run_config(config: ml_collections.ConfigDict, objective: str, variant: str,
                dataset: str) -> ml_collections.ConfigDict:
-  """The train config of one zoo cell (seeds 0..config.seeds-1 as vmapped runs); `variant`: `"natural"`, `"r1"`."""
-  penalty, penalty_kwargs, spectral_norm = NATURAL.get(objective, (None, {}, False)) if variant == "natural" else R1
-  return train_lib.validate_config(configs_lib.override(base_config(), {
-      "data.name": dataset,
+  """The train config of one zoo cell (seeds 0..config.seeds-1 as vmapped runs); `variant`: `"natural"`, `"r1"`.
+
+  It is `{dataset}_protocol` with the objective, its regulariser, `n_critic` and the zoo's widths swapped in.
+  """
+  protocol = configs_lib.get_config(f"{dataset}_protocol")
+  steps = config.steps or protocol.steps
+  if variant == "natural":
+    penalty, penalty_kwargs, spectral_norm = NATURAL.get(objective, (None, {}, False))
+    regulariser = {"penalty.name": penalty, "penalty.interval": 1, "penalty.kwargs.gamma": None,
+                   **{f"penalty.kwargs.{key}": value for key, value in penalty_kwargs.items()},
+                   "model.spectral_norm": spectral_norm}
+  else:  # the protocol's own R1
+    regulariser = {}
+  return train_lib.validate_config(configs_lib.override(protocol, {
+      **regulariser,
       "objective.name": objective,
       "objective.entropy_estimator": "jsd" if objective == "energy" else None,
-      "penalty.name": penalty,
-      **{f"penalty.kwargs.{key}": value for key, value in penalty_kwargs.items()},
-      "model.spectral_norm": spectral_norm,
       "model.autoencoder_critic": objective in AUTOENCODER_OBJECTIVES,
       "model.hidden": tuple(config.hidden),
       "optim.n_critic": 5 if objective in MULTI_CRITIC else 1,
-      "steps": config.steps,
+      "steps": steps,
       "seed": 0,
       "num_runs": config.seeds,
-      "plot_every": 10 * config.steps,
-      "checkpoint_every": config.steps,
+      "plot_every": 10 * steps,
+      "checkpoint_every": steps,
       "keep_checkpoints": 1,
   }))
 
@@ -120,12 +129,14 @@ def run_cell(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
 
 
 def summarise(results: list[dict]) -> dict:
-  """Mean and std over seeds of modes covered, % high quality and KL (diverged runs counted)."""
+  """Mean and std (ddof 1, as the main job's) over seeds of modes covered, % high quality and KL (diverged runs
+  counted)."""
   ok = [r for r in results if "diverged" not in r]
   out = {"seeds": len(results), "diverged": len(results) - len(ok)}
   for key in ("modes_covered", "high_quality", "kl_to_uniform"):
     values = np.array([r[key] for r in ok], float)
-    out[key] = (float(values.mean()), float(values.std())) if len(values) else None
+    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    out[key] = (float(values.mean()), std) if len(values) else None
   out["num_modes"] = ok[0]["num_modes"] if ok else None
   return out
 

@@ -4,6 +4,7 @@ import json
 import os
 import re
 
+import numpy as np
 import pytest
 
 from tests.cli_checks import assert_cli_error
@@ -26,7 +27,9 @@ def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
   assert ebgan["model"]["autoencoder_critic"] and ebgan["penalty"]["name"] is None and ebgan["num_runs"] == 2
   wgan = json.loads((tmp_path / "ring8" / "wgan__r1" / "final_metrics.json").read_text())
   assert [run["step"] for run in wgan["runs"]] == [30, 30]
-  assert wgan["runs"][0]["high_quality"] != wgan["runs"][1]["high_quality"]
+  logged = [json.loads(line) for line in (tmp_path / "ring8" / "wgan__r1" / "metrics.jsonl").read_text().splitlines()]
+  last = {row["run"]: row["critic_loss"] for row in logged if row["step"] == 30}
+  assert sorted(last) == [0, 1] and last[0] != last[1]  # two seeds, two different runs
   assert (tmp_path / "samples.png").exists()
   before = os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json")
   loss_zoo.main([*QUICK, "--workdir", str(tmp_path)])
@@ -34,20 +37,45 @@ def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
 
 
 def test_full_config_builds_the_published_cells():
-  """The default config is the published zoo, and its cells are the runs the README's table measured."""
+  """The default config is the published zoo: each cell is its dataset's protocol recipe with the objective swapped."""
   from experiments import cli, loss_zoo
+  from experiments import configs as configs_lib
 
   config = cli.load("full", loss_zoo.CONFIG_DIR)
-  assert (config.objectives, config.datasets, config.seeds, config.steps) == ((), ("ring8", "grid25"), 3, 2000)
+  assert (config.objectives, config.datasets, config.seeds, config.steps) == ((), ("ring8", "grid25"), 5, 0)
   energy = loss_zoo.run_config(config, "energy", "natural", "grid25")
-  assert (energy.penalty.name, energy.penalty.kwargs.gamma, energy.objective.entropy_estimator) == ("r1", 0.2, "jsd")
-  assert (energy.optim.n_critic, energy.num_runs, energy.model.hidden, energy.data.name) == (5, 3, (128, 128, 128),
+  assert (energy.penalty.name, energy.penalty.kwargs.gamma, energy.penalty.interval,
+          energy.objective.entropy_estimator) == ("r1", 0.2, 1, "jsd")
+  assert (energy.optim.n_critic, energy.num_runs, energy.model.hidden, energy.data.name) == (5, 5, (128, 128, 128),
                                                                                              "grid25")
+  grid = configs_lib.get_config("grid25_protocol")
+  assert (energy.steps, energy.optim.generator_lr, energy.optim.lr_schedule, energy.optim.ema_decay) == (
+      grid.steps, grid.optim.generator_lr, grid.optim.lr_schedule, grid.optim.ema_decay)
   hinge = loss_zoo.run_config(config, "hinge", "natural", "ring8")
   assert hinge.model.spectral_norm and hinge.penalty.name is None and hinge.optim.n_critic == 1
+  gp = loss_zoo.run_config(config, "wgan", "natural", "ring8")
+  assert (gp.penalty.name, gp.penalty.kwargs.weight, gp.penalty.kwargs.gamma, gp.penalty.interval) == (
+      "wgan_gp", None, None, 1)
   r1 = loss_zoo.run_config(config, "wgan", "r1", "ring8")
-  assert (r1.penalty.name, r1.penalty.kwargs.gamma, r1.model.spectral_norm) == ("r1", 1.0, False)
-  assert (r1.steps, r1.plot_every, r1.checkpoint_every, r1.keep_checkpoints) == (2000, 20000, 2000, 1)
+  ring = configs_lib.get_config("ring8_protocol")
+  assert (r1.penalty.name, r1.penalty.kwargs.gamma, r1.penalty.interval, r1.model.spectral_norm) == (
+      "r1", ring.penalty.kwargs.gamma, ring.penalty.interval, False)
+  assert (r1.steps, r1.plot_every, r1.checkpoint_every, r1.keep_checkpoints) == (ring.steps, 10 * ring.steps,
+                                                                                 ring.steps, 1)
+  config.steps = 123  # a budget of its own replaces the protocol's
+  assert loss_zoo.run_config(config, "wgan", "r1", "ring8").steps == 123
+
+
+def test_summary_is_the_mean_and_sample_std_over_the_seeds_that_did_not_diverge():
+  from experiments import loss_zoo
+
+  runs = [{"modes_covered": 24, "high_quality": 0.9, "kl_to_uniform": 0.1, "num_modes": 25},
+          {"modes_covered": 25, "high_quality": 0.8, "kl_to_uniform": 0.3, "num_modes": 25},
+          {"diverged": "Non-finite critic_loss"}]
+  summary = loss_zoo.summarise(runs)
+  assert (summary["seeds"], summary["diverged"], summary["num_modes"]) == (3, 1, 25)
+  for key, values in (("modes_covered", [24, 25]), ("high_quality", [0.9, 0.8]), ("kl_to_uniform", [0.1, 0.3])):
+    np.testing.assert_allclose(summary[key], [np.mean(values), np.std(values, ddof=1)])
 
 
 def test_loss_zoo_rejects_unknown_objectives(tmp_path, capsys):
