@@ -146,14 +146,30 @@ def score(samples: dict, dataset, info: dict) -> dict:
   return results
 
 
+def mean_over_runs(per_run: list[dict]) -> dict:
+  """Each sampler's mean and std (ddof 1) over the runs of every entry: `{name: {key: mean, key_std: std}}`."""
+  return {name: {f"{key}{suffix}": float(stat(np.array([r[name][key] for r in per_run], float)))
+                 for key in per_run[0][name]
+                 for suffix, stat in (("", np.mean), ("_std", functools.partial(np.std, ddof=1)))}
+          for name in per_run[0]}
+
+
 def markdown_table(results: dict) -> str:
+  """One row per sampler; `mean +- std` where `results` is :func:`mean_over_runs`'s."""
   lines = ["| sampler | modes covered | % high quality | KL to uniform | acceptance | step size |",
            "|---|---|---|---|---|---|"]
+
+  def cell(r, key, spec, scale=1):
+    text = f"{scale * r[key]:{spec}}"
+    return text + f" ± {scale * r[key + '_std']:{spec}}" if key + "_std" in r else text
+
   for name, r in results.items():
-    acceptance = f"{r['acceptance']:.2f}" if "acceptance" in r else "- (unadjusted)" if name == "Langevin" else "-"
-    step = f"{r['step_size']:.3g}" if "step_size" in r else "-"
-    lines.append(f"| {name} | {r['modes_covered']}/{r['num_modes']} | {100 * r['high_quality']:.1f} |"
-                 f" {r['kl_to_uniform']:.4f} | {acceptance} | {step} |")
+    acceptance = cell(r, "acceptance", ".2f") if "acceptance" in r else (
+        "- (unadjusted)" if name == "Langevin" else "-")
+    step = cell(r, "step_size", ".3g") if "step_size" in r else "-"
+    modes = f"{cell(r, 'modes_covered', '.1f' if 'modes_covered_std' in r else 'd')}/{r['num_modes']:.0f}"
+    lines.append(f"| {name} | {modes} | {cell(r, 'high_quality', '.1f', 100)} |"
+                 f" {cell(r, 'kl_to_uniform', '.4f')} | {acceptance} | {step} |")
   return "\n".join(lines) + "\n"
 
 
@@ -179,15 +195,25 @@ def plot(path: str, samples: dict, dataset, results: dict) -> None:
 
 def run(config: ml_collections.ConfigDict, workdir: str, *, progress: bool = True) -> dict:
   """Trains (or resumes) `config.gan` in `workdir`, samples five ways (six with `config.meg_code`), writes the
-  table and figure under `workdir/samplers/`."""
+  table and figure under `workdir/samplers/`.
+
+  With `num_runs = N` every run (seed `seed + i`, sampler key `seed + i + 1`) is sampled and scored; the table is
+  the mean +- std over the runs, `results.json` holds each run's results too, the figure is run 0's.
+  """
   _, state, parts = train_lib.train_and_load(config.gan, workdir, progress=progress)
-  drawn = sample_latents(parts, state, config.gan.model.latent_dim, rng_key=jax.random.key(config.gan.seed + 1),
-                         meg_code=config.meg_code, **{size: config[size] for size in SIZES})
   dataset = parts["task"].dataset
-  results = score(drawn["samples"], dataset, drawn["info"])
+  per_run, figure_samples = [], None
+  for i, (run_state, _) in enumerate(train_lib.runs(parts, state)):
+    drawn = sample_latents(parts, run_state, config.gan.model.latent_dim,
+                           rng_key=jax.random.key(config.gan.seed + i + 1), meg_code=config.meg_code,
+                           **{size: config[size] for size in SIZES})
+    per_run.append(score(drawn["samples"], dataset, drawn["info"]))
+    figure_samples = figure_samples or drawn["samples"]
+  results = per_run[0] if len(per_run) == 1 else mean_over_runs(per_run)
   out = os.path.join(workdir, "samplers")
-  outputs.write_results(out, {"config": config.to_dict(), "results": results}, markdown_table(results))
-  plot(os.path.join(out, "samplers.png"), drawn["samples"], dataset, results)
+  outputs.write_results(out, {"config": config.to_dict(), "results": results,
+                              **({"runs": per_run} if len(per_run) > 1 else {})}, markdown_table(results))
+  plot(os.path.join(out, "samplers.png"), figure_samples, dataset, per_run[0])
   return results
 
 

@@ -58,6 +58,7 @@ from tqdm import tqdm
 import jaxgan as jg
 from experiments import cli, tasks, writers
 from experiments import configs as configs_lib
+from experiments.configs._base import base_config
 from experiments.tasks import images
 
 DEFAULT_CONFIG = "ring8_wgan_gp"
@@ -567,11 +568,16 @@ def _log_records(step: int, metrics: dict) -> list[dict]:
 
 
 def open_checkpointer(config, workdir: str, **kwargs) -> jg.checkpoint.Checkpointer:
-  """The run's checkpointer; a resume must agree with the saved config on every field that shapes the trajectory."""
+  """The run's checkpointer; a resume must agree with the saved config on every field that shapes the trajectory.
+
+  A field the saved config predates counts as its `base_config` default, so runs written before a field existed
+  resume while it is left at that default.
+  """
   flat = configs_lib.flatten(config)
   return jg.checkpoint.Checkpointer(
       os.path.join(workdir, "checkpoints"), config=flat,
-      match_keys=[k for k in flat if k not in RUNTIME_FIELDS and not k.startswith("evals.")], **kwargs)
+      match_keys=[k for k in flat if k not in RUNTIME_FIELDS and not k.startswith("evals.")],
+      defaults=configs_lib.flatten(base_config()), **kwargs)
 
 
 def train_and_evaluate(config, workdir: str, *, progress: bool = True) -> dict:

@@ -58,6 +58,28 @@ def test_config_mismatch_is_an_error_and_overwrites_nothing(tmp_path):
   same.close()
 
 
+def test_a_key_the_saved_config_predates_counts_as_its_default(tmp_path):
+  state = trained_state()
+  old = jg.checkpoint.Checkpointer(tmp_path, save_every=1, config={"objective": "wgan"})
+  old.save(1, state)
+  old.close()
+
+  def reopen(packing, defaults):
+    return jg.checkpoint.Checkpointer(tmp_path, save_every=1, config={"objective": "wgan", "packing": packing},
+                                      defaults=defaults)
+
+  at_default = reopen(1, {"packing": 1, "unused": 3})
+  at_default.restore(state)  # the field was added later and is left at its default: the same run
+  changed = reopen(2, {"packing": 1})
+  with pytest.raises(jg.checkpoint.CheckpointError, match=r"packing: saved 1, now 2"):
+    changed.restore(state)
+  no_default = reopen(1, None)
+  with pytest.raises(jg.checkpoint.CheckpointError, match=r"packing: saved '<missing>', now 1"):
+    no_default.restore(state)
+  for ckpt in (at_default, changed, no_default):
+    ckpt.close()
+
+
 def test_missing_directory_and_missing_step(tmp_path):
   state = trained_state()
   ckpt = jg.checkpoint.Checkpointer(tmp_path / "empty", save_every=1)

@@ -62,6 +62,9 @@ def test_full_config_builds_the_published_cells():
       "r1", ring.penalty.kwargs.gamma, ring.penalty.interval, False)
   assert (r1.steps, r1.plot_every, r1.checkpoint_every, r1.keep_checkpoints) == (ring.steps, 10 * ring.steps,
                                                                                  ring.steps, 1)
+  meg = configs_lib.flatten(configs_lib.get_config("grid25_meg_protocol"))  # the energy cell, named for the samplers
+  cell = configs_lib.flatten(energy)
+  assert {k for k in meg if meg[k] != cell[k]} == {"plot_every", "checkpoint_every", "keep_checkpoints"}
   config.steps = 123  # a budget of its own replaces the protocol's
   assert loss_zoo.run_config(config, "wgan", "r1", "ring8").steps == 123
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.cli_checks import assert_cli_error
@@ -14,17 +15,36 @@ from tests.conftest import ROOT, one_device_env
 def test_meg_sampler_experiment_quick_mode_writes_table_and_figure(tmp_path):
   from experiments import meg_samplers
 
-  meg_samplers.main(["--config", "quick", "--workdir", str(tmp_path), "--noprogress", "--config.meg_code=True"])
+  meg_samplers.main(["--config", "quick", "--workdir", str(tmp_path), "--noprogress", "--config.meg_code=True",
+                     "--config.gan.num_runs=2"])
   table = (tmp_path / "samplers" / "table.md").read_text()
   for name in (*meg_samplers.SAMPLERS, meg_samplers.MEG_CODE):
     assert f"| {name} |" in table
-  results = json.loads((tmp_path / "samplers" / "results.json").read_text())["results"]
+  written = json.loads((tmp_path / "samplers" / "results.json").read_text())
+  runs, results = written["runs"], written["results"]
+  assert len(runs) == 2 and runs[0]["MALA"]["high_quality"] != runs[1]["MALA"]["high_quality"]  # two models
+  np.testing.assert_equal(results, meg_samplers.mean_over_runs(runs))  # NaN where a KL is infinite
   for name in ("MALA", meg_samplers.MEG_CODE):
-    assert 0.0 < results[name]["acceptance"] <= 1.0
-    assert results[name]["nonfinite"] == 0
+    assert all(0.0 < run[name]["acceptance"] <= 1.0 and run[name]["nonfinite"] == 0 for run in runs)
   assert (tmp_path / "samplers" / "samplers.png").stat().st_size > 10_000
   config = json.loads((tmp_path / "config.json").read_text())
   assert config["objective"]["name"] == "energy" and config["objective"]["entropy_estimator"] == "jsd"
+
+
+def test_samplers_over_runs_are_the_mean_and_sample_std_and_the_table_shows_both():
+  from experiments import meg_samplers
+
+  runs = [{"MALA": {"modes_covered": 25, "num_modes": 25, "high_quality": 0.9, "kl_to_uniform": 0.01,
+                    "acceptance": 0.5, "step_size": 0.2}},
+          {"MALA": {"modes_covered": 24, "num_modes": 25, "high_quality": 0.8, "kl_to_uniform": 0.03,
+                    "acceptance": 0.7, "step_size": 0.4}}]
+  mean = meg_samplers.mean_over_runs(runs)["MALA"]
+  for key in runs[0]["MALA"]:
+    values = [run["MALA"][key] for run in runs]
+    np.testing.assert_allclose([mean[key], mean[key + "_std"]], [np.mean(values), np.std(values, ddof=1)])
+  assert "| MALA | 24.5 ± 0.7/25 | 85.0 ± 7.1 | 0.0200 ± 0.0141 | 0.60 ± 0.14 | 0.3 ± 0.141 |" in (
+      meg_samplers.markdown_table({"MALA": mean}))
+  assert "| MALA | 25/25 | 90.0 | 0.0100 | 0.50 | 0.2 |" in meg_samplers.markdown_table(runs[0])
 
 
 def test_meg_samplers_config_nests_the_train_config_and_keeps_the_default_workdir(monkeypatch):

@@ -37,6 +37,9 @@ class Checkpointer:
     config: the run's config (JSON-serialisable dict) saved beside each state.
     match_keys: config keys that must agree with a saved config on restore
       (default: all keys of `config`).
+    defaults: the value a key takes when a saved config lacks it (a field added
+      after that checkpoint was written, whose default keeps the old behaviour);
+      a key in neither is a mismatch.
     async_save: let Orbax write in a background thread.
   """
 
@@ -48,12 +51,14 @@ class Checkpointer:
       keep: int = 3,
       config: dict | None = None,
       match_keys: Iterable[str] | None = None,
+      defaults: dict | None = None,
       async_save: bool = True,
   ):
     self.directory = os.path.abspath(os.fspath(directory))
     self.save_every = validation.check_positive_int(save_every, "save_every")
     self.config = _jsonable(config or {})
     self.match_keys = tuple(self.config if match_keys is None else match_keys)
+    self.defaults = _jsonable(defaults or {})
     self._manager = ocp.CheckpointManager(
         self.directory,
         options=ocp.CheckpointManagerOptions(
@@ -108,7 +113,7 @@ class Checkpointer:
 
   def check_config(self, step: int | None = None) -> None:
     """Raises `CheckpointError` if the saved config differs on `match_keys`."""
-    saved = self.saved_config(step)
+    saved = {**self.defaults, **self.saved_config(step)}
     diffs = [
         f"{k}: saved {saved.get(k, '<missing>')!r}, now {self.config.get(k, '<missing>')!r}"
         for k in self.match_keys
