@@ -302,3 +302,21 @@ def test_bad_hyperparameters():
     jg.losses.f_gan_critic(jnp.zeros(2), jnp.zeros(2), divergence="renyi")
   with pytest.raises(ValueError, match="real_scores"):
     jg.losses.get("relativistic").generator(jnp.zeros(2))
+
+
+def test_f_gan_gan_and_jensen_shannon_train_exactly_as_the_non_saturating_gan():
+  """Nowozin et al. 2016, Table 2: they differ from the non-saturating losses by constants only (0 and log 4 for the
+  critic, 0 and log 2 for the generator), so their gradients and runs are the non-saturating GAN's (the loss zoo
+  reports them once)."""
+  real, fake = jnp.asarray(REAL, jnp.float32), jnp.asarray(FAKE, jnp.float32)
+  reference = jg.losses.get("non_saturating")
+  for name, critic_offset, generator_offset in (("f_gan_gan", 0.0, 0.0),
+                                                ("f_gan_jensen_shannon", np.log(4.0), np.log(2.0))):
+    objective = jg.losses.get(name)
+    np.testing.assert_allclose(reference.critic(real, fake) - objective.critic(real, fake), critic_offset, rtol=1e-5)
+    np.testing.assert_allclose(reference.generator(fake, real) - objective.generator(fake, real), generator_offset,
+                               rtol=1e-5)
+    for loss, ref in ((objective.critic, reference.critic), (lambda r, f: objective.generator(f, r),
+                                                             lambda r, f: reference.generator(f, r))):
+      for got, want in zip(jax.grad(loss, argnums=(0, 1))(real, fake), jax.grad(ref, argnums=(0, 1))(real, fake)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
