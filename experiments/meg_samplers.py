@@ -31,6 +31,8 @@ with published MEG numbers only.
 Each is scored with the mode-coverage protocol (modes covered, % high
 quality, KL to uniform over modes); writes `samplers/table.md`,
 `samplers/results.json` and `samplers/samplers.png` (one panel per sampler).
+A train config with `num_runs = N` (e.g. `--config full:grid25_meg_protocol`,
+seeds 0-4) is sampled run by run; the table is the mean +- std over the runs.
 """
 
 from __future__ import annotations
