@@ -134,9 +134,7 @@ def summarise(results: list[dict]) -> dict:
   ok = [r for r in results if "diverged" not in r]
   out = {"seeds": len(results), "diverged": len(results) - len(ok)}
   for key in ("modes_covered", "high_quality", "kl_to_uniform"):
-    values = np.array([r[key] for r in ok], float)
-    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-    out[key] = (float(values.mean()), std) if len(values) else None
+    out[key] = outputs.mean_and_std([r[key] for r in ok]) if ok else None
   out["num_modes"] = ok[0]["num_modes"] if ok else None
   return out
 

@@ -150,10 +150,12 @@ def score(samples: dict, dataset, info: dict) -> dict:
 
 def mean_over_runs(per_run: list[dict]) -> dict:
   """Each sampler's mean and std (ddof 1) over the runs of every entry: `{name: {key: mean, key_std: std}}`."""
-  return {name: {f"{key}{suffix}": float(stat(np.array([r[name][key] for r in per_run], float)))
-                 for key in per_run[0][name]
-                 for suffix, stat in (("", np.mean), ("_std", functools.partial(np.std, ddof=1)))}
-          for name in per_run[0]}
+  out = {}
+  for name in per_run[0]:
+    out[name] = {}
+    for key in per_run[0][name]:
+      out[name][key], out[name][f"{key}_std"] = outputs.mean_and_std([r[name][key] for r in per_run])
+  return out
 
 
 def markdown_table(results: dict) -> str:

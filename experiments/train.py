@@ -56,7 +56,7 @@ from ml_collections import config_flags
 from tqdm import tqdm
 
 import jaxgan as jg
-from experiments import cli, tasks, writers
+from experiments import cli, outputs, tasks, writers
 from experiments import configs as configs_lib
 from experiments.configs._base import base_config
 from experiments.tasks import images
@@ -388,11 +388,9 @@ def evaluate(parts: dict, state, config, names=None) -> dict:
     return results[0]
   finished = [r for r in results if "diverged" not in r]
   numeric = [k for k, v in finished[0].items() if isinstance(v, (int, float)) and k != "step"] if finished else []
-  values = {k: np.asarray([r[k] for r in finished], np.float64) for k in numeric}
-  with np.errstate(invalid="ignore"):  # an infinite KL (a run missing a mode) has mean inf and std nan
-    std = {k: float(v.std(ddof=1)) if len(v) > 1 else 0.0 for k, v in values.items()}
+  stats = {k: outputs.mean_and_std([r[k] for r in finished]) for k in numeric}  # a missing mode: KL inf, std nan
   return {"step": int(jnp.max(state.step)), "num_runs": len(results), "diverged": len(results) - len(finished),
-          "runs": results, "mean": {k: float(v.mean()) for k, v in values.items()}, "std": std}
+          "runs": results, "mean": {k: m for k, (m, _) in stats.items()}, "std": {k: s for k, (_, s) in stats.items()}}
 
 
 def _eval_scalars(record: dict) -> dict:
