@@ -185,17 +185,9 @@ def plot(path: str, samples: dict, datasets, columns: int = 8) -> None:
   for ax in axes.flat:
     ax.axis("off")
   for d, dataset in enumerate(datasets):
-    modes = jg.data.get(dataset).modes
-    lim = float(np.max(np.abs(modes))) * 1.4
     for i, (objective, variant) in enumerate(cells):
-      ax = axes[d * block + i // columns, i % columns]
-      ax.axis("on")
-      x = samples.get((objective, variant, dataset))
-      ax.scatter(modes[:, 0], modes[:, 1], s=6, marker="x", c="k", linewidths=0.5)
-      if x is not None:
-        ax.scatter(x[:, 0], x[:, 1], s=0.5, alpha=0.3, c="tab:green")
-      ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[], aspect="equal")
-      ax.set_title(f"{dataset}: {objective}\n{variant}", fontsize=6)
+      outputs.samples_panel(axes[d * block + i // columns, i % columns], dataset,
+                            samples.get((objective, variant, dataset)), f"{dataset}: {objective}\n{variant}")
   fig.tight_layout()
   fig.savefig(path, dpi=80)
   plt.close(fig)

@@ -1,4 +1,5 @@
-"""Where an experiment puts its numbers: `results.json` (everything) and `table.md` (the README's table)."""
+"""Where an experiment puts its numbers: `results.json` (everything) and `table.md` (the README's table); and the
+2-D sample panel its figures share."""
 
 from __future__ import annotations
 
@@ -23,3 +24,17 @@ def write_results(directory: str, results: dict, table: str) -> None:
     json.dump(results, f, indent=2, default=str)
   with open(os.path.join(directory, "table.md"), "w") as f:
     f.write(table)
+
+
+def samples_panel(ax, dataset: str, samples, title: str) -> None:
+  """One panel of a 2-D figure: the mixture `dataset`'s mode centres (x) and `samples` (n, 2) or None (no points)."""
+  import jaxgan as jg
+
+  modes = jg.data.get(dataset).modes
+  lim = float(np.max(np.abs(modes))) * 1.4
+  ax.axis("on")
+  ax.scatter(modes[:, 0], modes[:, 1], s=6, marker="x", c="k", linewidths=0.5)
+  if samples is not None:
+    ax.scatter(samples[:, 0], samples[:, 1], s=0.5, alpha=0.3, c="tab:green")
+  ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[], aspect="equal")
+  ax.set_title(title, fontsize=6)

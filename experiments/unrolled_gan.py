@@ -143,15 +143,9 @@ def plot(path: str, cells: list[dict]) -> None:
   for ax in axes.flat:
     ax.axis("off")
   for row, cell in zip(axes, cells):
-    modes = jg.data.get(cell["dataset"]).modes
-    lim = float(np.max(np.abs(modes))) * 1.4
     for ax, record in zip(row, cell["history"]):
-      x = np.asarray(record["samples_seed0"])
-      ax.axis("on")
-      ax.scatter(modes[:, 0], modes[:, 1], s=8, marker="x", c="k", linewidths=0.5)
-      ax.scatter(x[:, 0], x[:, 1], s=0.5, alpha=0.3, c="tab:green")
-      ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xticks=[], yticks=[], aspect="equal")
-      ax.set_title(f"{cell['dataset']} K={cell['unroll_steps']}, step {record['step']}", fontsize=7)
+      outputs.samples_panel(ax, cell["dataset"], np.asarray(record["samples_seed0"]),
+                            f"{cell['dataset']} K={cell['unroll_steps']}, step {record['step']}")
   fig.tight_layout()
   fig.savefig(path, dpi=80)
   plt.close(fig)
