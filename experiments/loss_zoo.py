@@ -31,7 +31,6 @@ import json
 import os
 
 import ml_collections
-import numpy as np
 from absl import flags
 from tqdm import tqdm
 
@@ -151,14 +150,7 @@ def markdown_table(summary: dict, datasets) -> str:
   header = "| objective | regulariser | " + " | ".join(
       f"{d}: modes | {d}: % HQ | {d}: KL" for d in datasets) + " |"
   lines = [header, "|---|---|" + "---|" * (3 * len(datasets))]
-
-  def fmt(stat, scale=1.0, digits=1):
-    if stat is None:
-      return "-"
-    if not np.isfinite(stat[0]):
-      return "inf"
-    return f"{scale * stat[0]:.{digits}f} ± {scale * stat[1]:.{digits}f}"
-
+  fmt = outputs.format_mean_and_std
   for (objective, variant), per_dataset in summary.items():
     label = "R1" if variant == "r1" else natural_label(objective)
     cells = []

@@ -17,6 +17,15 @@ def mean_and_std(values) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
+def format_mean_and_std(stat: tuple[float, float] | None, scale: float = 1.0, digits: int = 1) -> str:
+  """A table cell for a `mean_and_std` pair, scaled: `"m ± s"`, `"inf"` for an infinite mean, `"-"` for None."""
+  if stat is None:
+    return "-"
+  if not np.isfinite(stat[0]):
+    return "inf"
+  return f"{scale * stat[0]:.{digits}f} ± {scale * stat[1]:.{digits}f}"
+
+
 def write_results(directory: str, results: dict, table: str) -> None:
   """Writes `results` as indented JSON and `table` as markdown into `directory` (created if needed)."""
   os.makedirs(directory, exist_ok=True)

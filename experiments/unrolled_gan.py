@@ -125,9 +125,10 @@ def markdown_table(cells: list[dict]) -> str:
   lines = ["| dataset | K (unrolled critic steps) | modes | % high quality | KL | time |", "|---|---|---|---|---|---|"]
   for cell in cells:
     s = summarise(cell)
-    modes, hq, kl = s["modes_covered"], s["high_quality"], s["kl_to_uniform"]
-    lines.append(f"| {cell['dataset']} | {cell['unroll_steps']} | {modes[0]:.1f} ± {modes[1]:.1f} /{s['num_modes']} | "
-                 f"{100 * hq[0]:.1f} ± {100 * hq[1]:.1f} | {kl[0]:.3f} ± {kl[1]:.3f} | {s['seconds']:.0f} s |")
+    cells = [outputs.format_mean_and_std(s["modes_covered"]) + f" /{s['num_modes']}",
+             outputs.format_mean_and_std(s["high_quality"], 100.0),
+             outputs.format_mean_and_std(s["kl_to_uniform"], digits=3), f"{s['seconds']:.0f} s"]
+    lines.append(f"| {cell['dataset']} | {cell['unroll_steps']} | " + " | ".join(cells) + " |")
   return "\n".join(lines) + "\n"
 
 

@@ -71,6 +71,11 @@ def test_unrolled_gan_summary_is_the_mean_and_sample_std_of_the_final_evaluation
   np.testing.assert_allclose(s["modes_covered"], (7.0, np.sqrt(2.0)))
   np.testing.assert_allclose(s["high_quality"], (0.4, np.std([0.3, 0.5], ddof=1)))
   np.testing.assert_allclose(s["kl_to_uniform"], (0.3, np.std([0.4, 0.2], ddof=1)))
+  collapsed = {"dataset": "ring8", "unroll_steps": 0, "history": [
+      {"step": 10, "seconds": 4.0, "runs": runs([(0, 0.0, np.inf), (1, 0.002, 2.0794)])}]}
+  assert unrolled_gan.markdown_table([{**cell, "dataset": "ring8", "unroll_steps": 5}, collapsed]).splitlines()[2:] == [
+      "| ring8 | 5 | 7.0 ± 1.4 /8 | 40.0 ± 14.1 | 0.300 ± 0.141 | 2 s |",
+      "| ring8 | 0 | 0.5 ± 0.7 /8 | 0.1 ± 0.1 | inf | 4 s |"]  # a seed without a high-quality sample: KL inf
 
 
 @pytest.mark.parametrize("override, field", [("--config.unroll_steps=(-1,)", "config.unroll_steps"),
