@@ -95,6 +95,11 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     raise ValueError(f"config.steps ({config.steps}) must be a multiple of config.eval_every ({config.eval_every}).")
 
 
+def evaluation_steps(config: ml_collections.ConfigDict) -> list[int]:
+  """The steps at which a cell is scored: every `eval_every`, up to `steps`."""
+  return list(range(config.eval_every, config.steps + 1, config.eval_every))
+
+
 def run_cell(dataset: str, unroll_steps: int, config: ml_collections.ConfigDict) -> dict:
   """Trains seeds 0..seeds-1 (vmapped) for `config.steps` steps; per evaluation, each seed's scores and samples."""
   data = jg.data.get(dataset)
@@ -104,7 +109,7 @@ def run_cell(dataset: str, unroll_steps: int, config: ml_collections.ConfigDict)
   stream = jg.data.toy_stream(data, jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 1))(seeds),
                               batch_size=BATCH_SIZE)
   history, start = [], time.perf_counter()
-  for step in range(config.eval_every, config.steps + 1, config.eval_every):
+  for step in evaluation_steps(config):
     state, _ = gan.run(state, stream, config.eval_every, reduce="mean")
     samples = np.asarray(gan.sample(state, jax.random.key(NUM_SAMPLES), NUM_SAMPLES))  # the same latents each time
     history.append({"step": step, "seconds": time.perf_counter() - start,
@@ -162,6 +167,11 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
       if os.path.exists(path):
         with open(path) as f:
           cell = json.load(f)
+        evaluated = [r["step"] for r in cell["history"]]
+        if cell["seeds"] != config.seeds or evaluated != evaluation_steps(config):
+          raise ValueError(f"{path} holds {cell['seeds']} seeds evaluated at steps {evaluated}, not this config's "
+                           f"seeds ({config.seeds}), steps ({config.steps}) and eval_every ({config.eval_every}): "
+                           "use another --workdir.")
       else:
         cell = run_cell(dataset, unroll_steps, config)
         with open(path + ".tmp", "w") as f:

@@ -57,6 +57,9 @@ def test_unrolled_gan_quick_writes_table_figure_and_resumes_by_cell(tmp_path, ca
   unrolled_gan.main(["--config", "quick", "--workdir", str(tmp_path)])
   assert os.path.getmtime(tmp_path / "ring8_K1.json") == before  # finished cells are read, not retrained
   assert (tmp_path / "table.md").read_text() == table
+  with pytest.raises(ValueError, match=r"ring8_K0.json holds 2 seeds evaluated at steps \[10, 20\], not this config's "
+                     r"seeds \(2\), steps \(30\)"):  # a cell of another budget is never mixed into the table
+    unrolled_gan.main(["--config", "quick", "--config.steps=30", "--workdir", str(tmp_path)])
 
 
 def test_unrolled_gan_summary_is_the_mean_and_sample_std_of_the_final_evaluation():
