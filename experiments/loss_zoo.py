@@ -20,7 +20,8 @@ MAGAN and BEGAN use the autoencoder critic; the energy model (MEG) adds its
 JSD entropy estimate. The seeds of a (dataset, objective, variant) cell train
 as vmapped runs in one program (the main job's `num_runs`); each cell runs in
 its own work directory under `--workdir` and is skipped when already
-finished, so an interrupted zoo resumes. Scored by the mode-coverage protocol
+finished, so an interrupted zoo resumes; a finished cell trained with another
+config (say another `steps`) is an error naming it, never a row of the table. Scored by the mode-coverage protocol
 (Srivastava et al. 2017, VEEGAN; Lin et al. 2018, PacGAN); writes `table.md` (mean +- std over seeds),
 `results.json` and `samples.png` (final samples of seed 0, one panel per run).
 """
@@ -113,6 +114,12 @@ def run_cell(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
   """Trains one cell (or reads its finished result) and returns the final metrics of each seed."""
   done = os.path.join(workdir, "final_metrics.json")
   if os.path.exists(done):
+    wanted = configs_lib.flatten(json.loads(json.dumps(config.to_dict())))  # tuples as lists, as config.json has them
+    trained = configs_lib.flatten(train_lib.load_config(workdir))
+    differing = sorted(field for field in wanted.keys() | trained.keys() if wanted.get(field) != trained.get(field))
+    if differing:
+      raise ValueError(f"{done} was trained with another config ({', '.join(differing)} differ from this study's): "
+                       "use another --workdir.")
     with open(done) as f:
       final = json.load(f)
   else:

@@ -34,6 +34,12 @@ def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
   before = os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json")
   loss_zoo.main([*QUICK, "--workdir", str(tmp_path)])
   assert os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json") == before
+  # A finished cell of another budget is an error naming it, never a row of this study's table.
+  first_cell = re.escape(os.path.join(str(tmp_path), "ring8", "wgan__natural", "final_metrics.json"))
+  with pytest.raises(ValueError, match=first_cell + r" was trained with another config \(checkpoint_every, "
+                     r"plot_every, steps differ"):
+    loss_zoo.main([*QUICK, "--workdir", str(tmp_path), "--config.steps=40"])
+  assert os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json") == before
 
 
 def test_full_config_builds_the_published_cells():
