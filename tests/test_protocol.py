@@ -58,6 +58,17 @@ def test_protocol_config_reports_five_seeds_with_the_protocol_evaluator(name, nu
   assert config.data.name == name.split("_")[0] and config.evals.modes.num_samples == 2500
 
 
+@pytest.mark.parametrize("name, hidden, lr, steps", [("ring8_protocol", (128,) * 3, 1e-3, 6000),
+                                                     ("grid25_protocol", (256,) * 4, 2e-3, 8000)])
+def test_protocol_config_is_the_recipe_its_docstring_and_the_readme_report(name, hidden, lr, steps):
+  config = configs.get_config(name)
+  assert tuple(config.model.hidden) == hidden and config.steps == steps
+  assert config.optim.generator_lr == config.optim.critic_lr == lr and config.optim.n_critic == 1
+  assert (config.objective.name, config.penalty.name, config.penalty.kwargs.gamma, config.penalty.interval) == (
+      "non_saturating", "r1", 0.1, 4)
+  assert (config.optim.lr_schedule, config.optim.ema_decay, config.model.latent_dim) == ("cosine", 0.999, 2)
+
+
 @pytest.mark.parametrize("name, num_modes", [("ring8_protocol", 8), ("grid25_protocol", 25)])
 def test_shrunk_protocol_config_trains_vmapped_seeds_and_writes_per_run_and_mean_metrics(tmp_path, name, num_modes):
   config = configs.shrink_to_tiny(configs.get_config(name))
