@@ -3,7 +3,7 @@
 Command: python -m experiments.unrolled_gan
   (the grid of 25 as well: --config.datasets='("ring8", "grid25")'; one cell at a time into the same --workdir:
   --config.unroll_steps='(5,)')
-Runtime: see the README's unrolled-GAN section (2-core CPU: about 7 min for K = 0, 6x that for K = 5).
+Runtime: see the README's unrolled-GAN section (2-core CPU, 3 seeds: 6-7 min for K = 0, 23-39 min for K = 5).
 
 Fields: `datasets` (2-D datasets with modes), `unroll_steps` (K of each cell), `seeds` (vmapped runs),
 `steps` (generator steps) and `eval_every` (steps between evaluations; divides `steps`).
