@@ -28,6 +28,10 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
 # Every program goes into it, not only those compiling for over a second (JAX's default): the jobs the tests start
 # again and again (kill, resume, one process per device) compile the same small programs.
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+# One cache of trained evaluators (the in-project shape classifier) per session, never the user's.
+if "JAXGAN_CACHE_DIR" not in os.environ:
+  os.environ["JAXGAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="jaxgan-tests-cache-")
+  atexit.register(shutil.rmtree, os.environ["JAXGAN_CACHE_DIR"], ignore_errors=True)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

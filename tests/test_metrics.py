@@ -127,7 +127,10 @@ def test_bad_feature_inputs_name_the_argument(call, match):
 
 @pytest.fixture(scope="module")
 def classifier():
-  return jg.metrics.train_classifier(jg.data.offline_shapes(6000, seed=0), steps=400)
+  """The experiments' in-project evaluator (trained once per test session, then read from its cache)."""
+  from experiments.tasks import images
+
+  return images.shape_classifier()
 
 
 def test_in_project_classifier_learns_the_offline_shapes(classifier):

@@ -21,8 +21,14 @@ image evaluation of the experiments goes through :func:`features_and_logits`.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
+import importlib.metadata
+import inspect
+import json
+import os
 
+import flax.serialization
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -83,10 +89,54 @@ def features_and_logits(images) -> tuple[np.ndarray, np.ndarray | None]:
   return jg.metrics.classifier_features(classifier, images), classifier.apply(images[..., :1])[1]
 
 
+# The in-project evaluator's training: 400 Adam steps on 6,000 shapes rendered with seed 1234.
+CLASSIFIER_TRAINING = {"num_examples": 6000, "seed": 1234, "steps": 400}
+CACHE_DIR_ENV = "JAXGAN_CACHE_DIR"
+
+
+def cache_dir() -> str:
+  """Where trained evaluators are kept between processes: `$JAXGAN_CACHE_DIR`, else `~/.cache/jaxgan`."""
+  return os.environ.get(CACHE_DIR_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "jaxgan")
+
+
+def _classifier_cache_path() -> str:
+  """The cache file of the in-project classifier, named by everything its parameters depend on: the training
+  settings, the versions of jax, jaxlib, flax and optax, and the source of the network, the trainer and the
+  shapes renderer (a change to any gives a new file, never a stale classifier)."""
+  digest = hashlib.sha256(json.dumps(CLASSIFIER_TRAINING, sort_keys=True).encode())
+  for package in ("jax", "jaxlib", "flax", "optax"):
+    digest.update(f"{package}=={importlib.metadata.version(package)}".encode())
+  for module in (jg.metrics.train_classifier, jg.data.offline_shapes):
+    digest.update(inspect.getsource(inspect.getmodule(module)).encode())
+  return os.path.join(cache_dir(), f"shape_classifier-{digest.hexdigest()[:16]}.msgpack")
+
+
 @functools.lru_cache(maxsize=1)
 def shape_classifier() -> jg.metrics.Classifier:
-  """The in-project evaluator (trained once per process on seed-0 shapes, ~20 s on CPU)."""
-  return jg.metrics.train_classifier(jg.data.offline_shapes(6000, seed=1234), steps=400)
+  """The in-project evaluator: trained once per machine (~20 s on CPU) and then read from :func:`cache_dir`.
+
+  Training is deterministic, so the cached parameters are those a fresh training would give on this machine;
+  an unreadable cache file is retrained and replaced. The file is written whole or not at all (a temporary
+  file renamed into place), so processes that train it at the same time never read a partial one.
+  """
+  path = _classifier_cache_path()
+  net = jg.metrics.ShapeClassifierNet(len(jg.data.SHAPE_CLASSES))
+  try:
+    with open(path, "rb") as f:
+      cached = flax.serialization.msgpack_restore(f.read())
+    return jg.metrics.Classifier(net, cached["params"], float(cached["test_accuracy"]))
+  except Exception:  # noqa: BLE001 -- absent (not trained on this machine yet) or unreadable: train it
+    pass
+  settings = dict(CLASSIFIER_TRAINING)
+  source = jg.data.offline_shapes(settings.pop("num_examples"), seed=settings.pop("seed"))
+  classifier = jg.metrics.train_classifier(source, **settings)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  tmp = f"{path}.{os.getpid()}.tmp"
+  with open(tmp, "wb") as f:
+    f.write(flax.serialization.msgpack_serialize(
+        {"params": jax.device_get(classifier.params), "test_accuracy": classifier.test_accuracy}))
+  os.replace(tmp, path)
+  return classifier
 
 
 def image_metrics(real_features: np.ndarray, fake_features: np.ndarray, fake_logits: np.ndarray | None) -> dict:
