@@ -27,6 +27,7 @@ import importlib.metadata
 import inspect
 import json
 import os
+import tempfile
 
 import flax.serialization
 import jax
@@ -131,11 +132,10 @@ def shape_classifier() -> jg.metrics.Classifier:
   source = jg.data.offline_shapes(settings.pop("num_examples"), seed=settings.pop("seed"))
   classifier = jg.metrics.train_classifier(source, **settings)
   os.makedirs(os.path.dirname(path), exist_ok=True)
-  tmp = f"{path}.{os.getpid()}.tmp"
-  with open(tmp, "wb") as f:
+  with tempfile.NamedTemporaryFile(dir=os.path.dirname(path), suffix=".tmp", delete=False) as f:
     f.write(flax.serialization.msgpack_serialize(
         {"params": jax.device_get(classifier.params), "test_accuracy": classifier.test_accuracy}))
-  os.replace(tmp, path)
+  os.replace(f.name, path)
   return classifier
 
 
