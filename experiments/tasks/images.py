@@ -102,11 +102,12 @@ def cache_dir() -> str:
 
 def _classifier_cache_path() -> str:
   """The cache file of the in-project classifier, named by everything its parameters depend on: the training
-  settings, the versions of jax, jaxlib, flax and optax, and the source of the network, the trainer and the
-  shapes renderer (a change to any gives a new file, never a stale classifier)."""
+  settings, the versions of jax, jaxlib, flax and optax, the device kind, and the source of the network, the
+  trainer and the shapes renderer (a change to any gives a new file, never a stale classifier)."""
   digest = hashlib.sha256(json.dumps(CLASSIFIER_TRAINING, sort_keys=True).encode())
   for package in ("jax", "jaxlib", "flax", "optax"):
     digest.update(f"{package}=={importlib.metadata.version(package)}".encode())
+  digest.update(jax.devices()[0].device_kind.encode())  # trained on a GPU, a classifier differs in the last bits
   for module in (jg.metrics.train_classifier, jg.data.offline_shapes):
     digest.update(inspect.getsource(inspect.getmodule(module)).encode())
   return os.path.join(cache_dir(), f"shape_classifier-{digest.hexdigest()[:16]}.msgpack")
