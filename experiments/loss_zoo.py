@@ -6,7 +6,7 @@
 
 The study is a config (`experiments/configs/loss_zoo/`: `full`, the default,
 and `quick`) with the fields `objectives` (empty: all), `datasets`, `seeds`,
-`steps` (0: the protocol config's) and `hidden`; any of them can be overridden with
+`steps` (generator steps per dataset), `batch_size` and `hidden`; any of them can be overridden with
 `--config.FIELD=VALUE`, and a misspelt field or a bad value is one error line
 (exit status 2) before anything is written.
 
@@ -73,8 +73,12 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
     raise ValueError(f"config.datasets must be one or more of {datasets}, got {config.datasets!r}.")
   if not positive_int(config.seeds):
     raise ValueError(f"config.seeds must be an integer >= 1, got {config.seeds!r}.")
-  if not (positive_int(config.steps) or config.steps == 0):
-    raise ValueError(f"config.steps must be an integer >= 1, or 0 for the protocol config's, got {config.steps!r}.")
+  for dataset in config.datasets:
+    if not positive_int(config.steps.get(dataset)):
+      raise ValueError(f"config.steps.{dataset} (the budget of the {dataset} cells) must be an integer >= 1, got "
+                       f"{config.steps.get(dataset)!r}.")
+  if not positive_int(config.batch_size):
+    raise ValueError(f"config.batch_size must be an integer >= 1, got {config.batch_size!r}.")
   if not config.hidden or not all(map(positive_int, config.hidden)):
     raise ValueError(f"config.hidden must be one or more integer widths >= 1, got {config.hidden!r}.")
 
@@ -83,10 +87,11 @@ def run_config(config: ml_collections.ConfigDict, objective: str, variant: str,
                dataset: str) -> ml_collections.ConfigDict:
   """The train config of one zoo cell (seeds 0..config.seeds-1 as vmapped runs); `variant`: `"natural"`, `"r1"`.
 
-  It is `{dataset}_protocol` with the objective, its regulariser, `n_critic` and the zoo's widths swapped in.
+  It is `{dataset}_protocol` with the objective, its regulariser, `n_critic` and the zoo's widths, batch size and
+  budget swapped in.
   """
   protocol = configs_lib.get_config(f"{dataset}_protocol")
-  steps = config.steps or protocol.steps
+  steps = config.steps[dataset]
   if variant == "natural":
     penalty, penalty_kwargs, spectral_norm = NATURAL.get(objective, (None, {}, False))
     regulariser = {"penalty.name": penalty, "penalty.interval": 1, "penalty.kwargs.gamma": None,
@@ -100,6 +105,7 @@ def run_config(config: ml_collections.ConfigDict, objective: str, variant: str,
       "objective.entropy_estimator": "jsd" if objective == "energy" else None,
       "model.autoencoder_critic": objective in AUTOENCODER_OBJECTIVES,
       "model.hidden": tuple(config.hidden),
+      "data.batch_size": config.batch_size,
       "optim.n_critic": 5 if objective in MULTI_CRITIC else 1,
       "steps": steps,
       "seed": 0,
@@ -207,7 +213,8 @@ def run(config: ml_collections.ConfigDict, workdir: str, *, progress: bool = Tru
       seed0, eval_key = train_lib.runs(parts, state)[0]
       samples[objective, variant, dataset] = train_lib.sample(parts, seed0, eval_key, 1000)
   summary = {key: {d: summarise(per[d]) for d in datasets} for key, per in raw.items()}
-  outputs.write_results(workdir, {"steps": config.steps, "hidden": config.hidden, "seeds": config.seeds,
+  outputs.write_results(workdir, {"steps": config.steps.to_dict(), "batch_size": config.batch_size,
+                                  "hidden": config.hidden, "seeds": config.seeds,
                                   "datasets": list(datasets),
                                   "cells": [{"objective": o, "variant": v, **{d: s[d] for d in datasets}}
                                             for (o, v), s in summary.items()]},

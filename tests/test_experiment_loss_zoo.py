@@ -38,7 +38,7 @@ def test_loss_zoo_quick_writes_table_figure_and_resumes(tmp_path):
   first_cell = re.escape(os.path.join(str(tmp_path), "ring8", "wgan__natural", "final_metrics.json"))
   with pytest.raises(ValueError, match=first_cell + r" was trained with another config \(checkpoint_every, "
                      r"plot_every, steps differ"):
-    loss_zoo.main([*QUICK, "--workdir", str(tmp_path), "--config.steps=40"])
+    loss_zoo.main([*QUICK, "--workdir", str(tmp_path), "--config.steps.ring8=40"])
   assert os.path.getmtime(tmp_path / "ring8" / "wgan__r1" / "final_metrics.json") == before
 
 
@@ -48,15 +48,17 @@ def test_full_config_builds_the_published_cells():
   from experiments import configs as configs_lib
 
   config = cli.load("full", loss_zoo.CONFIG_DIR)
-  assert (config.objectives, config.datasets, config.seeds, config.steps) == ((), ("ring8", "grid25"), 5, 0)
+  assert (config.objectives, config.datasets, config.seeds, config.batch_size) == ((), ("ring8", "grid25"), 5, 256)
+  assert config.steps.to_dict() == {"ring8": 6000, "grid25": 8000}  # the budgets of the README's zoo table
   energy = loss_zoo.run_config(config, "energy", "natural", "grid25")
   assert (energy.penalty.name, energy.penalty.kwargs.gamma, energy.penalty.interval,
           energy.objective.entropy_estimator) == ("r1", 0.2, 1, "jsd")
   assert (energy.optim.n_critic, energy.num_runs, energy.model.hidden, energy.data.name) == (5, 5, (128, 128, 128),
                                                                                              "grid25")
   grid = configs_lib.get_config("grid25_protocol")
-  assert (energy.steps, energy.optim.generator_lr, energy.optim.lr_schedule, energy.optim.ema_decay) == (
-      grid.steps, grid.optim.generator_lr, grid.optim.lr_schedule, grid.optim.ema_decay)
+  assert (energy.steps, energy.data.batch_size) == (8000, 256)
+  assert (energy.optim.generator_lr, energy.optim.lr_schedule, energy.optim.ema_decay) == (
+      grid.optim.generator_lr, grid.optim.lr_schedule, grid.optim.ema_decay)
   hinge = loss_zoo.run_config(config, "hinge", "natural", "ring8")
   assert hinge.model.spectral_norm and hinge.penalty.name is None and hinge.optim.n_critic == 1
   gp = loss_zoo.run_config(config, "wgan", "natural", "ring8")
@@ -66,13 +68,13 @@ def test_full_config_builds_the_published_cells():
   ring = configs_lib.get_config("ring8_protocol")
   assert (r1.penalty.name, r1.penalty.kwargs.gamma, r1.penalty.interval, r1.model.spectral_norm) == (
       "r1", ring.penalty.kwargs.gamma, ring.penalty.interval, False)
-  assert (r1.steps, r1.plot_every, r1.checkpoint_every, r1.keep_checkpoints) == (ring.steps, 10 * ring.steps,
-                                                                                 ring.steps, 1)
+  assert (r1.steps, r1.plot_every, r1.checkpoint_every, r1.keep_checkpoints) == (6000, 60000, 6000, 1)
   meg = configs_lib.flatten(configs_lib.get_config("grid25_meg_protocol"))  # the energy cell, named for the samplers
   cell = configs_lib.flatten(energy)
   assert {k for k in meg if meg[k] != cell[k]} == {"plot_every", "checkpoint_every", "keep_checkpoints"}
-  config.steps = 123  # a budget of its own replaces the protocol's
-  assert loss_zoo.run_config(config, "wgan", "r1", "ring8").steps == 123
+  config.steps.ring8, config.batch_size = 123, 64  # the zoo's budget, not the protocol's
+  assert (loss_zoo.run_config(config, "wgan", "r1", "ring8").steps,
+          loss_zoo.run_config(config, "wgan", "r1", "ring8").data.batch_size) == (123, 64)
 
 
 def test_summary_is_the_mean_and_sample_std_over_the_seeds_that_did_not_diverge():
@@ -95,7 +97,9 @@ def test_loss_zoo_rejects_unknown_objectives(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("override, field", [("--config.stepz=1", "stepz"), ("--config.seeds=0", "config.seeds"),
-                                             ("--config.datasets=swiss_roll", "config.datasets")])
+                                             ("--config.datasets=swiss_roll", "config.datasets"),
+                                             ("--config.datasets=(\"ring8\", \"grid25\")", "config.steps.grid25"),
+                                             ("--config.batch_size=0", "config.batch_size")])
 def test_loss_zoo_command_line_errors_are_one_line_before_anything_is_written(tmp_path, capsys, override, field):
   from experiments import loss_zoo
 

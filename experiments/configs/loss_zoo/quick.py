@@ -12,5 +12,6 @@ from experiments import cli
 
 def get_config() -> ml_collections.ConfigDict:
   c = cli.load("full", os.path.dirname(__file__))
-  c.objectives, c.datasets, c.seeds, c.steps, c.hidden = ("wgan", "hinge"), ("ring8",), 2, 30, (32, 32)
+  c.objectives, c.datasets, c.seeds, c.hidden = ("wgan", "hinge"), ("ring8",), 2, (32, 32)
+  c.steps = ml_collections.ConfigDict({"ring8": 30})
   return c
