@@ -58,11 +58,11 @@ def test_protocol_config_reports_five_seeds_with_the_protocol_evaluator(name, nu
   assert config.data.name == name.split("_")[0] and config.evals.modes.num_samples == 2500
 
 
-@pytest.mark.parametrize("name, hidden, lr, steps", [("ring8_protocol", (128,) * 3, 1e-3, 6000),
-                                                     ("grid25_protocol", (256,) * 4, 2e-3, 8000)])
-def test_protocol_config_is_the_recipe_its_docstring_and_the_readme_report(name, hidden, lr, steps):
+@pytest.mark.parametrize("name, hidden, lr, steps, batch_size", [("ring8_protocol", (128,) * 3, 1e-3, 12000, 512),
+                                                                 ("grid25_protocol", (256,) * 4, 2e-3, 16000, 256)])
+def test_protocol_config_is_the_recipe_its_docstring_and_the_readme_report(name, hidden, lr, steps, batch_size):
   config = configs.get_config(name)
-  assert tuple(config.model.hidden) == hidden and config.steps == steps
+  assert tuple(config.model.hidden) == hidden and config.steps == steps and config.data.batch_size == batch_size
   assert config.optim.generator_lr == config.optim.critic_lr == lr and config.optim.n_critic == 1
   assert (config.objective.name, config.penalty.name, config.penalty.kwargs.gamma, config.penalty.interval) == (
       "non_saturating", "r1", 0.1, 4)
