@@ -23,6 +23,7 @@ from flax.linen import SpectralNorm
 from jaxgan._src.regularizers.gradient_penalties import dragan
 from jaxgan._src.regularizers.gradient_penalties import interpolate
 from jaxgan._src.regularizers.gradient_penalties import r1
+from jaxgan._src.regularizers.gradient_penalties import r1_r2
 from jaxgan._src.regularizers.gradient_penalties import r2
 from jaxgan._src.regularizers.gradient_penalties import wgan_div
 from jaxgan._src.regularizers.gradient_penalties import wgan_gp
@@ -60,6 +61,7 @@ __all__ = [
     "interpolate",
     "lazy_regularization",
     "r1",
+    "r1_r2",
     "r2",
     "safe_norms",
     "weight_clipping",

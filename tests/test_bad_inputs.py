@@ -99,9 +99,9 @@ def test_nan_scores_give_nan_eagerly_and_under_jit():
 
 @SETTINGS
 @given(value=st.one_of(st.floats(max_value=0.0), st.just(float("nan")), st.just(float("inf"))),
-       name=st.sampled_from(["wgan_gp", "r1", "r2", "dragan", "wgan_lp", "zero_centered_gp"]))
+       name=st.sampled_from(["wgan_gp", "r1", "r2", "r1_r2", "dragan", "wgan_lp", "zero_centered_gp"]))
 def test_penalty_weights_must_be_finite_and_non_negative(value, name):
-  key = "gamma" if name in ("r1", "r2") else "weight"
+  key = "gamma" if name in ("r1", "r2", "r1_r2") else "weight"
   if value == 0.0:
     jg.penalties.get(name, **{key: value})  # zero switches a penalty off: allowed
     return

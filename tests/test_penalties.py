@@ -65,7 +65,7 @@ PENALTIES = jg.penalties.available()
 
 
 def test_registry_lists_all_penalties():
-  assert PENALTIES == ["dragan", "r1", "r2", "wgan_div", "wgan_gp", "wgan_lp", "zero_centered_gp"]
+  assert PENALTIES == ["dragan", "r1", "r1_r2", "r2", "wgan_div", "wgan_gp", "wgan_lp", "zero_centered_gp"]
 
 
 def assert_methods_agree(name, method, rtol, atol, variant=jax.jit):
@@ -133,6 +133,10 @@ def test_closed_forms_for_linear_critic(variant):
   np.testing.assert_allclose(apply(variant, p.wgan_lp, d, real, fake, KEY, weight=2.0), 2 * 16.0)
   np.testing.assert_allclose(apply(variant, p.r1, d, real, gamma=4.0), 2.0 * 25.0)
   np.testing.assert_allclose(apply(variant, p.r2, d, fake, gamma=4.0), 2.0 * 25.0)
+  np.testing.assert_allclose(apply(variant, p.r1_r2, d, real, fake, gamma=4.0), 2.0 * 25.0 + 2.0 * 25.0)
+  # D(x) = ||x||^2 has gradient 2x: 8 at the real ones, 0 at the fake zeros; R1 + R2 holds each side once.
+  squares = lambda x: jnp.sum(x.reshape(x.shape[0], -1) ** 2, axis=1)  # noqa: E731
+  np.testing.assert_allclose(apply(variant, p.r1_r2, squares, real, fake, gamma=4.0), 2.0 * (8.0 + 0.0))
   np.testing.assert_allclose(apply(variant, p.zero_centered_gp, d, real, fake, KEY, weight=3.0), 75.0)
   np.testing.assert_allclose(apply(variant, p.dragan, d, real, KEY, weight=1.0), 16.0)
   np.testing.assert_allclose(apply(variant, p.wgan_div, d, real, fake, KEY, k=2.0, p=6.0), 2.0 * 5.0**6, rtol=1e-6)

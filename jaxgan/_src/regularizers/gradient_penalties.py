@@ -130,6 +130,32 @@ def r2(critic_fn, fake, *, gamma: float = 10.0, method: str = DEFAULT_METHOD):
   return _zero_centered_at(critic_fn, fake, "fake", gamma, method)
 
 
+def r1_r2(critic_fn, real, fake, *, gamma: float = 10.0, method: str = DEFAULT_METHOD):
+  r"""R1 + R2: the zero-centred penalty at real and at generated data,
+  :math:`\tfrac{\gamma}{2}(\mathbb{E}_{x_r}\|\nabla_x D(x_r)\|^2 + \mathbb{E}_{x_f}\|\nabla_x D(x_f)\|^2)`.
+
+  The regulariser of R3GAN, paired there with the relativistic loss (:func:`jaxgan.losses.relativistic`): R1
+  alone leaves the critic free to grow steep at the fake data; penalising both sides makes the regularised
+  relativistic game locally convergent.
+
+  Args:
+    critic_fn: `(batch, *features) -> (batch,)`.
+    real: real samples, `(batch, *features)`.
+    fake: generated samples, the same shape.
+    gamma: the weight gamma of each term.
+    method: see :func:`wgan_gp`.
+
+  Returns:
+    Scalar penalty: :func:`r1` at `real` plus :func:`r2` at `fake`.
+
+  References:
+    Huang, Gokaslan, Kuleshov & Tompkin, The GAN is dead; long live the GAN! A Modern GAN Baseline,
+    NeurIPS 2024, Section 2.2, Eq. 5 (R1 and R2). https://arxiv.org/abs/2501.05441
+  """
+  real, fake = validation.check_batch_pair(real, fake)
+  return r1(critic_fn, real, gamma=gamma, method=method) + r2(critic_fn, fake, gamma=gamma, method=method)
+
+
 def zero_centered_gp(critic_fn, real, fake, rng_key, *, weight: float = 10.0, method: str = DEFAULT_METHOD):
   r"""Zero-centred penalty at random interpolates, :math:`\lambda\,\mathbb{E}_{\hat x}\|\nabla_x D(\hat x)\|^2`.
 

@@ -39,6 +39,7 @@ _REGISTRY = {
     "wgan_lp": _with_signature("wgan_lp", gp.wgan_lp, ("real", "fake", "rng_key")),
     "r1": _with_signature("r1", gp.r1, ("real",)),
     "r2": _with_signature("r2", gp.r2, ("fake",)),
+    "r1_r2": _with_signature("r1_r2", gp.r1_r2, ("real", "fake")),
     "zero_centered_gp": _with_signature("zero_centered_gp", gp.zero_centered_gp, ("real", "fake", "rng_key")),
     "dragan": _with_signature("dragan", gp.dragan, ("real", "rng_key")),
     "wgan_div": _with_signature("wgan_div", gp.wgan_div, ("real", "fake", "rng_key")),
