@@ -150,7 +150,7 @@ def r1_r2(critic_fn, real, fake, *, gamma: float = 10.0, method: str = DEFAULT_M
 
   References:
     Huang, Gokaslan, Kuleshov & Tompkin, The GAN is dead; long live the GAN! A Modern GAN Baseline,
-    NeurIPS 2024, Section 2.2, Eq. 5 (R1 and R2). https://arxiv.org/abs/2501.05441
+    NeurIPS 2024, Section 2 (the regularised relativistic loss). https://arxiv.org/abs/2501.05441
   """
   real, fake = validation.check_batch_pair(real, fake)
   return r1(critic_fn, real, gamma=gamma, method=method) + r2(critic_fn, fake, gamma=gamma, method=method)
