@@ -1,0 +1,22 @@
+"""WGAN-GP on stacked shapes (1000 modes): Gulrajani et al. (2017)'s loss, penalty and optimiser.
+
+The Wasserstein critic loss with the gradient penalty (lambda 10) at random interpolates, five critic steps per
+generator step, Adam 1e-4 with betas (0.5, 0.9), on `stacked_shapes_dcgan_r1`'s players, batch, generator-step
+budget and evaluation (10,000 samples, modes of 1000 and KL by the in-project classifier). R3GAN's Table 3
+lists WGAN-GP at 959 modes, KL 0.73.
+
+Command: python -m experiments.train --config stacked_shapes_wgan_gp
+Runtime: several hours on the 2-core CPU (five critic steps per generator step); not yet run (issue #20, item 4).
+"""
+
+import ml_collections
+
+from experiments.configs import stacked_shapes_dcgan_r1
+
+
+def get_config() -> ml_collections.ConfigDict:
+  c = stacked_shapes_dcgan_r1.get_config()
+  c.objective.name = "wgan"
+  c.penalty.name, c.penalty.kwargs.gamma = "wgan_gp", None
+  c.optim.update(n_critic=5, generator_lr=1e-4, critic_lr=1e-4, b1=0.5, b2=0.9)
+  return c
