@@ -12,6 +12,8 @@ from jaxgan._src import validation
 from jaxgan._src.models.conditioning import ConditionalLayerNorm
 from jaxgan._src.models.conditioning import concat_label_embedding
 from jaxgan._src.models.conditioning import projection
+from jaxgan._src.models.layers import LinearMaxout
+from jaxgan._src.models.layers import dense_init
 from jaxgan._src.models.layers import maybe_spectral_norm
 from jaxgan._src.techniques.minibatch_discrimination import MinibatchDiscrimination
 from jaxgan._src.techniques.minibatch_stddev import MinibatchStdDev
@@ -44,6 +46,10 @@ class MLPGenerator(nn.Module):
     virtual_batch_norm: reference batch size N of virtual batch norm after
       each hidden layer (0: off; unconditional generators only).
     reference_seed: the seed of the reference latents.
+    batch_norm: batch norm after each hidden layer (unconditional generators,
+      not with `virtual_batch_norm`).
+    init_std: dense kernels initialised `N(0, init_std^2)` (PacGAN: 0.02), or
+      None: Flax's default.
     dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
       output is float32.
   """
@@ -55,24 +61,33 @@ class MLPGenerator(nn.Module):
   conditional_norm: bool = False
   virtual_batch_norm: int = 0
   reference_seed: int = 0
+  batch_norm: bool = False
+  init_std: float | None = None
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
     labels = validation.check_labels(labels, self.num_classes, "MLPGenerator", shape=z.shape[:1])
     check_virtual_batch_norm(self.virtual_batch_norm, self.num_classes)
+    if self.batch_norm and (self.virtual_batch_norm or self.num_classes is not None):
+      raise ValueError("MLPGenerator: `batch_norm` normalises an unconditional generator without virtual batch norm;"
+                       " unset `num_classes` and `virtual_batch_norm`, or `batch_norm`.")
     batch_size = z.shape[0]
+    kernel_init = dense_init(self.init_std)
     x = z if labels is None else concat_label_embedding(z, labels, self.num_classes, self.embed_dim)
     if self.virtual_batch_norm:
       x = with_reference_batch(x, self.virtual_batch_norm, self.reference_seed)
     for width in self.hidden:
-      x = nn.Dense(width, dtype=self.dtype)(x)
+      x = nn.Dense(width, use_bias=not self.batch_norm, kernel_init=kernel_init, dtype=self.dtype)(x)
       if self.virtual_batch_norm:
         x = stacked_virtual_batch_norm(x, batch_size)
+      elif self.batch_norm:
+        x = nn.BatchNorm(use_running_average=not self.is_mutable_collection("batch_stats"), momentum=0.95,
+                         dtype=self.dtype)(x)
       elif labels is not None and self.conditional_norm:
         x = ConditionalLayerNorm(self.num_classes, dtype=self.dtype)(x, labels)
       x = nn.relu(x)
-    return nn.Dense(self.output_dim, dtype=self.dtype)(x[:batch_size]).astype(jnp.float32)
+    return nn.Dense(self.output_dim, kernel_init=kernel_init, dtype=self.dtype)(x[:batch_size]).astype(jnp.float32)
 
 
 class MLPCritic(nn.Module):
@@ -83,6 +98,9 @@ class MLPCritic(nn.Module):
   in `flax.linen.SpectralNorm`; its power-iteration vectors live in the
   `batch_stats` collection and advance when that collection is mutable.
   `layer_norm=True` adds per-sample layer normalisation.
+  `maxout_pieces=k` makes every hidden layer a maxout layer of k linear
+  pieces (:class:`jaxgan.models.LinearMaxout`; PacGAN's 2-D critic, k = 5)
+  in place of dense + LeakyReLU.
   `return_features=True` returns `{"scores": ..., "features": the last hidden
   activations}` (for feature matching).
 
@@ -112,6 +130,10 @@ class MLPCritic(nn.Module):
     minibatch_group_size: the standard deviation's group size G (4 in ProGAN).
     minibatch_kernels: minibatch discrimination's B kernels of dimension C =
       `minibatch_kernel_dim`.
+    maxout_pieces: 0 (dense + LeakyReLU 0.2) or k >= 2: maxout hidden layers of
+      k pieces (not with `spectral_norm`).
+    init_std: dense kernels initialised `N(0, init_std^2)` (PacGAN: 0.02), or
+      None: Flax's default.
     dtype: compute dtype (e.g. `jnp.bfloat16`); params stay float32 and the
       scores are float32 (penalties take their norms in float32).
   """
@@ -127,10 +149,18 @@ class MLPCritic(nn.Module):
   minibatch_group_size: int = 4
   minibatch_kernels: int = 32
   minibatch_kernel_dim: int = 8
+  maxout_pieces: int = 0
+  init_std: float | None = None
   dtype: Any = jnp.float32
 
   def _dense(self, features: int, x: jax.Array) -> jax.Array:
-    return maybe_spectral_norm(self, nn.Dense(features, dtype=self.dtype), x, self.spectral_norm)
+    layer = nn.Dense(features, kernel_init=dense_init(self.init_std), dtype=self.dtype)
+    return maybe_spectral_norm(self, layer, x, self.spectral_norm)
+
+  def _hidden(self, width: int, x: jax.Array) -> jax.Array:
+    if self.maxout_pieces:
+      return LinearMaxout(width, self.maxout_pieces, self.init_std, dtype=self.dtype)(x)
+    return self._dense(width, x)
 
   def _minibatch_features(self, x: jax.Array) -> jax.Array:
     """`x` with the minibatch layer's features appended, or `x` itself without one."""
@@ -146,15 +176,21 @@ class MLPCritic(nn.Module):
       raise ValueError(f"`conditioning` must be one of {CONDITIONINGS}, got {self.conditioning!r}.")
     if self.minibatch not in MINIBATCH_LAYERS:
       raise ValueError(f"`minibatch` must be one of {MINIBATCH_LAYERS}, got {self.minibatch!r}.")
+    pieces = self.maxout_pieces
+    if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 0 or pieces == 1:
+      raise ValueError(f"`maxout_pieces` must be 0 (off) or an integer >= 2, got {pieces!r}.")
+    if pieces and self.spectral_norm:
+      raise ValueError("MLPCritic: `maxout_pieces` and `spectral_norm` do not combine; set one of them.")
     labels = validation.check_labels(labels, self.num_classes, "MLPCritic", shape=x.shape[:1])
     x = x.reshape(x.shape[0], -1)
     if labels is not None and self.conditioning == "concat":
       x = concat_label_embedding(x, labels, self.num_classes, self.embed_dim)
     for width in self.hidden:
-      x = self._dense(width, x)
+      x = self._hidden(width, x)
       if self.layer_norm:
         x = nn.LayerNorm(dtype=self.dtype)(x)
-      x = nn.leaky_relu(x, 0.2)
+      if not pieces:
+        x = nn.leaky_relu(x, 0.2)
     outputs = {"scores": self._dense(1, self._minibatch_features(x))[:, 0].astype(jnp.float32)}
     if labels is not None and self.conditioning == "projection":
       outputs["scores"] = outputs["scores"] + projection(x, labels, self.num_classes)

@@ -419,10 +419,12 @@ class GAN:
                    labels: jax.Array | None = None) -> Callable[[jax.Array], jax.Array]:
     """The generator at `state` as `z (batch, input_dim) -> x`, with the EMA params (default) or the trained ones.
 
-    A conditional GAN's generator needs `labels (batch,)`, bound here.
+    A conditional GAN's generator needs `labels (batch,)`, bound here. The
+    generator is evaluated (:attr:`jaxgan.train.Player.evaluate`): batch norm
+    uses its running averages, so each sample depends on its own latent only.
     """
     params, labels = state.ema_params if ema else state.generator.params, self._checked_labels(labels)
-    return lambda z: self.generator.apply(params, state.generator.model_state, z, *_label_args(labels))[0]
+    return lambda z: self.generator.output(params, state.generator.model_state, z, *_label_args(labels))
 
   def _sample(self, state: GANState, rng_key: jax.Array, n: int, labels: jax.Array | None = None) -> jax.Array:
     """`n` samples `G_ema(z)`, `z` from :meth:`latents` of `rng_key` (jitted; `n` static); `labels (n,)` if conditional.

@@ -5,7 +5,14 @@ Every player (generator, critic) reaches the train step as a :class:`Player`:
 * `init(rng_key, example, *conditioning) -> (params, model_state)`: trainable
   parameters and the non-trainable model state (batch statistics,
   spectral-norm vectors; `{}` if none);
-* `apply(params, model_state, x, *conditioning) -> (output, new_model_state)`.
+* `apply(params, model_state, x, *conditioning) -> (output, new_model_state)`:
+  the training call (batch norm normalises with the batch's statistics and
+  updates its running averages; spectral-norm vectors advance);
+* `evaluate(params, model_state, x, *conditioning) -> output`: the
+  evaluation call, which changes no state (batch norm normalises with its
+  running averages, so samples do not depend on each other or on the size
+  of the batch); what :meth:`jaxgan.train.GAN.generator_fn` and
+  :meth:`~jaxgan.train.GAN.sample` use.
 
 `conditioning` is empty for an unconditional GAN and `(labels,)` (int
 `(batch,)`) for a conditional one (`GAN(num_classes=...)`): the generator is
@@ -14,10 +21,13 @@ called as `G(z, labels)` and the critic as `D(x, labels)`.
 Both are pure, so the step can be differentiated, jitted and vmapped over
 runs. A Linen module is wrapped with `module.init` / `module.apply` (every
 collection other than `params` is model state and is mutable during the
-call). An NNX module is split once (`nnx.split(module, nnx.Param, ...)`) and
-merged inside `apply` (flax's "functional training loop"); its params are the
-module's own weights, so `init` ignores the key (pass
-`Player(init_fn, apply_fn)` built around an NNX factory for per-key weights).
+training call, and immutable during the evaluation call: a layer reads
+`module.is_mutable_collection("batch_stats")` to tell them apart). An NNX
+module is split once (`nnx.split(module, nnx.Param, ...)`) and merged inside
+`apply` (flax's "functional training loop"), and evaluated after
+`module.eval()`; its params are the module's own weights, so `init` ignores
+the key (pass `Player(init_fn, apply_fn)` built around an NNX factory for
+per-key weights).
 """
 
 from __future__ import annotations
@@ -42,10 +52,20 @@ class Player(NamedTuple):
       output is scores `(batch,)` or `(batch, 1)`, or a dict with `"scores"`
       and extra per-sample outputs (e.g. `"embeddings"`) that an objective asks
       for (`Objective.extras`).
+    evaluate: `(params, model_state, x, *conditioning) -> output` without
+      state updates (batch norm on running averages), or None: the output of
+      `apply` (a player without such layers).
   """
 
   init: Callable[..., tuple[Any, Any]]
   apply: Callable[..., tuple[Any, Any]]
+  evaluate: Callable[..., Any] | None = None
+
+  def output(self, params, model_state, x, *conditioning):
+    """The evaluation output: `evaluate`, or `apply`'s output with its state update dropped."""
+    if self.evaluate is None:
+      return self.apply(params, model_state, x, *conditioning)[0]
+    return self.evaluate(params, model_state, x, *conditioning)
 
 
 def _linen_player(module: nn.Module) -> Player:
@@ -59,7 +79,10 @@ def _linen_player(module: nn.Module) -> Player:
                                      mutable=list(model_state))
     return output, dict(new_state)
 
-  return Player(init, apply)
+  def evaluate(params, model_state, x, *conditioning):
+    return module.apply({"params": params, **model_state}, x, *conditioning)
+
+  return Player(init, apply, evaluate)
 
 
 def _nnx_player(module: nnx.Module) -> Player:
@@ -69,15 +92,23 @@ def _nnx_player(module: nnx.Module) -> Player:
     del rng_key, example, conditioning  # an NNX module carries its own weights
     return jax.tree.map(jnp.array, params), jax.tree.map(jnp.array, model_state)
 
-  def apply(params, model_state, x, *conditioning):
+  def merged(params, model_state):
     # Rebuilt at the caller's trace level: a state closed over from an outer trace (a `lax.scan` body's
     # closure) cannot be mutated (flax TraceContextError), which batch statistics are.
     params, model_state = jax.tree.map(lambda v: v, (params, model_state))
-    model = nnx.merge(graphdef, params, model_state)
+    return nnx.merge(graphdef, params, model_state)
+
+  def apply(params, model_state, x, *conditioning):
+    model = merged(params, model_state)
     output = model(x, *conditioning)
     return output, nnx.split(model, nnx.Param, ...)[2]
 
-  return Player(init, apply)
+  def evaluate(params, model_state, x, *conditioning):
+    model = merged(params, model_state)
+    model.eval()  # batch norm on its running averages, dropout off
+    return model(x, *conditioning)
+
+  return Player(init, apply, evaluate)
 
 
 def as_player(player, name: str) -> Player:
