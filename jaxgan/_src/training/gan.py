@@ -213,6 +213,11 @@ class GAN:
       unrolling, feature matching); build the critic for `m` times the data's
       last axis, and give batches of a multiple of m. :meth:`critic_fn` then
       takes packed inputs. Unconditional GANs only; 1: off.
+    simultaneous: update both players from the same parameters (simultaneous
+      gradient descent, as ALI's and PacGAN's code train): the generator's
+      gradient is taken against the critic (and objective state) from before
+      this step's critic update, instead of after it (alternating, the
+      default). Needs `n_critic=1` and no unrolling.
   """
 
   def __init__(
@@ -247,6 +252,7 @@ class GAN:
       mode_regularizer: float = 0.0,
       separate_batches: bool = False,
       packing: int = 1,
+      simultaneous: bool = False,
   ):
     self.generator = as_player(generator, "generator")
     self.critic = as_player(critic, "critic")
@@ -300,6 +306,13 @@ class GAN:
     if self.packing > 1 and self.num_classes is not None:
       raise ValueError("`packing` > 1 packs unconditional samples; a conditional GAN (num_classes set) takes"
                        " packing=1.")
+    if not isinstance(simultaneous, bool):
+      raise TypeError(f"`simultaneous` must be a bool, got {type(simultaneous).__name__}.")
+    if simultaneous and (self.n_critic != 1 or self.unroll_steps):
+      raise ValueError(f"`simultaneous=True` updates both players once from the same parameters: it needs"
+                       f" n_critic=1 and unroll_steps=0, got n_critic={self.n_critic},"
+                       f" unroll_steps={self.unroll_steps}.")
+    self.simultaneous = simultaneous
     if (self.encoder is None) == bool(self.geometric_regularizer or self.mode_regularizer):
       raise ValueError("A mode-regularised GAN takes an `encoder` and a `geometric_regularizer` or `mode_regularizer`"
                        " > 0; give both, or neither.")
@@ -705,9 +718,12 @@ class GAN:
         (batch, labels, jax.random.split(critic_key, self.n_critic), critic_steps),
         unroll=True,
     )
+    # Simultaneous: the generator sees the critic this step started from; alternating: the updated one.
+    opponent, opponent_objective_state = ((state.critic, state.objective_state) if self.simultaneous
+                                          else (critic, objective_state))
     (loss, generator_model_state, entropy, reconstruction_error), (generator_grads, estimator_grads,
                                                                    encoder_grads) = self._generator_grads(
-        state, critic, objective_state, batch[-1], None if labels is None else labels[-1], generator_key)
+        state, opponent, opponent_objective_state, batch[-1], None if labels is None else labels[-1], generator_key)
     generator = _optimizer_step(self.generator_optimizer, state.generator, generator_grads, generator_model_state)
     ema = optax.incremental_update(generator.params, state.ema_params, 1.0 - state.hyperparams["ema_decay"])
     ema = jax.tree.map(lambda new, old: new.astype(old.dtype), ema, state.ema_params)  # bf16 params stay bf16
