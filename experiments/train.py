@@ -160,6 +160,7 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   if vbn and (config.model.name == "resnet" or config.model.num_classes is not None):
     raise ValueError("config.model.virtual_batch_norm is built into the unconditional MLP and DCGAN generators"
                      " (not the ResNet, and not with model.num_classes).")
+  _validate_mlp_architecture(config)
   if config.model.autoencoder_critic and config.model.spectral_norm:
     raise ValueError("config.model.spectral_norm is not available with the autoencoder critic.")
   try:
@@ -187,6 +188,36 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
     if not (isinstance(evaluator.num_samples, int) and evaluator.num_samples >= 1):
       raise ValueError(f"config.evals.{name}.num_samples must be an integer >= 1.")
   return config
+
+
+def _validate_mlp_architecture(config) -> None:
+  """The MLP-only architecture fields (PacGAN's 2-D networks) and the simultaneous update rule."""
+  model = config.model
+  if not (isinstance(model.batch_norm, bool) and isinstance(config.optim.simultaneous, bool)):
+    raise ValueError("config.model.batch_norm and config.optim.simultaneous must be True or False.")
+  pieces = model.maxout_pieces
+  if isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 0 or pieces == 1:
+    raise ValueError(f"config.model.maxout_pieces must be 0 (off) or an integer >= 2, got {pieces!r}.")
+  if not (model.init_std is None or model.init_std > 0):
+    raise ValueError(f"config.model.init_std must be None (Flax's default) or > 0, got {model.init_std!r}.")
+  if not all(isinstance(w, int) and w >= 1 for w in model.generator_hidden):
+    raise ValueError(f"config.model.generator_hidden must be widths >= 1 (empty: model.hidden), got"
+                     f" {model.generator_hidden!r}.")
+  mlp_only = {"generator_hidden": bool(model.generator_hidden), "batch_norm": model.batch_norm,
+              "maxout_pieces": bool(pieces), "init_std": model.init_std is not None}
+  used = [name for name, on in mlp_only.items() if on]
+  if used and model.name != "mlp":
+    raise ValueError(f"config.model.{used[0]} is an option of the MLP models (model.name 'mlp'), not of"
+                     f" {model.name!r}.")
+  if model.batch_norm and (model.virtual_batch_norm or model.num_classes is not None):
+    raise ValueError("config.model.batch_norm is for an unconditional generator without virtual batch norm.")
+  if pieces and (model.autoencoder_critic or model.spectral_norm):
+    raise ValueError("config.model.maxout_pieces builds the MLP critic's hidden layers; not with"
+                     " model.autoencoder_critic or model.spectral_norm.")
+  if config.optim.simultaneous and (config.optim.n_critic != 1 or config.optim.unroll_steps):
+    raise ValueError(f"config.optim.simultaneous updates both players once from the same parameters: it needs"
+                     f" optim.n_critic 1 and optim.unroll_steps 0, got {config.optim.n_critic} and"
+                     f" {config.optim.unroll_steps}.")
 
 
 def check_devices(config) -> None:
@@ -343,6 +374,7 @@ def build(config) -> dict[str, Any]:
       **_mode_regularization(config, task),
       separate_batches=config.model.minibatch is not None,  # a minibatch layer compares real with real only
       packing=config.model.packing,
+      simultaneous=config.optim.simultaneous,
   )
   state = jg.train.set_hyperparams(gan.init(init_key, example), **hyperparams(config))
   return dict(task=task, stream=task.stream(data_key, mesh), gan=gan, state=state, data_key=data_key,
@@ -617,7 +649,7 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
 
 
 def _define_flags(flag_values: flags.FlagValues) -> None:
-  flags.DEFINE_string("workdir", None, "work directory (default: runs/<config name>)", flag_values=flag_values)
+  flags.DEFINE_string("workdir", None, "work directory (default: runs/<config name>, runs/<name>_<ARG> for NAME:ARG)", flag_values=flag_values)
   flags.DEFINE_boolean("progress", True, "show the progress bar (--noprogress hides it)", flag_values=flag_values)
   flags.DEFINE_string("features", None, "module:function giving image features (n, k), or (features, logits), of"
                       " images in [-1, 1], for every image evaluation (default: the in-project classifier)",
@@ -668,8 +700,9 @@ def parse_args(argv=None) -> tuple[ml_collections.ConfigDict, str, bool, dict]:
   config, flag_values = cli.parse(argv, doc=__doc__, config_dir=configs_lib.CONFIG_DIR,
                                   default_config=DEFAULT_CONFIG, define_flags=_define_flags,
                                   validate=_validate_command_line)
-  name = os.path.basename(flag_values["config"].config_filename.split(":")[0])
-  workdir = flag_values.workdir or os.path.join("runs", name.removesuffix(".py"))
+  name, _, arg = os.path.basename(flag_values["config"].config_filename).partition(":")
+  name = name.removesuffix(".py") + (f"_{arg}" if arg else "")  # `grid25_pacgan:2` -> runs/grid25_pacgan_2
+  workdir = flag_values.workdir or os.path.join("runs", name)
   return config, workdir, flag_values.progress, {name: flag_values[name].value for name in PROCESS_FLAGS}
 
 

@@ -86,3 +86,77 @@ def test_shrunk_protocol_config_trains_vmapped_seeds_and_writes_per_run_and_mean
     if np.all(np.isfinite(values)):
       np.testing.assert_allclose([final["mean"][key], final["std"][key]], [np.mean(values), np.std(values, ddof=1)],
                                  rtol=1e-6)
+
+
+@pytest.mark.parametrize("dataset", ["ring8", "grid25"])
+@pytest.mark.parametrize("packing", [1, 4])
+def test_pacgan_config_builds_pacgan_s_networks_optimiser_and_budget(dataset, packing):
+  """PacGAN's 2-D recipe (Lin et al. 2018, Section 5.1; the authors' code): checked on the built networks."""
+  config = configs.get_config(f"{dataset}_pacgan:{packing}")
+  if packing == 1:  # the plain name is the plain GAN
+    assert configs.flatten(config) == configs.flatten(configs.get_config(f"{dataset}_pacgan"))
+  assert (config.num_runs, config.seed, config.steps, config.data.batch_size) == (10, 0, 400_000, 100 * packing)
+  assert (config.objective.name, config.penalty.name, config.optim.n_critic, config.optim.simultaneous) == (
+      "non_saturating", None, 1, True)
+  assert (config.optim.generator_lr, config.optim.critic_lr, config.optim.b1, config.optim.b2,
+          config.optim.lr_schedule, config.optim.ema_decay) == (1e-4, 1e-4, 0.8, 0.999, "constant", 0.0)
+  assert config.data.name == dataset and config.evals.modes.num_samples == 2500
+  train.validate_config(config)
+  parts = train.build(configs.override(config, {"num_runs": 1}))
+  state = parts["state"]
+  shapes = jax.tree.map(np.shape, state.generator.params)
+  assert [shapes[f"Dense_{i}"]["kernel"] for i in range(5)] == [(2, 400), (400, 400), (400, 400), (400, 400),
+                                                                  (400, 2)]
+  assert all("bias" not in shapes[f"Dense_{i}"] for i in range(4)) and len(state.generator.model_state[
+      "batch_stats"]) == 4
+  critic = jax.tree.map(np.shape, state.critic.params)
+  assert [critic[f"LinearMaxout_{i}"]["Dense_0"]["kernel"] for i in range(3)] == [(2 * packing, 1000), (200, 1000),
+                                                                                  (200, 1000)]
+  assert critic["Dense_0"]["kernel"] == (200, 1)
+  kernel = np.asarray(state.critic.params["LinearMaxout_1"]["Dense_0"]["kernel"])
+  assert abs(kernel.std() - 0.02) < 0.001 and abs(kernel.mean()) < 0.001
+  assert parts["gan"].packing == packing and parts["gan"].simultaneous
+
+
+def test_pacgan_config_refuses_a_packing_that_is_not_a_positive_integer():
+  for bad in ("0", "two", "-1"):
+    with pytest.raises(ValueError, match="packing m >= 1"):
+      configs.get_config(f"grid25_pacgan:{bad}")
+
+
+def test_shrunk_pacgan_config_trains_and_samples_from_running_averages(tmp_path):
+  config = configs.override(configs.shrink_to_tiny(configs.get_config("ring8_pacgan:2")),
+                            {"optim.n_critic": 1, "num_runs": 2, "checkpoint_every": 40})
+  final = train.train_and_evaluate(config, str(tmp_path), progress=False)
+  assert final["num_runs"] == 2 and all(run["step"] == config.steps for run in final["runs"])
+  state, parts = train.load_trained(config, str(tmp_path))
+  run = jg.train.select_run(state, 0)
+  assert run.generator.model_state["batch_stats"]["BatchNorm_0"]["var"].shape == (32,)
+  z = jax.random.normal(jax.random.key(0), (16, 2))
+  generate = parts["gan"].generator_fn(run)
+  np.testing.assert_allclose(generate(z[:1]), generate(z)[:1], rtol=1e-5, atol=1e-6)  # no batch coupling
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"model.maxout_pieces": 1}, "maxout_pieces must be 0"),
+    ({"model.init_std": -0.1}, "init_std must be None"),
+    ({"model.generator_hidden": (400, 0)}, "generator_hidden must be widths"),
+    ({"model.batch_norm": True, "model.virtual_batch_norm": 8}, "batch_norm is for an unconditional"),
+    ({"model.maxout_pieces": 5, "model.spectral_norm": True}, "maxout_pieces builds"),
+    ({"optim.n_critic": 5}, "simultaneous updates both players"),
+])
+def test_pacgan_fields_refuse_bad_values_naming_the_field(changes, match):
+  with pytest.raises(ValueError, match=match):
+    train.validate_config(configs.override(configs.get_config("grid25_pacgan"), changes))
+
+
+def test_mlp_architecture_fields_are_refused_on_image_models():
+  with pytest.raises(ValueError, match="model.batch_norm is an option of the MLP models"):
+    train.validate_config(configs.override(configs.get_config("shapes_dcgan_hinge_sn"), {"model.batch_norm": True}))
+
+
+def test_cli_passes_the_packing_argument_and_gives_each_packing_its_own_default_workdir():
+  config, workdir, _, _ = train.parse_args(["--config", "grid25_pacgan:4", "--config.seed=3"])
+  assert (config.model.packing, config.data.batch_size, config.seed) == (4, 400, 3)
+  assert workdir == os.path.join("runs", "grid25_pacgan_4")
+  assert train.parse_args(["--config", "grid25_pacgan"])[1] == os.path.join("runs", "grid25_pacgan")

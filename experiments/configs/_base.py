@@ -18,7 +18,12 @@ Run-level fields sit at the top, the rest in sections:
   real and fake then scored apart); `virtual_batch_norm` (0: off; N: the
   generator's norms are virtual batch norm against N fixed reference
   latents; MLP and DCGAN, unconditional); `packing` (PacGAN: the critic
-  scores packs of m samples concatenated along the last axis; 1: off).
+  scores packs of m samples concatenated along the last axis; 1: off);
+  for the MLPs: `generator_hidden` (the generator's widths; empty: `hidden`),
+  `batch_norm` (batch norm in the generator's hidden layers, running
+  averages when sampling), `maxout_pieces` (0: LeakyReLU critic; k >= 2:
+  maxout hidden layers of k pieces) and `init_std` (dense kernels
+  `N(0, init_std^2)`; None: Flax's default).
 - `objective`: `name` (`jg.losses.available()`), `kwargs` (its hyperparameters;
   unset fields take the objective's defaults), `entropy_estimator` (MEG:
   `jg.losses.ENTROPY_ESTIMATORS`; InfoGAN: `infogan`) and `entropy_weight`; `feature_matching`
@@ -33,7 +38,9 @@ Run-level fields sit at the top, the rest in sections:
 - `optim`: `n_critic`, the Adam learning rates and betas, `lr_schedule`
   (`constant`, `cosine` or `linear` decay to 0), `ema_decay` of the sampled generator,
   `historical_averaging` (a weight; 0: off; Salimans et al. 2016),
-  `unroll_steps` (unrolled GAN, Metz et al. 2017; 0: off).
+  `unroll_steps` (unrolled GAN, Metz et al. 2017; 0: off), `simultaneous`
+  (both players updated from the same parameters, as ALI and PacGAN train;
+  needs `n_critic` 1).
 - `augment`: what the critic sees, for real and fake alike: `name` None,
   `instance_noise` (`initial_stddev` annealed linearly to 0 over
   `decay_steps`, default `steps`) or `diff_augment` (images; `policy`).
@@ -84,7 +91,8 @@ def base_config() -> ml_collections.ConfigDict:
                                            num_classes=config_dict.placeholder(int), conditioning="projection",
                                            conditional_norm=False, categorical_codes=(), continuous_codes=0,
                                            minibatch=config_dict.placeholder(str), virtual_batch_norm=0,
-                                           packing=1))
+                                           packing=1, generator_hidden=(), batch_norm=False, maxout_pieces=0,
+                                           init_std=config_dict.placeholder(float)))
   c.objective = ml_collections.ConfigDict(dict(
       name="wgan", kwargs=hyperparameter_fields(jg.losses.available(), jg.losses.hyperparameters),
       entropy_estimator=config_dict.placeholder(str), entropy_weight=1.0, feature_matching=0.0,
@@ -96,7 +104,7 @@ def base_config() -> ml_collections.ConfigDict:
   c.penalty.name = "wgan_gp"
   c.optim = ml_collections.ConfigDict(dict(n_critic=5, generator_lr=1e-3, critic_lr=1e-3, b1=0.5, b2=0.9,
                                            lr_schedule="cosine", ema_decay=0.99, historical_averaging=0.0,
-                                           unroll_steps=0))
+                                           unroll_steps=0, simultaneous=False))
   c.per_run = ml_collections.ConfigDict(dict(generator_lr=(), critic_lr=(), ema_decay=(), penalty_weight=()))
   c.augment = ml_collections.ConfigDict(dict(name=config_dict.placeholder(str), initial_stddev=0.1,
                                              decay_steps=config_dict.placeholder(int),

@@ -51,16 +51,18 @@ class ToyTask(Task):
   def models(self, dtype, return_embeddings: bool = False):
     model = self.config.model
     hidden = tuple(model.hidden)
-    generator = jg.models.MLPGenerator(output_dim=2, hidden=hidden, num_classes=model.num_classes,
-                                       conditional_norm=model.conditional_norm,
-                                       virtual_batch_norm=model.virtual_batch_norm, dtype=dtype)
+    generator = jg.models.MLPGenerator(output_dim=2, hidden=tuple(model.generator_hidden) or hidden,
+                                       num_classes=model.num_classes, conditional_norm=model.conditional_norm,
+                                       virtual_batch_norm=model.virtual_batch_norm, batch_norm=model.batch_norm,
+                                       init_std=model.init_std, dtype=dtype)
     if model.autoencoder_critic:
       return generator, jg.models.MLPAutoencoderCritic(hidden=hidden, bottleneck=2,
                                                        return_embeddings=return_embeddings, dtype=dtype)
     return generator, jg.models.MLPCritic(hidden=hidden, spectral_norm=model.spectral_norm, dtype=dtype,
                                           return_features=bool(self.config.objective.feature_matching),
                                           num_classes=model.num_classes, conditioning=model.conditioning,
-                                          minibatch=model.minibatch)
+                                          minibatch=model.minibatch, maxout_pieces=model.maxout_pieces,
+                                          init_std=model.init_std)
 
   def encoder(self, output_dim: int):
     return jg.models.MLPGenerator(output_dim=output_dim, hidden=tuple(self.config.model.hidden))
