@@ -643,9 +643,24 @@ def load_trained(config, workdir: str, step: int | None = None):
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
-  """The config a run in `workdir` was trained with (its `config.json`)."""
+  """The config a run in `workdir` was trained with (its `config.json`).
+
+  A field the run predates (added to `base_config` after it was written) takes its default, the value that keeps
+  the old behaviour: the rule the checkpoints' config check follows (`open_checkpointer`).
+  """
   with open(os.path.join(workdir, "config.json")) as f:
-    return ml_collections.ConfigDict(json.load(f))
+    saved = json.load(f)
+  defaults = json.loads(json.dumps(base_config().to_dict()))  # tuples as lists, as config.json has them
+  del defaults["evals"]  # a run's evaluators are its own
+  return ml_collections.ConfigDict(_with_defaults(saved, defaults))
+
+
+def _with_defaults(saved: dict, defaults: dict) -> dict:
+  merged = dict(defaults)
+  for key, value in saved.items():
+    nested = isinstance(value, dict) and isinstance(defaults.get(key), dict)
+    merged[key] = _with_defaults(value, defaults[key]) if nested else value
+  return merged
 
 
 def _define_flags(flag_values: flags.FlagValues) -> None:

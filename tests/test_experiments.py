@@ -195,6 +195,19 @@ def test_sample_cli_writes_seeded_samples_of_the_chosen_runs_ema_generator(tmp_p
     np.testing.assert_allclose(draw(7, "--run", str(run)), expected)
   sample.main(["--workdir", workdir, "--num", "300", "--seed", "0", "--out", str(tmp_path / "scatter.png")])
   assert (tmp_path / "scatter.png").stat().st_size > 0
+  # A run written before fields were added to the config (here the MLP architecture fields and the update rule)
+  # loads with their defaults and samples the same.
+  old = tmp_path / "old_run"
+  shutil.copytree(workdir, old)
+  saved = json.loads((old / "config.json").read_text())
+  for section, field in (("model", "batch_norm"), ("model", "maxout_pieces"), ("optim", "simultaneous")):
+    del saved[section][field]
+  (old / "config.json").write_text(json.dumps(saved))
+  loaded = train.load_config(str(old))
+  assert (loaded.model.batch_norm, loaded.model.maxout_pieces, loaded.optim.simultaneous) == (False, 0, False)
+  out = str(tmp_path / "old.npy")
+  sample.main(["--workdir", str(old), "--num", "50", "--seed", "0", "--out", out])
+  np.testing.assert_array_equal(np.load(out), first)
 
 
 @pytest.mark.parametrize("argv,match", [
