@@ -19,7 +19,16 @@ Differences that remain: jaxgan draws fresh data each step (PacGAN: a fixed set 
 each epoch); with packing m the generator's batch norm normalises the step's 100 m fakes together (PacGAN: each
 of its m generator calls normalises its own 100); the generator's step draws its own latents (PacGAN reuses the
 discriminator's); the running averages move once per generator step with weight 0.05 (PacGAN: once per
-generator call, averaged). jaxgan's ring is PacGAN's scaled by 2 (radius 2, std 0.02), the same ratio.
+generator call, averaged). jaxgan's ring is PacGAN's scaled by 2 (radius 2, std 0.02), the same ratio. Adam's
+beta1 0.8 is read in today's convention, as the paper states it (Blocks before 2016 took 1 - beta).
+
+Commands (the argument is the packing m; each packing has its own default work directory):
+  python -m experiments.train --config grid25_pacgan       (the plain GAN; runs/grid25_pacgan)
+  python -m experiments.train --config grid25_pacgan:4     (PacGAN4; runs/grid25_pacgan_4)
+  python -m experiments.train --config ring8_pacgan:2      (runs/ring8_pacgan_2)
+
+Runtime (measured, 2-core CPU, 2026-11-24, the grid): 41 steps/s for one run on one core (34 at m = 2), 71 on
+both; 400,000 steps are about 94 minutes per seed there, the 10 vmapped seeds about 16 hours. GPU: not measured.
 """
 
 import ml_collections
