@@ -18,7 +18,7 @@ Every player (generator, critic) reaches the train step as a :class:`Player`:
 `(batch,)`) for a conditional one (`GAN(num_classes=...)`): the generator is
 called as `G(z, labels)` and the critic as `D(x, labels)`.
 
-Both are pure, so the step can be differentiated, jitted and vmapped over
+All three are pure, so the step can be differentiated, jitted and vmapped over
 runs. A Linen module is wrapped with `module.init` / `module.apply` (every
 collection other than `params` is model state and is mutable during the
 training call, and immutable during the evaluation call: a layer reads
