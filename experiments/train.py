@@ -664,7 +664,8 @@ def _with_defaults(saved: dict, defaults: dict) -> dict:
 
 
 def _define_flags(flag_values: flags.FlagValues) -> None:
-  flags.DEFINE_string("workdir", None, "work directory (default: runs/<config name>, runs/<name>_<ARG> for NAME:ARG)", flag_values=flag_values)
+  flags.DEFINE_string("workdir", None, "work directory (default: runs/<config name>, runs/<name>_<ARG> for NAME:ARG)",
+                      flag_values=flag_values)
   flags.DEFINE_boolean("progress", True, "show the progress bar (--noprogress hides it)", flag_values=flag_values)
   flags.DEFINE_string("features", None, "module:function giving image features (n, k), or (features, logits), of"
                       " images in [-1, 1], for every image evaluation (default: the in-project classifier)",

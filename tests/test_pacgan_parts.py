@@ -93,7 +93,8 @@ def test_batch_norm_generator_trains_on_batch_statistics_and_samples_on_running_
 
 class _NNXBatchNormGenerator(nnx.Module):
   def __init__(self, rngs):
-    self.dense, self.norm, self.out = nnx.Linear(2, 8, rngs=rngs), nnx.BatchNorm(8, rngs=rngs), nnx.Linear(8, 2, rngs=rngs)
+    self.dense, self.norm = nnx.Linear(2, 8, rngs=rngs), nnx.BatchNorm(8, rngs=rngs)
+    self.out = nnx.Linear(8, 2, rngs=rngs)
 
   def __call__(self, z):
     return self.out(nnx.relu(self.norm(self.dense(z))))

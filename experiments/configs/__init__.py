@@ -35,8 +35,8 @@ def override(config: ml_collections.ConfigDict, changes: dict) -> ml_collections
 
 
 # What a smoke run shrinks to: the MLP widths, batch, critic updates, length, logging and eval sizes of `tiny`.
-QUICK_FIELDS = ("model.hidden", "model.generator_hidden", "data.batch_size", "optim.n_critic", "steps", "log_every", "plot_every",
-                "checkpoint_every")
+QUICK_FIELDS = ("model.hidden", "model.generator_hidden", "data.batch_size", "optim.n_critic", "steps", "log_every",
+                "plot_every", "checkpoint_every")
 
 
 def shrink_to_tiny(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
