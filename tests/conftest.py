@@ -1,13 +1,21 @@
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
-# The tests compile hundreds of small programs and run most of them for a few steps, so LLVM's optimisation passes
-# are most of their time: in-process tests, and the multi-process jobs (`devices_env`), compile without them (the
-# arithmetic is the same IEEE arithmetic: XLA:CPU uses no fast-math). Jobs started as the README runs them
-# (`one_device_env`) compile with XLA's defaults. Set before JAX starts.
-TEST_COMPILE_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+# The tests compile hundreds of small programs and run most of them for a few steps, so compilation is most of
+# their time. In-process tests and the multi-process jobs (`devices_env`) compile without LLVM's optimisation passes
+# and with XLA:CPU's classic fusion code generator instead of its MLIR fusion emitters (half the compile time of a
+# train step). No fast-math either way, but the classic generator may sum a reduction in another order, and in
+# another order in two programs that compute the same thing (a scan of 50 steps and 50 single steps): the tests of
+# bit-identical results across programs (`@pytest.mark.default_codegen`) run in a child pytest with the default
+# generators (`pytest_pyfunc_call` below). Jobs started as the README runs them (`one_device_env`) compile with
+# XLA's defaults. Set before JAX starts.
+LLVM_FAST_COMPILE_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+TEST_COMPILE_FLAGS = f"{LLVM_FAST_COMPILE_FLAGS} --xla_cpu_use_fusion_emitters=false"
+DEFAULT_CODEGEN_CHILD = "JAXGAN_TEST_DEFAULT_CODEGEN_CHILD"
 
 
 def devices_env(num_devices: int) -> dict:
@@ -46,3 +54,17 @@ def pytest_collection_modifyitems(config, items):
   instead of one worker running a long job alone at the end."""
   del config
   items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_pyfunc_call(pyfuncitem):
+  """Runs a `default_codegen` test in a child pytest whose four CPU devices compile with XLA:CPU's default code
+  generators (the child's own run of it is an ordinary call)."""
+  if pyfuncitem.get_closest_marker("default_codegen") is None or os.environ.get(DEFAULT_CODEGEN_CHILD):
+    return None
+  env = {**os.environ, DEFAULT_CODEGEN_CHILD: "1",
+         "XLA_FLAGS": f"--xla_force_host_platform_device_count=4 {LLVM_FAST_COMPILE_FLAGS}"}
+  child = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-q",
+                          "--durations=0", pyfuncitem.nodeid], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=600)
+  assert child.returncode == 0 and "1 passed" in child.stdout, child.stdout[-5000:] + child.stderr[-2000:]
+  return True

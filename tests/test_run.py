@@ -39,6 +39,7 @@ def trained(gan, stream, chunks, key=0):
   return state
 
 
+@pytest.mark.default_codegen
 def test_chunks_of_1_and_50_steps_and_host_fed_steps_give_bit_identical_states():
   gan, stream = make_gan(), ring_stream(jax.random.key(1))
   by_50 = trained(gan, stream, [50])
@@ -405,6 +406,7 @@ def test_set_hyperparams_bad_inputs_name_the_argument():
     jg.train.set_hyperparams(one.generator, ema_decay=0.9)
 
 
+@pytest.mark.default_codegen
 def test_augment_is_what_the_critic_sees_in_both_updates():
   """Doubling the critic's inputs through `augment` trains exactly as a critic that doubles its own input."""
   stream = ring_stream(jax.random.key(1), batch_size=16)
