@@ -100,7 +100,7 @@ def test_pacgan_config_builds_pacgan_s_networks_optimiser_and_budget(dataset, pa
       "non_saturating", None, 1, True)
   assert (config.optim.generator_lr, config.optim.critic_lr, config.optim.b1, config.optim.b2,
           config.optim.lr_schedule, config.optim.ema_decay) == (1e-4, 1e-4, 0.8, 0.999, "constant", 0.0)
-  assert config.data.name == dataset and config.evals.modes.num_samples == 2500
+  assert (config.data.name, config.data.toy_dataset_size, config.evals.modes.num_samples) == (dataset, 100_000, 2500)
   train.validate_config(config)
   parts = train.build(configs.override(config, {"num_runs": 1}))
   state = parts["state"]
@@ -116,6 +116,7 @@ def test_pacgan_config_builds_pacgan_s_networks_optimiser_and_budget(dataset, pa
   kernel = np.asarray(state.critic.params["LinearMaxout_1"]["Dense_0"]["kernel"])
   assert abs(kernel.std() - 0.02) < 0.001 and abs(kernel.mean()) < 0.001
   assert parts["gan"].packing == packing and parts["gan"].simultaneous
+  assert parts["stream"].dataset_size == 100_000  # the fixed sample set reaches the stream
 
 
 def test_pacgan_config_refuses_a_packing_that_is_not_a_positive_integer():
@@ -144,15 +145,19 @@ def test_shrunk_pacgan_config_trains_and_samples_from_running_averages(tmp_path)
     ({"model.batch_norm": True, "model.virtual_batch_norm": 8}, "batch_norm is for an unconditional"),
     ({"model.maxout_pieces": 5, "model.spectral_norm": True}, "maxout_pieces builds"),
     ({"optim.n_critic": 5}, "simultaneous updates both players"),
+    ({"data.toy_dataset_size": -1}, "toy_dataset_size must be 0"),
 ])
 def test_pacgan_fields_refuse_bad_values_naming_the_field(changes, match):
   with pytest.raises(ValueError, match=match):
     train.validate_config(configs.override(configs.get_config("grid25_pacgan"), changes))
 
 
-def test_mlp_architecture_fields_are_refused_on_image_models():
+def test_mlp_architecture_and_toy_data_fields_are_refused_on_image_models():
   with pytest.raises(ValueError, match="model.batch_norm is an option of the MLP models"):
     train.validate_config(configs.override(configs.get_config("shapes_dcgan_hinge_sn"), {"model.batch_norm": True}))
+  with pytest.raises(ValueError, match="toy_dataset_size sets the sample set of 2-D data; shapes is an image"):
+    train.validate_config(configs.override(configs.get_config("shapes_dcgan_hinge_sn"),
+                                           {"data.toy_dataset_size": 1000}))
 
 
 def test_cli_passes_the_packing_argument_and_gives_each_packing_its_own_default_workdir():

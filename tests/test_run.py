@@ -160,6 +160,37 @@ def test_image_stream_visits_every_example_once_per_epoch_in_a_new_order_and_is_
   np.testing.assert_array_equal(np.asarray(jax.jit(stream.batch)(7)), drawn[7])
 
 
+def test_finite_toy_stream_reads_one_fixed_dataset_per_key_every_epoch_in_a_new_order():
+  n, batch_size, n_critic = 30, 5, 2  # 3 steps per epoch
+  ring = jg.data.get("ring8")
+  stream = jg.data.toy_stream(ring, jax.random.key(0), batch_size=batch_size, n_critic=n_critic, labels=True,
+                              dataset_size=n)
+  drawn = [stream.batch(s) for s in range(9)]
+  assert drawn[0][0].shape == (n_critic, batch_size, 2) and drawn[0][1].shape == (n_critic, batch_size)
+  epochs = [np.concatenate([np.asarray(drawn[s][0]).reshape(-1, 2) for s in range(3 * e, 3 * e + 3)])
+            for e in range(3)]
+  dataset = epochs[0][np.lexsort(epochs[0].T)]
+  assert len(np.unique(dataset, axis=0)) == n  # n distinct points: no point drawn twice in an epoch
+  for epoch in epochs[1:]:  # the same n points every epoch, in another order
+    np.testing.assert_array_equal(epoch[np.lexsort(epoch.T)], dataset)
+    assert not np.array_equal(epoch, epochs[0])
+  # Points of the ring, labelled with their mode.
+  labels = np.concatenate([np.asarray(drawn[s][1]).ravel() for s in range(3)])
+  np.testing.assert_array_less(np.linalg.norm(epochs[0] - ring.modes[labels], axis=1), 6 * ring.std)
+  np.testing.assert_allclose(np.asarray(jax.jit(stream.batch)(7)[0]), np.asarray(drawn[7][0]), rtol=1e-6, atol=1e-7)
+  # Another run key, another dataset; the fresh stream is unchanged by the option.
+  two = jg.data.toy_stream(ring, jax.random.split(jax.random.key(0), 2), batch_size=batch_size, n_critic=n_critic,
+                           dataset_size=n)
+  other = np.concatenate([np.asarray(two.batch(jnp.array([s, s]))[1]).reshape(-1, 2) for s in range(3)])
+  assert len(np.intersect1d(other[:, 0], dataset[:, 0])) == 0
+  fresh = jg.data.toy_stream(ring, jax.random.key(0), batch_size=batch_size, n_critic=n_critic)
+  np.testing.assert_array_equal(np.asarray(fresh.batch(0)),
+                                np.asarray(ring.sample(jax.random.fold_in(jax.random.key(0), 0), 10)).reshape(2, 5, 2))
+  for bad in (0, -3, True, 2.5):
+    with pytest.raises(ValueError, match="`dataset_size` must be an integer >= 1"):
+      jg.data.toy_stream(ring, jax.random.key(0), batch_size=4, dataset_size=bad)
+
+
 def test_image_stream_keeps_8_bit_levels_as_uint8_and_other_floats_as_float32():
   levels = np.arange(16, dtype=np.float32).reshape(16, 1, 1, 1) / 127.5 - 1.0
   stream = jg.data.image_stream(levels, jax.random.key(0), batch_size=16)

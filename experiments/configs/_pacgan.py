@@ -12,11 +12,11 @@ The recipe of the authors' code (github.com/fjxmlzn/PacGAN, `synthetic_data_expe
 - both players updated simultaneously from the same parameters (ALI's `ali_algorithm`), Adam lr 1e-4,
   beta1 0.8 (beta2 0.999), constant;
 - batch 100 packed examples, i.e. 100 m samples of each side; 400 epochs of 100,000 samples = 400,000 steps;
+- the data: a fixed set of 100,000 samples per trial, reshuffled every epoch (`data.toy_dataset_size`);
 - 2,500 samples scored at the end: a sample is high quality within 3 std of its nearest mode, mode coverage,
   KL of the mode histogram to uniform; 10 trials (here seeds 0-9 as vmapped runs).
 
-Differences that remain: jaxgan draws fresh data each step (PacGAN: a fixed set of 100,000 samples, reshuffled
-each epoch); with packing m the generator's batch norm normalises the step's 100 m fakes together (PacGAN: each
+Differences that remain: with packing m the generator's batch norm normalises the step's 100 m fakes together (PacGAN: each
 of its m generator calls normalises its own 100); the generator's step draws its own latents (PacGAN reuses the
 discriminator's); the running averages move once per generator step with weight 0.05 (PacGAN: once per
 generator call, averaged). jaxgan's ring is PacGAN's scaled by 2 (radius 2, std 0.02), the same ratio. Adam's
@@ -30,7 +30,8 @@ Commands (the argument is the packing m; each packing has its own default work d
 Runtime (measured, 2-core CPU, 2026-11-24, the grid): 41 steps/s for one run on one core (34 at m = 2), 71 on
 both; 400,000 steps are about 94 minutes per seed there, the 10 vmapped seeds about 16 hours. GPU: not measured.
 
-Result so far (one trial, seed 0, `grid25_pacgan --config.num_runs=1`, 2026-11-24, 7,207 s on the CPU): 16 modes,
+Result so far (one trial, seed 0, `grid25_pacgan --config.num_runs=1`, 2026-11-24, 7,207 s on the CPU, run before
+the config read a fixed dataset: fresh samples every step): 16 modes,
 67.7% high quality, KL 0.76 at step 400,000; 16-20 modes and KL 0.62-0.94 at every 40,000-step checkpoint, high
 quality moving between 58% and 93% (README, "PacGAN's own protocol"). The 10-seed table is not run.
 """
@@ -59,6 +60,7 @@ def pacgan_config(dataset: str, packing: str) -> ml_collections.ConfigDict:
   c.model.init_std = 0.02
   c.model.packing = m
   c.data.batch_size = 100 * m
+  c.data.toy_dataset_size = 100_000
   c.optim.n_critic = 1
   c.optim.simultaneous = True
   c.optim.generator_lr = c.optim.critic_lr = 1e-4

@@ -211,6 +211,9 @@ class ImageTask(Task):
     if model.name not in MODELS:
       raise ValueError(f"config.model.name must be one of {MODELS} for image datasets, got {model.name!r}.")
     name = config.data.name
+    if config.data.toy_dataset_size:
+      raise ValueError(f"config.data.toy_dataset_size sets the sample set of 2-D data; {name} is an image dataset"
+                       f" (its size is data.size for the offline renderings).")
     if model.num_classes is not None:
       if name not in CLASSES:
         raise ValueError(f"config.model.num_classes: {name} has no class labels to condition on; conditional image"

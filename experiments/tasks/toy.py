@@ -22,6 +22,10 @@ class ToyTask(Task):
       raise ValueError(f"config.model.name must be 'mlp' for 2-D data ({config.data.name}), got"
                        f" {config.model.name!r}.")
     cls.check_evaluators(config)
+    size = config.data.toy_dataset_size
+    if not (isinstance(size, int) and not isinstance(size, bool) and 0 <= size < 2**32):
+      raise ValueError(f"config.data.toy_dataset_size must be 0 (fresh samples every step) or an integer in"
+                       f" [1, 2**32), got {size!r}.")
     if "modes" in config.evals and dataset.modes is None:
       raise ValueError(f"config.evals.modes: {config.data.name} has no modes to cover.")
     model = config.model
@@ -70,7 +74,8 @@ class ToyTask(Task):
   def stream(self, data_key, mesh=None):
     del mesh  # drawn in-graph: every device draws its shard of the same batch
     return jg.data.toy_stream(self.dataset, data_key, batch_size=self.config.data.batch_size,
-                              n_critic=self.config.optim.n_critic, labels=self.config.model.num_classes is not None)
+                              n_critic=self.config.optim.n_critic, labels=self.config.model.num_classes is not None,
+                              dataset_size=self.config.data.toy_dataset_size or None)
 
   def _modes(self, samples: np.ndarray) -> dict:
     """Mode coverage; a conditional run (sample i drawn for mode `i % num_classes`) adds whether it hit that mode,

@@ -60,7 +60,13 @@ def _typed(rng_key) -> jax.Array:
 
 @flax.struct.dataclass
 class ToyStream:
-  """Batches of a 2-D toy distribution sampled in-graph: batch `s` is `sample(fold_in(rng_key, s))`.
+  """Batches of a 2-D toy distribution sampled in-graph: fresh samples every step, or a fixed finite dataset.
+
+  Fresh (`dataset_size` None): batch `s` is `sample(fold_in(rng_key, s))`.
+  Finite (`dataset_size` n): the dataset is the n points `x_i = sample(fold_in(k_data, i), 1)`, `i < n`, drawn
+  from the key alone (nothing is stored); batches visit them without replacement, reshuffled every epoch, as
+  :class:`ImageStream` visits its images (keys `k_order, k_data = split(rng_key)`). A run with its own key has
+  its own dataset, as a trial of the published 2-D protocols draws its own (PacGAN: 100,000 samples).
 
   Attributes:
     rng_key: the data key, or `(N,)` keys for `N` runs.
@@ -69,6 +75,7 @@ class ToyStream:
     batch_size: samples per microbatch.
     n_critic: microbatches per step (the batch's leading axis).
     labelled: batches are `(x, labels)` pairs, labels the mode index.
+    dataset_size: None (fresh samples) or the size of the fixed dataset.
   """
 
   rng_key: jax.Array
@@ -76,6 +83,7 @@ class ToyStream:
   batch_size: int = flax.struct.field(pytree_node=False)
   n_critic: int = flax.struct.field(pytree_node=False)
   labelled: bool = flax.struct.field(pytree_node=False, default=False)
+  dataset_size: int | None = flax.struct.field(pytree_node=False, default=None)
 
   def batch(self, step):
     """Batch `step`: `(n_critic, batch_size, 2)`, or `(N, n_critic, batch_size, 2)` for `N` run keys.
@@ -83,27 +91,41 @@ class ToyStream:
     A labelled stream returns `(x, labels)`, labels int32 `(n_critic, batch_size)` (with the run axis for `N`
     keys); `x` is the unlabelled stream's batch.
     """
+    per_step = self.n_critic * self.batch_size
+
+    def dataset_points(data_key, index):
+      return jax.vmap(lambda i: jax.tree.map(lambda v: v[0], self.sample(jax.random.fold_in(data_key, i), 1)))(index)
 
     def one(key, s):
-      drawn = self.sample(jax.random.fold_in(key, s), self.n_critic * self.batch_size)
+      if self.dataset_size is None:
+        drawn = self.sample(jax.random.fold_in(key, s), per_step)
+      else:
+        order_key, data_key = jax.random.split(key)
+        drawn = dataset_points(data_key, _epoch_order(order_key, s, per_step, self.dataset_size))
       return jax.tree.map(lambda v: v.reshape(self.n_critic, self.batch_size, *v.shape[1:]), drawn)
 
     return _per_run(one, self.rng_key, step)
 
 
 def toy_stream(distribution: ToyDistribution, rng_key: jax.Array, *, batch_size: int,
-               n_critic: int = 1, labels: bool = False) -> ToyStream:
+               n_critic: int = 1, labels: bool = False, dataset_size: int | None = None) -> ToyStream:
   """A :class:`ToyStream` of `distribution` (a `jg.data.get(name)`), one key or `(N,)` keys for `N` runs.
 
-  With `labels=True` (mixtures only) the batches are `(x, mode index)` pairs, for conditional GANs.
+  With `labels=True` (mixtures only) the batches are `(x, mode index)` pairs, for conditional GANs. With
+  `dataset_size=n` the stream reads a fixed dataset of n samples per run key, reshuffled every epoch (default:
+  fresh samples every step).
   """
+  if dataset_size is not None:
+    dataset_size = validation.check_positive_int(dataset_size, "dataset_size")
+    if dataset_size >= 2**32:
+      raise ValueError(f"`dataset_size` must be below 2**32 (uint32 indices), got {dataset_size}.")
   if not isinstance(distribution, ToyDistribution):
     raise TypeError(f"`distribution` must be a jg.data.ToyDistribution, got {type(distribution).__name__}.")
   if labels and distribution.labelled_sample is None:
     raise ValueError(f"`labels=True` needs a mixture with modes; {distribution.name!r} has no class labels.")
   return ToyStream(_typed(rng_key), distribution.labelled_sample if labels else distribution.sample,
                    validation.check_positive_int(batch_size, "batch_size"),
-                   validation.check_positive_int(n_critic, "n_critic"), bool(labels))
+                   validation.check_positive_int(n_critic, "n_critic"), bool(labels), dataset_size)
 
 
 def _hash(key: jax.Array, x: jax.Array) -> jax.Array:
@@ -144,6 +166,14 @@ def permuted_index(rng_key: jax.Array, index: jax.Array, n: int) -> jax.Array:
   return walked.reshape(jnp.shape(index))
 
 
+def _epoch_order(rng_key: jax.Array, step: jax.Array, per_step: int, n: int) -> jax.Array:
+  """Indices in `[0, n)` of batch `step`: the slice `[step * per_step, (step + 1) * per_step)` of the concatenation
+  of epochs, epoch `e` visiting every index once in the order of :func:`permuted_index` keyed by `fold_in(rng_key, e)`."""
+  position = step.astype(jnp.uint32) * jnp.uint32(per_step) + jnp.arange(per_step, dtype=jnp.uint32)
+  epoch, offset = position // jnp.uint32(n), position % jnp.uint32(n)
+  return jax.vmap(lambda e, o: permuted_index(jax.random.fold_in(rng_key, e), o, n))(epoch, offset)
+
+
 @flax.struct.dataclass
 class ImageStream:
   """An image dataset held on device, batches drawn in-graph without replacement, reshuffled every epoch.
@@ -176,9 +206,7 @@ class ImageStream:
     n, per_step = self.images.shape[0], self.n_critic * self.batch_size
 
     def one(key, s):
-      position = s.astype(jnp.uint32) * jnp.uint32(per_step) + jnp.arange(per_step, dtype=jnp.uint32)
-      epoch, offset = position // jnp.uint32(n), position % jnp.uint32(n)
-      index = jax.vmap(lambda e, o: permuted_index(jax.random.fold_in(key, e), o, n))(epoch, offset)
+      index = _epoch_order(key, s, per_step, n)
       x = self.images[index]
       x = x.astype(jnp.float32) / 127.5 - 1.0 if x.dtype == jnp.uint8 else x.astype(jnp.float32)
       x = x.reshape(self.n_critic, self.batch_size, *x.shape[1:])
