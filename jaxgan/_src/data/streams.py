@@ -168,7 +168,10 @@ def permuted_index(rng_key: jax.Array, index: jax.Array, n: int) -> jax.Array:
 
 def _epoch_order(rng_key: jax.Array, step: jax.Array, per_step: int, n: int) -> jax.Array:
   """Indices in `[0, n)` of batch `step`: the slice `[step * per_step, (step + 1) * per_step)` of the concatenation
-  of epochs, epoch `e` visiting every index once in the order of :func:`permuted_index` keyed by `fold_in(rng_key, e)`."""
+  of epochs, epoch `e` visiting every index once in the order of :func:`permuted_index` keyed by `fold_in(rng_key, e)`.
+
+  Positions are uint32, so the order holds for the first 2**32 examples a run draws (PacGAN's 400,000 steps of
+  400: 1.6e8; CIFAR-10 at 5 x 64 per step: 13 million steps)."""
   position = step.astype(jnp.uint32) * jnp.uint32(per_step) + jnp.arange(per_step, dtype=jnp.uint32)
   epoch, offset = position // jnp.uint32(n), position % jnp.uint32(n)
   return jax.vmap(lambda e, o: permuted_index(jax.random.fold_in(rng_key, e), o, n))(epoch, offset)
