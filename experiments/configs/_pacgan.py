@@ -16,10 +16,10 @@ The recipe of the authors' code (github.com/fjxmlzn/PacGAN, `synthetic_data_expe
 - 2,500 samples scored at the end: a sample is high quality within 3 std of its nearest mode, mode coverage,
   KL of the mode histogram to uniform; 10 trials (here seeds 0-9 as vmapped runs).
 
-Differences that remain: with packing m the generator's batch norm normalises the step's 100 m fakes together (PacGAN: each
-of its m generator calls normalises its own 100); the generator's step draws its own latents (PacGAN reuses the
-discriminator's); the running averages move once per generator step with weight 0.05 (PacGAN: once per
-generator call, averaged). jaxgan's ring is PacGAN's scaled by 2 (radius 2, std 0.02), the same ratio. Adam's
+Differences that remain: with packing m the generator's batch norm normalises the step's 100 m fakes together
+(PacGAN: each of its m generator calls normalises its own 100); the generator's step draws its own latents
+(PacGAN reuses the discriminator's); the running averages move once per generator step with weight 0.05
+(PacGAN: once per generator call, averaged). jaxgan's ring is PacGAN's scaled by 2 (radius 2, std 0.02), the same ratio. Adam's
 beta1 0.8 is read in today's convention, as the paper states it (Blocks before 2016 took 1 - beta).
 
 Commands (the argument is the packing m; each packing has its own default work directory):
