@@ -160,6 +160,22 @@ def test_mlp_architecture_and_toy_data_fields_are_refused_on_image_models():
                                            {"data.toy_dataset_size": 1000}))
 
 
+def test_runs_drawing_past_the_epoch_order_of_a_finite_dataset_are_refused_naming_steps():
+  """Finite in-graph streams order the first 2**32 examples of a run (uint32 positions); fresh 2-D samples and
+  host-streamed images have no such limit."""
+  pacgan = configs.get_config("grid25_pacgan")  # 100 examples a step from its fixed 100,000
+  first_over = 2**32 // 100 + 1
+  train.validate_config(configs.override(pacgan, {"steps": first_over - 1}))
+  with pytest.raises(ValueError, match=r"config.steps: .* draw 4,294,967,300 from the finite grid25 .* 2\*\*32"):
+    train.validate_config(configs.override(pacgan, {"steps": first_over}))
+  train.validate_config(configs.override(pacgan, {"steps": first_over, "data.toy_dataset_size": 0}))
+  shapes = configs.get_config("shapes_dcgan_hinge_sn")  # 64 a step
+  train.validate_config(configs.override(shapes, {"steps": 2**26 - 1}))
+  with pytest.raises(ValueError, match="config.steps: .* finite shapes dataset"):
+    train.validate_config(configs.override(shapes, {"steps": 2**26}))
+  train.validate_config(configs.override(shapes, {"steps": 2**26, "data.name": "celeb_a"}))
+
+
 def test_cli_passes_the_packing_argument_and_gives_each_packing_its_own_default_workdir():
   config, workdir, _, _ = train.parse_args(["--config", "grid25_pacgan:4", "--config.seed=3"])
   assert (config.model.packing, config.data.batch_size, config.seed) == (4, 400, 3)

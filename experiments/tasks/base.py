@@ -18,6 +18,16 @@ class Task:
     if unknown:
       raise ValueError(f"config.evals names {unknown}; the evaluators of {config.data.name} are {cls.EVALUATORS}.")
 
+  @staticmethod
+  def check_epoch_positions(config) -> None:
+    """An in-graph stream over a finite dataset orders the first 2**32 examples a run draws (uint32 positions)."""
+    drawn = config.steps * config.optim.n_critic * config.data.batch_size
+    if drawn >= 2**32:
+      raise ValueError(f"config.steps: {config.steps} steps of optim.n_critic x data.batch_size ="
+                       f" {config.optim.n_critic * config.data.batch_size} examples draw {drawn:,} from the finite"
+                       f" {config.data.name} dataset; its epoch order is defined for the first 2**32 (uint32"
+                       f" positions). Use fewer steps or a smaller batch.")
+
   def __init__(self, config):
     self.config = config
 

@@ -240,6 +240,8 @@ class ImageTask(Task):
     if config.num_runs > 1 and config.data.name not in ON_DEVICE:
       raise ValueError(f"config.num_runs > 1 needs a dataset held on device; {config.data.name} is streamed from"
                        " host storage. Train its seeds as separate runs.")
+    if config.data.name in ON_DEVICE:
+      cls.check_epoch_positions(config)
     cls.check_evaluators(config)
     if "stacked_modes" in config.evals and name != "stacked_shapes":
       raise ValueError(f"config.evals.stacked_modes counts the modes of stacked_shapes, not {name}.")

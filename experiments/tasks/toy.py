@@ -26,6 +26,8 @@ class ToyTask(Task):
     if not (isinstance(size, int) and not isinstance(size, bool) and 0 <= size < 2**32):
       raise ValueError(f"config.data.toy_dataset_size must be 0 (fresh samples every step) or an integer in"
                        f" [1, 2**32), got {size!r}.")
+    if size:
+      cls.check_epoch_positions(config)
     if "modes" in config.evals and dataset.modes is None:
       raise ValueError(f"config.evals.modes: {config.data.name} has no modes to cover.")
     model = config.model

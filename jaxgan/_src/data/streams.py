@@ -66,7 +66,8 @@ class ToyStream:
   Finite (`dataset_size` n): the dataset is the n points `x_i = sample(fold_in(k_data, i), 1)`, `i < n`, drawn
   from the key alone (nothing is stored); batches visit them without replacement, reshuffled every epoch, as
   :class:`ImageStream` visits its images (keys `k_order, k_data = split(rng_key)`). A run with its own key has
-  its own dataset, as a trial of the published 2-D protocols draws its own (PacGAN: 100,000 samples).
+  its own dataset, as a trial of the published 2-D protocols draws its own (PacGAN: 100,000 samples). The
+  epoch order covers the first 2**32 examples a run draws (uint32 positions).
 
   Attributes:
     rng_key: the data key, or `(N,)` keys for `N` runs.
@@ -171,7 +172,7 @@ def _epoch_order(rng_key: jax.Array, step: jax.Array, per_step: int, n: int) -> 
   of epochs, epoch `e` visiting every index once in the order of :func:`permuted_index` keyed by `fold_in(rng_key, e)`.
 
   Positions are uint32, so the order holds for the first 2**32 examples a run draws (PacGAN's 400,000 steps of
-  400: 1.6e8; CIFAR-10 at 5 x 64 per step: 13 million steps)."""
+  400: 1.6e8; CIFAR-10 at 5 x 64 per step: 13 million steps); the main job's config check refuses more."""
   position = step.astype(jnp.uint32) * jnp.uint32(per_step) + jnp.arange(per_step, dtype=jnp.uint32)
   epoch, offset = position // jnp.uint32(n), position % jnp.uint32(n)
   return jax.vmap(lambda e, o: permuted_index(jax.random.fold_in(rng_key, e), o, n))(epoch, offset)
@@ -184,7 +185,8 @@ class ImageStream:
   The stream is the concatenation of epochs; epoch `e` visits every example
   once in the order of :func:`permuted_index` keyed by `fold_in(rng_key, e)`,
   and batch `s` is the stream's slice `[s * m, (s + 1) * m)`,
-  `m = n_critic * batch_size`.
+  `m = n_critic * batch_size`. Positions are uint32: the order covers the first
+  2**32 examples a run draws (the main job refuses a config that draws more).
 
   Attributes:
     images: `(n, H, W, C)` uint8 (scaled to [-1, 1] when drawn) or float32 in [-1, 1].
