@@ -349,6 +349,30 @@ def test_spectral_norm_vectors_are_carried_in_the_state():
   assert any(not np.allclose(a, b) for a, b in zip(jax.tree.leaves(u0), jax.tree.leaves(state.critic.model_state)))
 
 
+class BatchNormCritic(nn.Module):
+  @nn.compact
+  def __call__(self, x):
+    h = nn.BatchNorm(use_running_average=not self.is_mutable_collection("batch_stats"))(nn.Dense(8)(x))
+    return nn.Dense(1)(nn.relu(h))[:, 0]
+
+
+def test_critic_fn_scores_each_sample_with_the_evaluated_critic():
+  """Batch norm on its running averages: a sample's score is its own, as an independent sampler chain needs."""
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(8, 2)), jnp.float32)
+  gan = make_gan(objective="non_saturating", penalty=None, critic=BatchNormCritic())
+  state = gan.step(gan.init(jax.random.key(0), jnp.zeros((1, 2))), data()[0])[0]
+  stats = state.critic.model_state["batch_stats"]["BatchNorm_0"]
+  assert float(jnp.max(jnp.abs(stats["mean"]))) > 1e-4  # the step moved the running averages off their start
+  scores = gan.critic_fn(state)(x)
+  np.testing.assert_allclose(gan.critic_fn(state)(x[:1]), scores[:1], rtol=1e-5, atol=1e-6)
+  variables = {"params": state.critic.params, **state.critic.model_state}
+  np.testing.assert_allclose(scores, BatchNormCritic().apply(variables, x), rtol=1e-5, atol=1e-6)
+  # Flax's spectral norm runs its power iteration in both calls: the scores are the training call's.
+  sn_state, _, sn_gan = setup(objective="hinge", penalty=None, spectral_norm=True)
+  trained, _ = sn_gan.critic.apply(sn_state.critic.params, sn_state.critic.model_state, x)
+  np.testing.assert_array_equal(sn_gan.critic_fn(sn_state)(x), trained)
+
+
 def test_objective_state_is_carried_and_equals_the_objectives_own_update():
   # BEGAN's k moves from 0.5 (not clipped at 0); with n_critic = 1 its update depends on the two score means only.
   state, step, _ = setup(objective="began", penalty=None, n_critic=1, gamma=0.5, lambda_k=0.1, k_init=0.5)

@@ -418,13 +418,16 @@ class GAN:
     A conditional GAN's critic needs `labels (batch,)`; the closure scores a
     batch of that size (or a multiple of it, the labels repeated: a
     concatenation of real and fake batches). With `packing=m` it scores
-    packed inputs (`jg.techniques.pack(x, m)`), one score per pack.
+    packed inputs (`jg.techniques.pack(x, m)`), one score per pack. The
+    critic is evaluated (:attr:`jaxgan.train.Player.evaluate`): batch norm on
+    its running averages, so a sample's score does not depend on the rest of
+    the batch (sampler chains stay independent); no state is updated.
     """
     critic, labels = state.critic, self._checked_labels(labels)
 
     def scores(x):
-      output = self.critic.apply(critic.params, critic.model_state, x, *_label_args(labels, x.shape[0]))
-      return critic_scores(output[0], x.shape[0])[0]
+      output = self.critic.output(critic.params, critic.model_state, x, *_label_args(labels, x.shape[0]))
+      return critic_scores(output, x.shape[0])[0]
 
     return scores
 
