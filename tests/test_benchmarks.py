@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import jaxgan as jg
-from benchmarks import penalty_cost, sampler_cost, train_step
+from benchmarks import critic_updates, penalty_cost, sampler_cost, train_step
 
 
 @pytest.mark.slow
@@ -26,6 +26,18 @@ def test_penalty_cost_quick_writes_ratios(tmp_path):
     assert all(v > 0 for v in row["ratio_to_plain"].values())
     assert set(row["compile_seconds"]) == {"plain", *jg.penalties.METHODS}
     assert all(v is None or v >= 0 for v in row["temp_bytes"].values())
+
+
+def test_critic_updates_quick_times_both_step_programs_of_each_image_config(tmp_path):
+  out = tmp_path / "critic_updates.json"
+  critic_updates.main(["--quick", "--repeats", "2", "--out", str(out)])
+  report = json.loads(out.read_text())
+  assert report["quick"] and [r["config"] for r in report["rows"]] == list(critic_updates.CONFIGS)
+  for row in report["rows"]:
+    assert row["n_critic_1_steps_done"] == row["n_critic_2_steps_done"] == 3  # the first call and two rounds
+    assert row["n_critic_1_steps_per_second"] > 0 and row["n_critic_2_steps_per_second"] > 0
+    assert row["n_critic_2_over_1"] == pytest.approx(row["n_critic_1_steps_per_second"]
+                                                     / row["n_critic_2_steps_per_second"])
 
 
 def test_train_step_quick_compares_with_pytorch_or_says_why_not(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """The GAN object: players, objective, penalty and optimisers bound once; pure `init`, jitted `step`, `run`, `sample`.
 
 `gan.step(state, batch) -> (state, metrics)` runs `n_critic` critic updates
-(a `lax.scan`, one real microbatch each) and one generator update;
+(unrolled, one real microbatch each) and one generator update;
 `gan.run(state, data, num_steps)` runs `num_steps` of them in one dispatch (a
 `lax.scan` over steps, batches drawn in-graph from a `jg.data` stream), so the
 host is off the critical path. Per-step randomness is
@@ -713,14 +713,15 @@ class GAN:
     critic_key, generator_key = jax.random.split(key)
     critic_steps = state.step * self.n_critic + jnp.arange(self.n_critic)
     penalty_weight = state.hyperparams["penalty_weight"]
-    # Fully unrolled: n_critic is small, and XLA:CPU runs convolutions inside a
-    # while loop ~11x slower than unrolled (benchmarks/RESULTS.md, train step).
-    (critic, objective_state), critic_metrics = jax.lax.scan(
-        lambda carry, inputs: self._critic_update(state.generator, penalty_weight, carry, inputs),
-        (state.critic, state.objective_state),
-        (batch, labels, jax.random.split(critic_key, self.n_critic), critic_steps),
-        unroll=True,
-    )
+    # A Python loop (n_critic is small): XLA:CPU runs convolution gradients inside a while loop ~11x slower than
+    # outside one, and even a fully unrolled `lax.scan` left them ~10x slower (benchmarks/RESULTS.md, section 6).
+    carry, per_update = (state.critic, state.objective_state), []
+    inputs = (batch, labels, jax.random.split(critic_key, self.n_critic), critic_steps)
+    for i in range(self.n_critic):
+      carry, update_metrics = self._critic_update(state.generator, penalty_weight, carry,
+                                                  jax.tree.map(lambda v: v[i], inputs))
+      per_update.append(update_metrics)
+    (critic, objective_state), critic_metrics = carry, jax.tree.map(lambda *v: jnp.stack(v), *per_update)
     # Simultaneous: the generator sees the critic this step started from; alternating: the updated one.
     opponent, opponent_objective_state = ((state.critic, state.objective_state) if self.simultaneous
                                           else (critic, objective_state))

@@ -1,0 +1,71 @@
+"""Steps/s of the image configs' train step at n_critic = 1 and 2: what one critic update costs.
+
+    python -m benchmarks.critic_updates --quick   # seconds on 2 CPU cores (CI runs this)
+    python -m benchmarks.critic_updates           # the configs' own sizes
+
+Each row is the main job's step as a CPU image run dispatches it, one step per
+call (`gan.run(state, stream, 1)`, batches drawn in-graph), for a config with
+`optim.n_critic` set to 1 and to 2. A step at n_critic = 2 does one more critic
+update than at 1, so `n_critic_2_over_1` (seconds per step) should lie between
+1 and 2; far below 1 means the single-update program compiled worse than the
+double one. That happened on XLA:CPU while the critic updates ran in a fully
+unrolled `lax.scan`: a one-update step took 7-9x longer than a two-update step
+(benchmarks/RESULTS.md, section 6); they now run in a Python loop. Variants
+are timed in the same interleaved rounds; writes JSON to `--out` (default
+`benchmarks/results/critic_updates.json`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+
+from benchmarks import report as report_lib
+from benchmarks.train_step import interleaved_medians
+from experiments import configs as configs_lib
+from experiments import train
+
+CONFIGS = ("shapes_dcgan_hinge_sn", "stacked_shapes_r3gan")
+QUICK_SIZES = {"model.image_features": 4, "data.batch_size": 8, "data.size": 64}
+
+
+def compiled_step(name: str, n_critic: int, quick: bool):
+  """`(step, compile_seconds, box)`: a zero-argument callable advancing the config's state (`box["state"]`) a step."""
+  config = configs_lib.override(configs_lib.get_config(name), {"optim.n_critic": n_critic,
+                                                               **(QUICK_SIZES if quick else {})})
+  parts = train.build(train.validate_config(config))
+  gan, stream, box = parts["gan"], parts["stream"], {"state": parts["state"]}
+
+  def step():
+    box["state"], _ = gan.run(box["state"], stream, 1)
+    jax.block_until_ready(box["state"])
+
+  start = time.perf_counter()
+  step()
+  return step, time.perf_counter() - start, box
+
+
+def main(argv=None):
+  parser = report_lib.argument_parser(__doc__, name="critic_updates", quick_help="tiny players and batches (CI)",
+                                      repeats_help="timed rounds (default 20, x10 on a GPU)")
+  args = parser.parse_args(argv)
+  repeats = report_lib.repeats(args.repeats, 20)
+  rows = []
+  for name in CONFIGS:
+    steps, compile_seconds, boxes = {}, {}, {}
+    for n_critic in (1, 2):
+      steps[n_critic], compile_seconds[n_critic], boxes[n_critic] = compiled_step(name, n_critic, args.quick)
+    medians = interleaved_medians(steps, repeats)
+    rows.append({"config": name, **{f"n_critic_{k}_steps_per_second": 1.0 / medians[k] for k in steps},
+                 **{f"n_critic_{k}_first_call_seconds": compile_seconds[k] for k in steps},
+                 **{f"n_critic_{k}_steps_done": int(boxes[k]["state"].step) for k in steps},
+                 "n_critic_2_over_1": medians[2] / medians[1]})
+  report_lib.write(args.out, {**report_lib.run_facts("critic_updates", args.quick), "repeats": repeats, "rows": rows})
+  for row in rows:
+    print(f"{row['config']:<24} n_critic 1: {row['n_critic_1_steps_per_second']:7.2f} steps/s,"
+          f" 2: {row['n_critic_2_steps_per_second']:7.2f} steps/s, seconds per step 2/1 = {row['n_critic_2_over_1']:.2f}")
+
+
+if __name__ == "__main__":
+  main()
