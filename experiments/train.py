@@ -332,7 +332,7 @@ def default_chunk_size(config) -> int:
 
   XLA:CPU runs convolution gradients inside a while loop 13-80x slower than
   outside one (benchmarks/RESULTS.md, end to end), so a CPU image run
-  dispatches step by step (its ~0.2 s steps hide the host anyway).
+  dispatches step by step (its steps of 0.07 s and more hide the host).
   """
   return 1 if tasks.task_class(config) is images.ImageTask and jax.default_backend() == "cpu" else 100
 

@@ -10,7 +10,8 @@ names the requested class (`class_agreement`, and `min_class_agreement` for
 the worst class).
 
 Command: python -m experiments.train --config shapes_conditional
-Runtime: about 17 minutes on 2 CPU cores (4.1 steps/s). Result (seed 0,
+Runtime: 17 minutes on 2 CPU cores (4.1 steps/s) before 640966e made the
+one-critic-update step about 10x faster (benchmarks/RESULTS.md, section 6). Result (seed 0,
 2026-11-23, 2,000 samples): class agreement 0.976 (worst class 0.945),
 Frechet distance 14.2 on the in-project classifier features (held-out real
 images: 8.4), precision 0.84 (real: 0.96), recall 0.94 (real: 0.96).

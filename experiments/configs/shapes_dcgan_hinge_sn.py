@@ -1,7 +1,8 @@
 """DCGAN with the hinge loss and spectral normalisation (Miyato et al. 2018) on the offline shapes.
 
 Command: python -m experiments.train --config shapes_dcgan_hinge_sn
-Runtime: about 30 minutes on 2 CPU cores (2.6 steps/s); about 70 s on one H100. Result (seed 0): Frechet
+Runtime: about 6 minutes on one core of the 2-core CPU (13.9 steps/s, benchmarks/RESULTS.md section 6; 30
+minutes on both cores before 640966e); about 70 s on one H100. Result (seed 0): Frechet
 distance 561 on the in-project classifier features, precision 0.14, recall 0.43 (CPU); 418 and 512 in two
 H100 runs (GPU training is not bit-reproducible).
 """
