@@ -1,8 +1,8 @@
 """Non-saturating DCGAN with R1 on stacked shapes: the StackedMNIST protocol, 1000 modes.
 
 Command: python -m experiments.train --config stacked_shapes_dcgan_r1
-Runtime: about 50 minutes on the 2-core CPU (1.6 steps/s over the first 250 steps with nothing else
-running, 2026-11-24; not run to the end there); minutes on a GPU (not measured). Reports modes covered (of
+Runtime: 10-11 minutes per seed on one core of the 2-core CPU (2026-11-24); minutes on a GPU (not measured).
+Result, seeds 0-2: 952, 839 and 893 modes, KL 0.39, 0.79 and 0.57 (README, "Stacked shapes"; issue #20, item 4). Reports modes covered (of
 1000) and KL to uniform over modes, from the in-project classifier.
 """
 

@@ -8,10 +8,10 @@ differ only in the loss, the regulariser and the optimiser's betas and rate. Not
 modernised ResNet) nor its schedules: its loss and regulariser on this project's DCGAN.
 
 Command: python -m experiments.train --config stacked_shapes_r3gan
-Runtime: 4,012 s for the 5,000 steps on the 2-core CPU (1.27-1.30 steps/s, tests beside it part of the
-time, 2026-11-24); minutes on a GPU (not measured).
-Result, seed 0 only: 986 of 1000 modes, KL 0.27 (R3GAN's Table 3: 1000, 0.029); blob-like samples at this
-budget, so not a converged result (README, "Stacked shapes"; issue #20, item 4).
+Runtime: 10-11 minutes per seed on one core of the 2-core CPU (2026-11-24; 67 minutes on both cores before the
+critic-loop speed-up, benchmarks/RESULTS.md section 6); minutes on a GPU (not measured).
+Result, seeds 0-2: 992, 997 and 990 of 1000 modes, KL 0.21, 0.21 and 0.24 (R3GAN's Table 3: 1000, 0.029);
+blob-like samples at this budget, so not a converged result (README, "Stacked shapes"; issue #20, item 4).
 """
 
 import ml_collections

@@ -6,7 +6,8 @@ budget and evaluation (10,000 samples, modes of 1000 and KL by the in-project cl
 lists WGAN-GP at 959 modes, KL 0.73.
 
 Command: python -m experiments.train --config stacked_shapes_wgan_gp
-Runtime: several hours on the 2-core CPU (five critic steps per generator step); not yet run (issue #20, item 4).
+Runtime: about 21 minutes per seed on one core of the 2-core CPU (4.0 steps/s measured over 5 s, 2026-11-24); not
+yet run (issue #20, item 4).
 """
 
 import ml_collections
