@@ -714,7 +714,7 @@ class GAN:
     critic_steps = state.step * self.n_critic + jnp.arange(self.n_critic)
     penalty_weight = state.hyperparams["penalty_weight"]
     # A Python loop (n_critic is small): XLA:CPU runs convolution gradients inside a while loop ~11x slower than
-    # outside one, and even a fully unrolled `lax.scan` left them ~10x slower (benchmarks/RESULTS.md, section 6).
+    # outside one, and a fully unrolled `lax.scan` left the one-update step ~10x slower (benchmarks/RESULTS.md, §6).
     carry, per_update = (state.critic, state.objective_state), []
     inputs = (batch, labels, jax.random.split(critic_key, self.n_critic), critic_steps)
     for i in range(self.n_critic):
