@@ -22,18 +22,17 @@ import time
 import jax
 
 from benchmarks import report as report_lib
+from benchmarks.end_to_end import job_config
 from benchmarks.train_step import interleaved_medians
 from experiments import configs as configs_lib
 from experiments import train
 
 CONFIGS = ("shapes_dcgan_hinge_sn", "stacked_shapes_r3gan")
-QUICK_SIZES = {"model.image_features": 4, "data.batch_size": 8, "data.size": 64}
 
 
 def compiled_step(name: str, n_critic: int, quick: bool):
   """`(step, compile_seconds, box)`: a zero-argument callable advancing the config's state (`box["state"]`) a step."""
-  config = configs_lib.override(configs_lib.get_config(name), {"optim.n_critic": n_critic,
-                                                               **(QUICK_SIZES if quick else {})})
+  config = configs_lib.override(job_config(name, quick), {"optim.n_critic": n_critic})
   parts = train.build(train.validate_config(config))
   gan, stream, box = parts["gan"], parts["stream"], {"state": parts["state"]}
 
