@@ -45,6 +45,12 @@ def test_stacked_shapes_channels_are_independent_shapes_with_combined_labels():
   assert area[digits[:, 0] == 0, 0].mean() > 1.5 * area[digits[:, 0] == 5, 0].mean()
 
 
+def test_shapes_render_the_same_images_in_chunks_as_in_one_piece(monkeypatch):
+  whole = jg.data.offline_shapes(50, stacked=True, seed=2).get(np.arange(50))[0]
+  monkeypatch.setattr(images_lib, "_RENDER_CHUNK", 7)  # 50 images: 7 full chunks and one of 1
+  np.testing.assert_array_equal(jg.data.offline_shapes(50, stacked=True, seed=2).get(np.arange(50))[0], whole)
+
+
 def test_image_batches_cover_each_epoch_once_and_resume_exactly():
   source = indexed_source(40)
   it = jg.data.image_batches(source, jax.random.key(0), batch_size=5, n_critic=2)

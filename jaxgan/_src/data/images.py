@@ -76,6 +76,9 @@ def _shape_mask(label: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
   return masks[label]()
 
 
+_RENDER_CHUNK = 4096
+
+
 def render_shapes(labels: np.ndarray, rng: np.random.Generator, *, image_size: int = 32,
                   supersample: int = 2) -> np.ndarray:
   """Grayscale images `(n, size, size, 1)` in [-1, 1] of the given shape classes, randomly placed, scaled, rotated."""
@@ -86,15 +89,18 @@ def render_shapes(labels: np.ndarray, rng: np.random.Generator, *, image_size: i
   scale = rng.uniform(0.45, 0.75, n).astype(np.float32)[:, None, None]
   angle = rng.uniform(-0.3, 0.3, n).astype(np.float32)[:, None, None]
   shift = rng.uniform(-0.2, 0.2, (n, 2)).astype(np.float32)[:, :, None, None]
-  px, py = gx[None] - shift[:, 0], gy[None] - shift[:, 1]
-  x = (np.cos(angle) * px + np.sin(angle) * py) / scale
-  y = (-np.sin(angle) * px + np.cos(angle) * py) / scale
-  images = np.zeros((n, fine, fine), np.float32)
-  for label in range(len(SHAPE_CLASSES)):
-    rows = labels == label
-    if rows.any():
-      images[rows] = _shape_mask(label, x[rows], y[rows])
-  images = images.reshape(n, image_size, supersample, image_size, supersample).mean(axis=(2, 4))
+  images = np.empty((n, image_size, image_size), np.float32)
+  for start in range(0, n, _RENDER_CHUNK):  # chunks bound the fine-grid memory; the numbers do not depend on them
+    part = slice(start, start + _RENDER_CHUNK)
+    px, py = gx[None] - shift[part, 0], gy[None] - shift[part, 1]
+    x = (np.cos(angle[part]) * px + np.sin(angle[part]) * py) / scale[part]
+    y = (-np.sin(angle[part]) * px + np.cos(angle[part]) * py) / scale[part]
+    fine_images = np.zeros(x.shape, np.float32)
+    for label in range(len(SHAPE_CLASSES)):
+      rows = labels[part] == label
+      if rows.any():
+        fine_images[rows] = _shape_mask(label, x[rows], y[rows])
+    images[part] = fine_images.reshape(-1, image_size, supersample, image_size, supersample).mean(axis=(2, 4))
   return (images * 2.0 - 1.0)[..., None].astype(np.float32)
 
 
