@@ -145,6 +145,10 @@ def test_stacked_mode_count_on_real_and_collapsed_samples(classifier):
   assert real["num_modes"] == 1000
   true_modes = len(np.unique(labels))  # ~993 for 5000 uniform draws over 1000 modes
   assert abs(real["modes_covered"] - true_modes) <= 0.05 * true_modes
+  p = np.bincount(labels, minlength=1000) / labels.size
+  assert real["kl_to_uniform"] == pytest.approx(np.sum(p[p > 0] * np.log(1000 * p[p > 0])), abs=0.01)
+  # the noise floor of exact samples: KL ~ (K - 1) / (2N) = 0.0999 (0.105 +- 0.005 by simulation at N = 5000)
+  assert 0.08 < real["kl_to_uniform"] < 0.125
   collapsed = jg.metrics.stacked_mode_count(classifier, np.repeat(images[:1], 100, axis=0))
   assert collapsed["modes_covered"] == 1 and collapsed["kl_to_uniform"] == pytest.approx(np.log(1000))
   features = jg.metrics.classifier_features(classifier, images[:200])
