@@ -5,7 +5,9 @@ The protocol the `stacked_shapes_*` configs share: 100,000 training images rende
 generator, each channel read by the in-project classifier, give the modes covered (of 1000) and the KL of the
 mode histogram to uniform, and 10,000 give Frechet distance, precision and recall on its features. 26,000 is
 the count R3GAN's evaluation draws; exact samples score KL ~ 0.019 there (0.050 at 10,000:
-`jg.metrics.stacked_mode_count`), and a copy of a 10,000-image training set 0.073, of this one 0.025.
+`jg.metrics.stacked_mode_count`), and a copy of a 10,000-image training set 0.073, of this one 0.025. The
+runtimes of the `stacked_shapes_*` configs were measured on 10,000 images; rendering the 100,000 adds about
+30 s (2.7 GB of host memory at its peak).
 
 Command: python -m experiments.train --config stacked_shapes_dcgan_r1
 Runtime: 10-12 minutes per seed on one core of the 2-core CPU (2026-11-24), rendering included; minutes on a
