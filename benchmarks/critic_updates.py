@@ -28,13 +28,12 @@ import time
 import jax
 
 from benchmarks import report as report_lib
-from benchmarks.end_to_end import job_config
+from benchmarks.end_to_end import PROBE_CHUNK, job_config
 from benchmarks.train_step import interleaved_medians
 from experiments import configs as configs_lib
 from experiments import train
 
 CONFIGS = ("shapes_dcgan_hinge_sn", "stacked_shapes_r3gan")
-PROBE_CHUNK = 10
 
 
 def compiled_step(name: str, n_critic: int, quick: bool, chunk_size: int = 1, calls: int = 1):
