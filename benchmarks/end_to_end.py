@@ -12,12 +12,13 @@ drawn in-graph, `train._Feed`), chunks cut at the job's events
 fixed batch in a Python loop, blocked at the end: the device's work alone, so
 full run / bare step (in steps per second) is what the data and the host cost.
 
-Loop rows, for the ring-8 MLP (`ring8_wgan_gp`) and the shapes DCGAN
-(`shapes_dcgan_wgan_gp`): the bare step and full runs at K = 1, 10 and the
-default K (`train.default_chunk_size`: 100, or 1 for image models on CPU).
-K = 1 against K = 10 measures what a `lax.scan` over steps costs or saves:
-XLA:CPU runs convolution gradients inside a while loop many times slower
-than outside one, the reason for the CPU default of 1 on images.
+Loop rows, for the ring-8 MLP (`ring8_wgan_gp`) and the image configs
+(`shapes_dcgan_wgan_gp` at n_critic 5; `shapes_dcgan_hinge_sn` and
+`stacked_shapes_r3gan` at n_critic 1): the bare step and full runs at K = 1,
+10 and the default K (`train.default_chunk_size`: 100, or 1 for image models
+on CPU). K = 1 against K = 10 measures what a `lax.scan` over steps costs or
+saves: XLA:CPU runs convolution gradients inside a while loop many times
+slower than outside one, the reason for the CPU default of 1 on images.
 
 Runs rows, for the ring-8 MLP at the default K: N runs trained one after
 another (each a full run of the single-run program) against the main job
@@ -47,7 +48,7 @@ from benchmarks.train_step import interleaved_medians
 from experiments import configs as configs_lib
 from experiments import train
 
-LOOP_CONFIGS = ("ring8_wgan_gp", "shapes_dcgan_wgan_gp")
+LOOP_CONFIGS = ("ring8_wgan_gp", "shapes_dcgan_wgan_gp", "shapes_dcgan_hinge_sn", "stacked_shapes_r3gan")
 RUNS_CONFIG = "ring8_wgan_gp"
 PROBE_CHUNK = 10  # a short scan: enough to show the in-loop cost without waiting on its slowest case
 # Quick mode: the same jobs with small players and batches (a seconds-long run of each program).

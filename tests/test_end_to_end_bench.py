@@ -42,3 +42,23 @@ def test_end_to_end_quick_reports_every_row_and_the_steps_its_states_counted(tmp
     assert row["run_steps_per_second"] > 0
     assert row["steps_done"] == [row["steps_expected"]], row  # every run's state counted the same steps
   assert report["ratios"]["vmapped_over_serial"]["8"] > 0
+
+
+@pytest.mark.slow
+def test_end_to_end_chunk_probe_trains_the_same_steps_in_chunks_of_one_and_ten():
+  # Quick mode leaves the K = 10 probe out; here it runs at quick sizes for an n_critic-1 image config, in a
+  # one-device process as above.
+  name = "shapes_dcgan_hinge_sn"
+  script = ("import json; from benchmarks import end_to_end as e; from experiments import train;"
+            f" c = e.job_config({name!r}, quick=True);"
+            f" print(json.dumps(e.loop_rows({name!r}, c, train.build(c), repeats=1, probe=True)))")
+  done = subprocess.run([sys.executable, "-c", script], check=True, env=devices_env(1), cwd=ROOT, timeout=600,
+                        capture_output=True, text=True)
+  rows = json.loads(done.stdout.strip().splitlines()[-1])
+  assert sorted((r["variant"], r["chunk_size"] or 0) for r in rows) == [
+      ("bare_step", 0), ("full_run", 1), ("full_run", end_to_end.PROBE_CHUNK)]
+  for row in rows:  # the first call and one timed round of PROBE_CHUNK steps each, counted by the state itself
+    assert row["steps_done"] == row["steps_expected"] == 2 * end_to_end.PROBE_CHUNK, row
+  ratio = end_to_end.ratios(rows, [])["chunk_1_over_chunk_10"][name]
+  speed = {r["chunk_size"]: r["steps_per_second"] for r in rows if r["variant"] == "full_run"}
+  assert ratio == pytest.approx(speed[1] / speed[end_to_end.PROBE_CHUNK])
