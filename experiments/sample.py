@@ -8,7 +8,8 @@ The run's config is read from `<workdir>/config.json` and its newest
 checkpoint restored (`train.load_trained`); `--run I` picks run I of a
 `num_runs > 1` checkpoint (default 0). The latents are drawn from
 `jax.random.key(seed)`, so a seed gives the same samples every time; a
-conditional run (`model.num_classes = C`) draws sample i for class `i % C`. `.npy`
+conditional run (`model.num_classes = C`) draws sample i for class `i % C` (with
+`data.cluster_labels`: the clusters' frequencies, `task.class_labels`). `.npy`
 writes the `(num, *data_shape)` array; `.png` writes a grid of the samples
 for image datasets and a scatter for 2-D ones.
 """

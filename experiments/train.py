@@ -91,7 +91,8 @@ def set_kwargs(section) -> dict:
 
 def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """Checks names and values, raising ValueError naming the field; `"none"` names become None."""
-  for section, key in ((config.penalty, "name"), (config.objective, "entropy_estimator"), (config.augment, "name")):
+  for section, key in ((config.penalty, "name"), (config.objective, "entropy_estimator"), (config.augment, "name"),
+                       (config.data, "cluster_critic")):
     if isinstance(section[key], str) and section[key].lower() == "none":
       section[key] = None
   for path in POSITIVE_INTS:

@@ -4,7 +4,7 @@ Submodules:
   losses      GAN objectives as pure functions of critic scores, and a registry.
   penalties   gradient penalties, spectral/gradient normalisation, clipping.
   techniques  feature matching, minibatch discrimination/stddev, historical averaging, virtual batch norm,
-              instance noise, DiffAugment.
+              instance noise, DiffAugment, k-means pseudo-labels (self-conditioned GAN).
   data        2-D toy distributions and device-ready batch iterators.
   models      Flax generators and critics.
   metrics     mode coverage on mixtures; Frechet distance, KID, precision/recall for images.

@@ -3,7 +3,8 @@
 Salimans et al. (2016) and after: a loss (`feature_matching`), critic layers
 (`MinibatchDiscrimination`, `MinibatchStdDev`, `VirtualBatchNorm`), an optax
 transformation (`historical_averaging`) and transforms of the critic's inputs
-(`instance_noise`, `diff_augment`, PacGAN's `pack`); AC-GAN's `auxiliary_classifier_loss`. One-sided label smoothing is a keyword of
+(`instance_noise`, `diff_augment`, PacGAN's `pack`); AC-GAN's `auxiliary_classifier_loss`; the
+self-conditioned GAN's pseudo-labels (`cluster_labels`). One-sided label smoothing is a keyword of
 the logistic objectives: `jg.losses.get("non_saturating", label_smoothing=0.1)`.
 Nothing here is jitted; jit the step that uses it.
 
@@ -24,6 +25,7 @@ Nothing here is jitted; jit the step that uses it.
 """
 
 from jaxgan._src.techniques.auxiliary_classifier import auxiliary_classifier_loss
+from jaxgan._src.techniques.cluster_labels import cluster_labels
 from jaxgan._src.techniques.diff_augment import POLICIES as DIFF_AUGMENT_POLICIES
 from jaxgan._src.techniques.diff_augment import adjust_brightness
 from jaxgan._src.techniques.diff_augment import adjust_contrast
@@ -56,6 +58,7 @@ __all__ = [
     "adjust_saturation",
     "annealed_instance_noise",
     "auxiliary_classifier_loss",
+    "cluster_labels",
     "cutout",
     "cutout_size",
     "diff_augment",

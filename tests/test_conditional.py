@@ -1,6 +1,7 @@
 """Conditional GANs: label layers against NumPy, labels through data, step and sampling, and clear errors."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -408,6 +409,72 @@ def test_conditional_shapes_train_on_labelled_batches_and_are_scored_by_the_clas
   assert task.evaluators["class_agreement"](images[np.roll(order, 1)])["class_agreement"] < 0.2
 
 
+def small_clustered_shapes():
+  from experiments import configs
+
+  config = configs.override(small_conditional_shapes(), {"data.cluster_labels": 4, "model.num_classes": 4})
+  del config.evals["class_agreement"]
+  return config
+
+
+def test_cluster_labelled_shapes_train_on_the_pixel_clusters_and_sample_their_frequencies():
+  from experiments import train
+
+  config = small_clustered_shapes()
+  parts = train.build(train.validate_config(config))
+  gan, task = parts["gan"], parts["task"]
+  plain = jg.data.offline_shapes(400, seed=config.seed)
+  images, shapes = plain.get(np.arange(400))
+  clusters = jg.techniques.cluster_labels(images, 4, seed=config.seed)
+  x, y = task.dataset.get(np.arange(400))
+  np.testing.assert_array_equal(x, images)
+  np.testing.assert_array_equal(y, clusters)  # the clusters, not the shape classes, are the labels
+  assert (y != shapes).any() and task.dataset.num_classes == 4
+  state, metrics = gan.run(parts["state"], parts["stream"], 2)
+  assert int(state.step) == 2 and int(metrics["nonfinite"][-1]) == 0
+  # Samples take the clusters of the training images in a seeded order: 400 samples, each cluster as often as
+  # in the data (sample i of class i % 4 would give 100 each: the clusters hold 100 only by chance).
+  labels = task.class_labels(400)
+  np.testing.assert_array_equal(np.bincount(labels, minlength=4), np.bincount(clusters, minlength=4))
+  assert np.bincount(clusters, minlength=4).tolist() != [100] * 4
+  samples, z = task.sample(gan, state, jax.random.key(5), 20), gan.latents(jax.random.key(5), 20)
+  np.testing.assert_allclose(samples, gan.generator_fn(state, labels=jnp.asarray(labels[:20]))(z), atol=1e-6)
+
+
+def test_cluster_critic_labels_are_the_clusters_of_that_runs_critic_features(tmp_path):
+  from experiments import configs, tasks, train
+
+  # A finished unconditional run, written as the main job writes one (config.json, a checkpoint) without training:
+  # its critic is the initial one moved (1.5 p + 0.01), so features of a freshly built critic would not match.
+  source = train.validate_config(configs.override(configs.get_config("shapes_dcgan_hinge_sn"), {
+      "model.image_features": 8, "model.latent_dim": 8, "data.batch_size": 8, "data.size": 400}))
+  workdir = str(tmp_path / "unconditional")
+  state = train.build(source)["state"]
+  state = state.replace(critic=state.critic.replace(params=jax.tree.map(lambda p: 1.5 * p + 0.01,
+                                                                        state.critic.params)))
+  os.makedirs(workdir)
+  with open(os.path.join(workdir, "config.json"), "w") as f:
+    json.dump(source.to_dict(), f)
+  checkpointer = train.open_checkpointer(source, workdir, save_every=1)
+  checkpointer.save(3, state)
+  checkpointer.close()
+  config = configs.override(small_clustered_shapes(), {"data.cluster_critic": workdir})
+  task = tasks.get(train.validate_config(config))
+  # The reference: the saved critic rebuilt by hand with its features returned, on the same images.
+  images = jg.data.offline_shapes(400, seed=config.seed).get(np.arange(400))[0]
+  critic = jg.models.DCGANCritic(features=(8, 16, 32), spectral_norm=True, return_features=True)
+  features = critic.apply({"params": state.critic.params, **state.critic.model_state}, images)["features"]
+  assert features.shape == (400, 4 * 4 * 32)
+  labels = jg.techniques.cluster_labels(np.asarray(features), 4, seed=config.seed)
+  np.testing.assert_array_equal(task.dataset.get(np.arange(400))[1], labels)
+  assert (labels != jg.techniques.cluster_labels(images, 4, seed=config.seed)).any()  # not the pixel clusters
+  for override, match in (({"seed": 1}, r"other images \(seed differ"),
+                          ({"data.size": 300}, r"other images \(data.size differ"),
+                          ({"data.cluster_critic": str(tmp_path)}, "no config.json")):
+    with pytest.raises(ValueError, match=match):
+      tasks.get(configs.override(config, override))
+
+
 @pytest.mark.parametrize("override,match", [
     ({"model.num_classes": 5}, "must be shapes's 10 classes, got 5"),
     ({"data.name": "stacked_shapes"}, "stacked_shapes has no class labels"),
@@ -415,9 +482,41 @@ def test_conditional_shapes_train_on_labelled_batches_and_are_scored_by_the_clas
     ({"model.autoencoder_critic": True}, "autoencoder critics are unconditional"),
     ({"objective.auxiliary_classifier": 1.0}, "no class head"),
     ({"model.num_classes": None}, "class_agreement scores a conditional run"),
+    ({"data.cluster_labels": 4, "model.num_classes": 4}, "class_agreement asks for the dataset's classes"),
 ])
 def test_conditional_image_config_errors(override, match):
   from experiments import configs, train
 
   with pytest.raises(ValueError, match=match):
     train.validate_config(configs.override(small_conditional_shapes(), override))
+
+
+@pytest.mark.parametrize("override,match", [
+    ({"model.num_classes": 10}, r"num_classes must be data.cluster_labels \(4\).*got 10"),
+    ({"model.num_classes": None}, r"num_classes must be data.cluster_labels \(4\).*got None"),
+    ({"data.cluster_labels": 1, "model.num_classes": 1}, "k >= 2 groups; got 1 for shapes"),
+    ({"data.cluster_labels": -1}, "integer >= 0"),
+    ({"data.cluster_labels": True}, "integer >= 0"),
+    ({"data.name": "celeb_a", "data.size": 10000}, "held on device"),
+    ({"data.cluster_labels": 0, "model.num_classes": None, "data.cluster_critic": "runs/x"}, "set data.cluster_labels"),
+])
+def test_cluster_label_config_errors(override, match):
+  from experiments import configs, train
+
+  with pytest.raises(ValueError, match=match):
+    train.validate_config(configs.override(small_clustered_shapes(), override))
+
+
+def test_cluster_critic_none_on_the_command_line_clusters_the_pixels():
+  from experiments import train
+
+  config, _, _, _ = train.parse_args(["--config", "shapes_self_conditioned", "--config.data.cluster_critic=None"])
+  assert train.validate_config(config).data.cluster_critic is None
+
+
+def test_cluster_labels_are_for_images():
+  from experiments import configs, train
+
+  config = configs.override(configs.get_config("ring8_conditional"), {"data.cluster_labels": 8})
+  with pytest.raises(ValueError, match="cluster_labels clusters image datasets"):
+    train.validate_config(config)

@@ -526,3 +526,33 @@ def test_public_names():
   assert "techniques" in jg.__all__
   for name in T.__all__:
     assert hasattr(T, name)
+
+
+def test_cluster_labels_recover_directions_whatever_the_norm_and_number_clusters_by_size():
+  # Four groups of 40, 30, 20 and 10 rows along four orthogonal directions, each row scaled by 0.2 or 5: on the
+  # L2-normalised rows (cosine geometry) the groups are the clusters, numbered by size; on the raw rows k-means
+  # would split by norm instead.
+  rng = np.random.default_rng(1)
+  sizes = (40, 30, 20, 10)
+  y = np.repeat(np.arange(4), sizes)
+  x = (np.eye(6)[y] + 0.05 * rng.normal(size=(100, 6))) * rng.choice([0.2, 5.0], size=(100, 1))
+  perm = rng.permutation(100)
+  for seed in range(4):  # whatever k-means numbered its clusters from each seed's starts
+    labels = T.cluster_labels(x[perm].reshape(100, 2, 3), 4, seed=seed)  # rows of any shape are flattened
+    assert labels.dtype == np.int32
+    np.testing.assert_array_equal(labels, y[perm])
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(features=np.zeros(5)), r"numeric array \(n, ...\)"),
+    (dict(features=np.array([["a", "b"]] * 3)), "numeric array"),
+    (dict(num_clusters=1), r"num_clusters.*\[2, 6\]"),
+    (dict(num_clusters=7), r"num_clusters.*\[2, 6\]"),
+    (dict(num_clusters=2.0), "num_clusters"),
+    (dict(restarts=0), "restarts"),
+    (dict(features=np.full((6, 2), np.nan)), "non-finite"),
+])
+def test_cluster_labels_bad_input(kwargs, match):
+  args = dict(features=np.arange(12.0).reshape(6, 2), num_clusters=2) | kwargs
+  with pytest.raises(ValueError, match=match):
+    T.cluster_labels(args.pop("features"), **args)

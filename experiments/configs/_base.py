@@ -5,7 +5,12 @@ Run-level fields sit at the top, the rest in sections:
 - `data`: `name` (a `jg.data` 2-D distribution or an image dataset), `size`
   (offline image renderings), `batch_size`, `tfds_data_dir`, `toy_dataset_size`
   (2-D data: 0 draws fresh samples every step; n trains on a fixed set of n
-  samples per run, reshuffled every epoch).
+  samples per run, reshuffled every epoch), `cluster_labels` (images held on
+  device: 0 off; k: the training images' k-means clusters replace the class
+  labels, with `model.num_classes = k`: a self-conditioned GAN,
+  `jg.techniques.cluster_labels`) and `cluster_critic` (None: cluster the
+  pixels; a work directory: cluster the last features of that finished
+  unconditional run's critic, trained on the same images).
 - `model`: `name` (`mlp` for 2-D data, `dcgan` or `resnet` for images),
   `hidden` (MLP widths; also the MEG statistics network), `image_features`,
   `latent_dim`, `spectral_norm`, `autoencoder_critic` (EBGAN/BEGAN/MAGAN
@@ -88,7 +93,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.shard_state = False  # split parameters and optimiser state over the devices (ZeRO/FSDP-style), one run
   c.data = ml_collections.ConfigDict(dict(name="ring8", size=10000, batch_size=256,
                                           tfds_data_dir=config_dict.placeholder(str),
-                                          toy_dataset_size=0))
+                                          toy_dataset_size=0, cluster_labels=0,
+                                          cluster_critic=config_dict.placeholder(str)))
   c.model = ml_collections.ConfigDict(dict(name="mlp", hidden=(128, 128, 128), image_features=64, latent_dim=2,
                                            spectral_norm=False, autoencoder_critic=False, compute_dtype="float32",
                                            num_classes=config_dict.placeholder(int), conditioning="projection",

@@ -16,7 +16,7 @@ A task owns its dataset, models, data feed, plots and evaluators:
   `evals` section may name.
 - `task.sample(gan, state, rng_key, n)`: `n` samples of one run's EMA
   generator as a NumPy array (sample i for class `i % num_classes` when
-  conditional: `task.class_labels(n)`).
+  conditional, or cluster frequencies with `data.cluster_labels`: `task.class_labels(n)`).
 
 `get(config)` builds the task of `config.data.name`; `task_class(config)`
 returns its class (for validation without loading).

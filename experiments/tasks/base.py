@@ -44,7 +44,7 @@ class Task:
   def sample(self, gan, state, rng_key: jax.Array, num: int, batch_size: int = 500) -> np.ndarray:
     """`num` samples of one run's EMA generator, latents `gan.latents(rng_key, num)`, `batch_size` at a time.
 
-    A conditional generator draws sample i for class `i % num_classes` (:meth:`class_labels`); with InfoGAN codes,
+    A conditional generator draws sample i for the label :meth:`class_labels` gives it; with InfoGAN codes,
     sample i takes value `i % K` of the first categorical code (:meth:`code_values`).
     """
     z = gan.latents(rng_key, num)

@@ -154,10 +154,47 @@ def image_metrics(real_features: np.ndarray, fake_features: np.ndarray, fake_log
 
 
 def dataset(config) -> jg.data.ImageSource:
+  """The training images; with `data.cluster_labels = k`, labelled by their k-means clusters (:func:`clustered`)."""
   name = config.data.name
   if name in OFFLINE:
-    return jg.data.offline_shapes(config.data.size, stacked=name == "stacked_shapes", seed=config.seed)
-  return jg.data.tfds_images(name, data_dir=config.data.tfds_data_dir)
+    source = jg.data.offline_shapes(config.data.size, stacked=name == "stacked_shapes", seed=config.seed)
+  else:
+    source = jg.data.tfds_images(name, data_dir=config.data.tfds_data_dir)
+  return clustered(source, config) if config.data.cluster_labels else source
+
+
+def clustered(source: jg.data.ImageSource, config) -> jg.data.ImageSource:
+  """`source`'s images labelled by `jg.techniques.cluster_labels` of their pixels, or with `data.cluster_critic`
+  of that trained run's critic features (:func:`critic_features`), into `data.cluster_labels` clusters."""
+  images = np.asarray(source.get(np.arange(len(source)))[0])
+  workdir, k = config.data.cluster_critic, config.data.cluster_labels
+  features = images if workdir is None else critic_features(workdir, config, images)
+  labels = jg.techniques.cluster_labels(features, k, seed=config.seed)
+  return jg.data.array_images(images, labels, name=f"{source.name} ({k} clusters)", num_classes=k)
+
+
+def critic_features(workdir: str, config, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+  """The critic's last features (`return_features`: the flattened last conv activations) of `images`, from the
+  newest checkpoint of the unconditional single-run image run in `workdir`, trained on `config`'s images."""
+  from experiments import train  # imported on use: `experiments.train` imports the tasks
+
+  where = f"config.data.cluster_critic={workdir!r}"
+  if not os.path.isfile(os.path.join(workdir, "config.json")):
+    raise ValueError(f"{where} holds no config.json: not the work directory of a training run.")
+  trained = train.load_config(workdir)
+  same = [f"data.{key}" for key in ("name", "size") if trained.data[key] != config.data[key]]
+  same += ["seed"] if trained.seed != config.seed else []
+  if same:
+    raise ValueError(f"{where} trained on other images ({', '.join(same)} differ): its critic's features would"
+                     f" cluster images it never saw.")
+  if trained.model.num_classes is not None or trained.model.autoencoder_critic or trained.num_runs != 1:
+    raise ValueError(f"{where}: the run must be an unconditional single run (num_runs 1) with a DCGAN or ResNet"
+                     f" critic, not an autoencoder critic.")
+  state, parts = train.load_trained(trained, workdir)
+  critic = parts["task"].models(jnp.float32, return_features=True)[1]
+  variables = {"params": state.critic.params, **state.critic.model_state}
+  apply = jax.jit(lambda x: critic.apply(variables, x)["features"])
+  return np.concatenate([np.asarray(apply(images[i:i + batch_size])) for i in range(0, len(images), batch_size)])
 
 
 def held_out(config, num: int) -> np.ndarray:
@@ -214,7 +251,24 @@ class ImageTask(Task):
     if config.data.toy_dataset_size:
       raise ValueError(f"config.data.toy_dataset_size sets the sample set of 2-D data; {name} is an image dataset"
                        f" (its size is data.size for the offline renderings).")
-    if model.num_classes is not None:
+    clusters = config.data.cluster_labels
+    if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 0:
+      raise ValueError(f"config.data.cluster_labels must be an integer >= 0 (0: off; k: k-means clusters as labels),"
+                       f" got {clusters!r}.")
+    if config.data.cluster_critic is not None and not clusters:
+      raise ValueError("config.data.cluster_critic names the run whose critic features are clustered: set"
+                       " data.cluster_labels (the number of clusters) too.")
+    if clusters:
+      if clusters < 2 or name not in ON_DEVICE:
+        raise ValueError(f"config.data.cluster_labels clusters an image dataset held on device {ON_DEVICE} into"
+                         f" k >= 2 groups; got {clusters} for {name}.")
+      if model.num_classes != clusters:
+        raise ValueError(f"config.model.num_classes must be data.cluster_labels ({clusters}): the clusters are the"
+                         f" conditional GAN's classes; got {model.num_classes}.")
+      if "class_agreement" in config.evals:
+        raise ValueError("config.evals.class_agreement asks for the dataset's classes; with data.cluster_labels the"
+                         " labels are clusters. Drop the evaluator.")
+    if model.num_classes is not None and not clusters:
       if name not in CLASSES:
         raise ValueError(f"config.model.num_classes: {name} has no class labels to condition on; conditional image"
                          f" runs take {tuple(CLASSES)}.")
@@ -256,24 +310,27 @@ class ImageTask(Task):
   def example(self) -> jax.Array:
     return jnp.zeros((1, *self.dataset.image_shape))
 
-  def models(self, dtype, return_embeddings: bool = False):
-    """Generator and critic for the dataset's 32x32 or 64x64 images (conditional ones with `model.num_classes`)."""
+  def models(self, dtype, return_embeddings: bool = False, return_features: bool | None = None):
+    """Generator and critic for the dataset's 32x32 or 64x64 images (conditional ones with `model.num_classes`).
+
+    The critic returns its last features beside the scores with `return_features` (default: for feature matching).
+    """
     model = self.config.model
+    if return_features is None:
+      return_features = bool(self.config.objective.feature_matching)
     size, channels, classes = self.dataset.image_shape[0], self.dataset.image_shape[-1], model.num_classes
     if model.name == "resnet":
       return (jg.models.ResNetGenerator(features=model.image_features, channels=channels, num_classes=classes,
                                         dtype=dtype),
               jg.models.ResNetCritic(features=model.image_features, spectral_norm=model.spectral_norm,
-                                     return_features=bool(self.config.objective.feature_matching),
-                                     num_classes=classes, dtype=dtype))
+                                     return_features=return_features, num_classes=classes, dtype=dtype))
     widths = dcgan_widths(self.config, size)
     if model.autoencoder_critic:
       critic = jg.models.DCGANAutoencoderCritic(features=widths, bottleneck=model.latent_dim,
                                                 return_embeddings=return_embeddings, dtype=dtype)
     else:
       critic = jg.models.DCGANCritic(features=widths, spectral_norm=model.spectral_norm, dtype=dtype,
-                                     return_features=bool(self.config.objective.feature_matching),
-                                     num_classes=classes)
+                                     return_features=return_features, num_classes=classes)
     return jg.models.DCGANGenerator(features=widths[::-1], channels=channels, num_classes=classes,
                                     virtual_batch_norm=model.virtual_batch_norm, dtype=dtype), critic
 
@@ -281,6 +338,14 @@ class ImageTask(Task):
     """The conv encoder of the MEG encoder bound (`latent_dim` outputs) or of InfoGAN's Q (one per code value)."""
     return jg.models.DCGANEncoder(output_dim,
                                   dcgan_widths(self.config, self.dataset.image_shape[0]))
+
+  def class_labels(self, num: int) -> np.ndarray | None:
+    """Classes `i % num_classes`, or with `data.cluster_labels` the clusters of `num` training images in a seeded
+    order: the clusters' frequencies, as training draws fakes for the real batch's labels."""
+    if not self.config.data.cluster_labels:
+      return super().class_labels(num)
+    order = np.random.default_rng(self.config.seed).permutation(len(self.dataset))
+    return self.dataset.get(np.resize(order, num))[1]
 
   def stream(self, data_key, mesh=None):
     if self.config.data.name not in ON_DEVICE:

@@ -22,6 +22,9 @@ class ToyTask(Task):
       raise ValueError(f"config.model.name must be 'mlp' for 2-D data ({config.data.name}), got"
                        f" {config.model.name!r}.")
     cls.check_evaluators(config)
+    if config.data.cluster_labels:
+      raise ValueError(f"config.data.cluster_labels clusters image datasets; a conditional run on {config.data.name}"
+                       f" takes its mode index as the label (model.num_classes).")
     size = config.data.toy_dataset_size
     if not (isinstance(size, int) and not isinstance(size, bool) and 0 <= size < 2**32):
       raise ValueError(f"config.data.toy_dataset_size must be 0 (fresh samples every step) or an integer in"
