@@ -331,9 +331,9 @@ def run_keys(config) -> tuple[jax.Array, jax.Array, jax.Array]:
 def default_chunk_size(config) -> int:
   """Steps per dispatch when `chunk_size` is None: 100, or 1 for image models on CPU.
 
-  XLA:CPU runs convolution gradients inside a while loop 13-80x slower than
-  outside one (benchmarks/RESULTS.md, sections 4 and 6b; 14-17x at one critic
-  update per step), so a CPU image run
+  XLA:CPU runs convolution gradients inside a while loop many times slower
+  than outside one (benchmarks/RESULTS.md, section 4: 10-18x per step in a
+  scan of ten steps, at one and five critic updates), so a CPU image run
   dispatches step by step (its steps of 0.07 s and more hide the host).
   """
   return 1 if tasks.task_class(config) is images.ImageTask and jax.default_backend() == "cpu" else 100

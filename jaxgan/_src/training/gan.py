@@ -666,7 +666,7 @@ class GAN:
       self._check_labels(labels, batches, "data's labels", leading=(num_steps,))
       xs = data
     if num_steps == 1:
-      # No loop for one step: XLA:CPU runs convolution gradients inside a while loop 13-80x slower
+      # No loop for one step: XLA:CPU runs convolution gradients inside a while loop 10-18x slower
       # than outside one (benchmarks/RESULTS.md, end to end), so CPU image runs dispatch step by step.
       state, metrics = body(state, None if xs is None else xs[0])
       metrics = jax.tree.map(lambda m: m[None], metrics)
