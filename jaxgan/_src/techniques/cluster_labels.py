@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxgan._src import validation
+
 
 def cluster_labels(features, num_clusters: int, *, seed: int = 0, restarts: int = 5) -> np.ndarray:
   r"""k-means cluster index of every row of `features`, to train a class-conditional GAN on unlabelled data.
@@ -41,8 +43,7 @@ def cluster_labels(features, num_clusters: int, *, seed: int = 0, restarts: int 
   if isinstance(num_clusters, bool) or not isinstance(num_clusters, (int, np.integer)) or not 2 <= num_clusters <= n:
     raise ValueError(f"`num_clusters` must be an integer in [2, {n}] (the number of rows of `features`), got"
                      f" {num_clusters!r}.")
-  if isinstance(restarts, bool) or not isinstance(restarts, (int, np.integer)) or restarts < 1:
-    raise ValueError(f"`restarts` must be a positive integer, got {restarts!r}.")
+  restarts = validation.check_positive_int(restarts, "restarts")
   x = features.reshape(n, -1).astype(np.float32)
   if not np.isfinite(x).all():
     raise ValueError("`features` holds a non-finite value.")
