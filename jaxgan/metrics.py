@@ -18,6 +18,7 @@ from jaxgan._src.metrics.inception_score import inception_score
 from jaxgan._src.metrics.modes import code_mode_purity
 from jaxgan._src.metrics.modes import conditional_mode_accuracy
 from jaxgan._src.metrics.modes import mode_coverage
+from jaxgan._src.metrics.modes import mode_histogram_kl
 
 __all__ = [
     "Classifier",
@@ -33,6 +34,7 @@ __all__ = [
     "inception_score",
     "kernel_inception_distance",
     "mode_coverage",
+    "mode_histogram_kl",
     "precision_recall",
     "stacked_mode_count",
     "train_classifier",

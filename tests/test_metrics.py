@@ -1,5 +1,7 @@
 """Feature-set metrics against closed forms, scipy, direct O(n^2) formulas and their known expectations."""
 
+import collections
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -149,10 +151,65 @@ def test_stacked_mode_count_on_real_and_collapsed_samples(classifier):
   assert real["kl_to_uniform"] == pytest.approx(np.sum(p[p > 0] * np.log(1000 * p[p > 0])), abs=0.01)
   # the noise floor of exact samples: KL ~ (K - 1) / (2N) = 0.0999 (0.105 +- 0.005 by simulation at N = 5000)
   assert 0.08 < real["kl_to_uniform"] < 0.125
+  # both sources near their own floors: 3 x 9 / (2N) = 0.0027 for the channels, the rest for the dependence
+  assert real["channel_kl"] < 0.01 and real["total_correlation"] > 0.07
   collapsed = jg.metrics.stacked_mode_count(classifier, np.repeat(images[:1], 100, axis=0))
   assert collapsed["modes_covered"] == 1 and collapsed["kl_to_uniform"] == pytest.approx(np.log(1000))
   features = jg.metrics.classifier_features(classifier, images[:200])
   assert features.shape == (200, 3 * 128)
+
+
+def test_mode_histogram_kl_closed_forms():
+  every_mode = np.stack(np.unravel_index(np.arange(1000), (10, 10, 10)), axis=1)  # each of the 1000 tuples once
+  exact = jg.metrics.mode_histogram_kl(every_mode, 10)
+  assert exact["modes_covered"] == exact["num_modes"] == 1000
+  assert exact["kl_to_uniform"] == pytest.approx(0, abs=1e-12)
+  assert exact["channel_kl"] == pytest.approx(0, abs=1e-12)
+  assert exact["total_correlation"] == pytest.approx(0, abs=1e-12)
+  tied = jg.metrics.mode_histogram_kl(np.repeat(np.arange(10)[:, None], 3, axis=1), 10)  # (i, i, i): 10 modes
+  assert tied["modes_covered"] == 10 and tied["kl_to_uniform"] == pytest.approx(np.log(100))
+  assert tied["channel_kl"] == pytest.approx(0, abs=1e-12) and tied["total_correlation"] == pytest.approx(np.log(100))
+  first_fixed = every_mode[every_mode[:, 0] == 3]  # (3, j, l): channel 0 always 3, the others independent
+  fixed = jg.metrics.mode_histogram_kl(first_fixed, 10)
+  assert fixed["kl_to_uniform"] == pytest.approx(np.log(10)) and fixed["channel_kl"] == pytest.approx(np.log(10))
+  assert fixed["total_correlation"] == pytest.approx(0, abs=1e-12)
+  single = jg.metrics.mode_histogram_kl(np.array([0, 0, 1, 2]), 4)  # C = 1: the class histogram
+  assert single["num_modes"] == 4 and single["modes_covered"] == 3
+  expected = 0.5 * np.log(0.5 * 4) + 2 * 0.25 * np.log(0.25 * 4)
+  assert single["kl_to_uniform"] == pytest.approx(expected) and single["channel_kl"] == pytest.approx(expected)
+
+
+def test_mode_histogram_kl_splits_into_channel_imbalance_and_dependence():
+  rng = np.random.default_rng(0)
+  first = rng.choice(4, 3000, p=[0.4, 0.3, 0.2, 0.1])
+  classes = np.stack([first, (first + rng.integers(0, 2, 3000)) % 4, rng.integers(0, 4, 3000)], axis=1)
+  result = jg.metrics.mode_histogram_kl(classes, 4)
+  # a float64 reference by counting tuples in a dictionary
+  joint = collections.Counter(map(tuple, classes.tolist()))
+  marginal = [collections.Counter(classes[:, c].tolist()) for c in range(3)]
+  kl = sum(m / 3000 * np.log(m / 3000 * 64) for m in joint.values())
+  channel = sum(m / 3000 * np.log(m / 3000 * 4) for counts in marginal for m in counts.values())
+  tc = sum(m / 3000 * np.log(m / 3000 / np.prod([marginal[c][t[c]] / 3000 for c in range(3)]))
+           for t, m in joint.items())
+  assert result["modes_covered"] == len(joint)
+  assert result["kl_to_uniform"] == pytest.approx(kl, rel=1e-10)
+  assert result["channel_kl"] == pytest.approx(channel, rel=1e-10)
+  assert result["total_correlation"] == pytest.approx(tc, rel=1e-10)
+  assert result["channel_kl"] + result["total_correlation"] == pytest.approx(result["kl_to_uniform"], rel=1e-10)
+  assert result["channel_kl"] > 0.1 and result["total_correlation"] > 0.3  # both sources present here
+
+
+@pytest.mark.parametrize("classes, num_classes, match", [
+    (np.array([[0, 1], [2, 4]]), 4, r"\[0, num_classes\)"),
+    (np.array([[-1, 0]]), 4, r"\[0, num_classes\)"),
+    (np.zeros((0, 3), int), 10, "n >= 1"),
+    (np.zeros((2, 3)), 10, "integers"),
+    (np.zeros((2, 3, 1), int), 10, "integers"),
+    (np.zeros((2, 3), int), 0, "num_classes"),
+])
+def test_mode_histogram_kl_rejects_bad_input(classes, num_classes, match):
+  with pytest.raises(ValueError, match=match):
+    jg.metrics.mode_histogram_kl(classes, num_classes)
 
 
 def test_single_channel_mode_count_is_the_class_histogram(classifier):

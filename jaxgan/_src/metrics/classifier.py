@@ -23,6 +23,7 @@ import numpy as np
 import optax
 
 from jaxgan._src import validation
+from jaxgan._src.metrics.modes import mode_histogram_kl
 
 
 class ShapeClassifierNet(nn.Module):
@@ -99,12 +100,15 @@ def stacked_mode_count(classifier: Classifier, images) -> dict:
   class mix even when each sample looks real.
 
   Returns:
-    `modes_covered` (distinct tuples), `num_modes` (`classes**C`), and
-    `kl_to_uniform`: KL(histogram of tuples || uniform over all modes).
-    Exact samples do not score 0: the histogram of N uniform draws over K
-    modes has KL ~ (K - 1) / (2N) (2N KL is asymptotically chi-squared with
-    K - 1 degrees of freedom), 0.050 for K = 1000 at N = 10,000 and 0.019 at
-    the published protocol's N = 26,000, so KLs compare only at equal N.
+    :func:`jaxgan.metrics.mode_histogram_kl` of the predicted classes:
+    `modes_covered` (distinct tuples), `num_modes` (`classes**C`),
+    `kl_to_uniform`: KL(histogram of tuples || uniform over all modes), and
+    its split into `channel_kl` (each channel's class imbalance) and
+    `total_correlation` (dependence between channels). Exact samples do not
+    score 0: the histogram of N uniform draws over K modes has KL ~
+    (K - 1) / (2N) (2N KL is asymptotically chi-squared with K - 1 degrees
+    of freedom), 0.050 for K = 1000 at N = 10,000 and 0.019 at the
+    published protocol's N = 26,000, so KLs compare only at equal N.
 
   References:
     Metz et al., Unrolled GANs, ICLR 2017, Section 3.3 (StackedMNIST);
@@ -113,15 +117,8 @@ def stacked_mode_count(classifier: Classifier, images) -> dict:
   images = np.asarray(images)
   if images.ndim != 4:
     raise ValueError(f"`images` must have shape (n, H, W, C), got {images.shape}.")
-  k, channels = classifier.net.num_classes, images.shape[-1]
-  modes = np.zeros(images.shape[0], np.int64)
-  for c in range(channels):
-    modes = modes * k + np.argmax(classifier.apply(images[..., c:c + 1])[1], axis=1)
-  counts = np.bincount(modes, minlength=k**channels).astype(np.float64)
-  p = counts / counts.sum()
-  nonzero = p > 0
-  kl = float(np.sum(p[nonzero] * np.log(p[nonzero] * k**channels)))
-  return {"modes_covered": int(np.count_nonzero(counts)), "num_modes": k**channels, "kl_to_uniform": kl}
+  classes = [np.argmax(classifier.apply(images[..., c:c + 1])[1], axis=1) for c in range(images.shape[-1])]
+  return mode_histogram_kl(np.stack(classes, axis=1), classifier.net.num_classes)
 
 
 def classifier_features(classifier: Classifier, images) -> np.ndarray:
