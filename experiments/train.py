@@ -621,6 +621,7 @@ def train_and_load(config, workdir: str, *, progress: bool = True):
   """Like :func:`train_and_evaluate`, also returning the final state and the built parts (no second restore)."""
   config = validate_config(config)
   check_devices(config)
+  images.pin_cluster_critic_step(config, workdir)  # the saved config names the critic the labels came from
   os.makedirs(workdir, exist_ok=True)
   checkpointer = open_checkpointer(config, workdir, save_every=config.checkpoint_every, keep=config.keep_checkpoints)
   try:

@@ -443,6 +443,7 @@ def test_cluster_labelled_shapes_train_on_the_pixel_clusters_and_sample_their_fr
 
 def test_cluster_critic_labels_are_the_clusters_of_that_runs_critic_features(tmp_path):
   from experiments import configs, tasks, train
+  from experiments.tasks import images as images_task
 
   # A finished unconditional run, written as the main job writes one (config.json, a checkpoint) without training:
   # its critic is the initial one moved (1.5 p + 0.01), so features of a freshly built critic would not match.
@@ -455,19 +456,47 @@ def test_cluster_critic_labels_are_the_clusters_of_that_runs_critic_features(tmp
   os.makedirs(workdir)
   with open(os.path.join(workdir, "config.json"), "w") as f:
     json.dump(source.to_dict(), f)
+  # Its newest checkpoint (step 5) holds another critic than step 3.
+  later = state.replace(critic=state.critic.replace(params=jax.tree.map(lambda p: -p, state.critic.params)))
   checkpointer = train.open_checkpointer(source, workdir, save_every=1)
   checkpointer.save(3, state)
+  checkpointer.save(5, later)
   checkpointer.close()
   config = configs.override(small_clustered_shapes(), {"data.cluster_critic": workdir})
-  task = tasks.get(train.validate_config(config))
-  # The reference: the saved critic rebuilt by hand with its features returned, on the same images.
+  # The reference: the saved critics rebuilt by hand with their features returned, on the same images.
   images = jg.data.offline_shapes(400, seed=config.seed).get(np.arange(400))[0]
   critic = jg.models.DCGANCritic(features=(8, 16, 32), spectral_norm=True, return_features=True)
-  features = critic.apply({"params": state.critic.params, **state.critic.model_state}, images)["features"]
-  assert features.shape == (400, 4 * 4 * 32)
-  labels = jg.techniques.cluster_labels(np.asarray(features), 4, seed=config.seed)
-  np.testing.assert_array_equal(task.dataset.get(np.arange(400))[1], labels)
-  assert (labels != jg.techniques.cluster_labels(images, 4, seed=config.seed)).any()  # not the pixel clusters
+  labels = {}
+  for step, saved in ((3, state), (5, later)):
+    features = critic.apply({"params": saved.critic.params, **saved.critic.model_state}, images)["features"]
+    assert features.shape == (400, 4 * 4 * 32)
+    labels[step] = jg.techniques.cluster_labels(np.asarray(features), 4, seed=config.seed)
+  assert (labels[3] != labels[5]).any()
+  for step, expected in ((None, 5), (3, 3), (5, 5)):  # None: the newest checkpoint
+    task = tasks.get(train.validate_config(configs.override(config, {"data.cluster_critic_step": step})))
+    np.testing.assert_array_equal(task.dataset.get(np.arange(400))[1], labels[expected])
+  assert (labels[5] != jg.techniques.cluster_labels(images, 4, seed=config.seed)).any()  # not the pixel clusters
+  # Pinned when training starts: a new run takes the newest step, a resumed one the step its saved config names
+  # (written before the first run trained on to step 5), an explicit step stays.
+  pinned = configs.override(config, {})
+  images_task.pin_cluster_critic_step(pinned, str(tmp_path / "new_run"))
+  assert pinned.data.cluster_critic_step == 5
+  resumed_dir = tmp_path / "resumed_run"
+  os.makedirs(resumed_dir)
+  with open(resumed_dir / "config.json", "w") as f:
+    json.dump(configs.override(config, {"data.cluster_critic_step": 3}).to_dict(), f)
+  resumed = configs.override(config, {})
+  images_task.pin_cluster_critic_step(resumed, str(resumed_dir))
+  assert resumed.data.cluster_critic_step == 3
+  explicit = configs.override(config, {"data.cluster_critic_step": 5})
+  images_task.pin_cluster_critic_step(explicit, str(resumed_dir))
+  assert explicit.data.cluster_critic_step == 5
+  # The main job pins the step into the config it saves and checks on resume.
+  run = configs.override(config, {"steps": 1, "log_every": 1, "plot_every": 1, "checkpoint_every": 1})
+  for name in list(run.evals):
+    del run.evals[name]
+  train.train_and_evaluate(run, str(tmp_path / "stage2"), progress=False)
+  assert train.load_config(str(tmp_path / "stage2")).data.cluster_critic_step == 5
   for override, match in (({"seed": 1}, r"other images \(seed differ"),
                           ({"data.size": 300}, r"other images \(data.size differ"),
                           ({"data.cluster_critic": str(tmp_path)}, "no config.json")):
@@ -499,6 +528,8 @@ def test_conditional_image_config_errors(override, match):
     ({"data.cluster_labels": True}, "integer >= 0"),
     ({"data.name": "celeb_a", "data.size": 10000}, "held on device"),
     ({"data.cluster_labels": 0, "model.num_classes": None, "data.cluster_critic": "runs/x"}, "set data.cluster_labels"),
+    ({"data.cluster_critic_step": 3}, r"cluster_critic_step picks a checkpoint.*got 3 with data.cluster_critic None"),
+    ({"data.cluster_critic": "runs/x", "data.cluster_critic_step": -1}, "an integer >= 0"),
 ])
 def test_cluster_label_config_errors(override, match):
   from experiments import configs, train

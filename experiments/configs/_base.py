@@ -10,7 +10,9 @@ Run-level fields sit at the top, the rest in sections:
   labels, with `model.num_classes = k`: a self-conditioned GAN,
   `jg.techniques.cluster_labels`) and `cluster_critic` (None: cluster the
   pixels; a work directory: cluster the last features of that finished
-  unconditional run's critic, trained on the same images).
+  unconditional run's critic, trained on the same images) with
+  `cluster_critic_step` (that run's checkpoint; None: its newest when
+  training starts, then kept on resume, so labels never change in a run).
 - `model`: `name` (`mlp` for 2-D data, `dcgan` or `resnet` for images),
   `hidden` (MLP widths; also the MEG statistics network), `image_features`,
   `latent_dim`, `spectral_norm`, `autoencoder_critic` (EBGAN/BEGAN/MAGAN
@@ -94,7 +96,8 @@ def base_config() -> ml_collections.ConfigDict:
   c.data = ml_collections.ConfigDict(dict(name="ring8", size=10000, batch_size=256,
                                           tfds_data_dir=config_dict.placeholder(str),
                                           toy_dataset_size=0, cluster_labels=0,
-                                          cluster_critic=config_dict.placeholder(str)))
+                                          cluster_critic=config_dict.placeholder(str),
+                                          cluster_critic_step=config_dict.placeholder(int)))
   c.model = ml_collections.ConfigDict(dict(name="mlp", hidden=(128, 128, 128), image_features=64, latent_dim=2,
                                            spectral_norm=False, autoencoder_critic=False, compute_dtype="float32",
                                            num_classes=config_dict.placeholder(int), conditioning="projection",

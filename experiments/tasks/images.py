@@ -175,7 +175,8 @@ def clustered(source: jg.data.ImageSource, config) -> jg.data.ImageSource:
 
 def critic_features(workdir: str, config, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
   """The critic's last features (`return_features`: the flattened last conv activations) of `images`, from the
-  newest checkpoint of the unconditional single-run image run in `workdir`, trained on `config`'s images."""
+  checkpoint `data.cluster_critic_step` (None: the newest) of the unconditional single-run image run in
+  `workdir`, trained on `config`'s images."""
   from experiments import train  # imported on use: `experiments.train` imports the tasks
 
   where = f"config.data.cluster_critic={workdir!r}"
@@ -190,11 +191,41 @@ def critic_features(workdir: str, config, images: np.ndarray, batch_size: int = 
   if trained.model.num_classes is not None or trained.model.autoencoder_critic or trained.num_runs != 1:
     raise ValueError(f"{where}: the run must be an unconditional single run (num_runs 1) with a DCGAN or ResNet"
                      f" critic, not an autoencoder critic.")
-  state, parts = train.load_trained(trained, workdir)
+  state, parts = train.load_trained(trained, workdir, step=config.data.cluster_critic_step)
   critic = parts["task"].models(jnp.float32, return_features=True)[1]
   variables = {"params": state.critic.params, **state.critic.model_state}
   apply = jax.jit(lambda x: critic.apply(variables, x)["features"])
   return np.concatenate([np.asarray(apply(images[i:i + batch_size])) for i in range(0, len(images), batch_size)])
+
+
+def pin_cluster_critic_step(config, workdir: str) -> None:
+  """Sets a None `data.cluster_critic_step` to the checkpoint of the `data.cluster_critic` run to cluster with.
+
+  A run starting in `workdir` takes that run's newest checkpoint; a run resuming there takes the step its saved
+  config names. So labels never change within a run, even when the first run has trained on since (its
+  checkpoint at the pinned step must still exist: restoring a missing one is an error naming the step).
+  """
+  from experiments import train  # imported on use: `experiments.train` imports the tasks
+
+  source = config.data.cluster_critic
+  if not config.data.cluster_labels or source is None or config.data.cluster_critic_step is not None:
+    return
+  if os.path.isfile(os.path.join(workdir, "config.json")):
+    saved = train.load_config(workdir).data
+    if saved.cluster_critic == source:
+      config.data.cluster_critic_step = saved.cluster_critic_step  # None for runs written before the field
+      return
+  if not os.path.isfile(os.path.join(source, "config.json")):
+    raise ValueError(f"config.data.cluster_critic={source!r} holds no config.json: not the work directory of a"
+                     f" training run.")
+  checkpointer = train.open_checkpointer(train.load_config(source), source, save_every=1)
+  try:
+    step = checkpointer.latest_step()
+  finally:
+    checkpointer.close()
+  if step is None:
+    raise ValueError(f"config.data.cluster_critic={source!r} holds no checkpoint: train that run first.")
+  config.data.cluster_critic_step = int(step)
 
 
 def held_out(config, num: int) -> np.ndarray:
@@ -255,6 +286,11 @@ class ImageTask(Task):
     if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 0:
       raise ValueError(f"config.data.cluster_labels must be an integer >= 0 (0: off; k: k-means clusters as labels),"
                        f" got {clusters!r}.")
+    step = config.data.cluster_critic_step
+    if step is not None and (config.data.cluster_critic is None or isinstance(step, bool) or not isinstance(step, int)
+                             or step < 0):
+      raise ValueError(f"config.data.cluster_critic_step picks a checkpoint (an integer >= 0) of the run named by"
+                       f" data.cluster_critic; got {step!r} with data.cluster_critic {config.data.cluster_critic!r}.")
     if config.data.cluster_critic is not None and not clusters:
       raise ValueError("config.data.cluster_critic names the run whose critic features are clustered: set"
                        " data.cluster_labels (the number of clusters) too.")
