@@ -476,6 +476,8 @@ def test_cluster_critic_labels_are_the_clusters_of_that_runs_critic_features(tmp
     task = tasks.get(train.validate_config(configs.override(config, {"data.cluster_critic_step": step})))
     np.testing.assert_array_equal(task.dataset.get(np.arange(400))[1], labels[expected])
   assert (labels[5] != jg.techniques.cluster_labels(images, 4, seed=config.seed)).any()  # not the pixel clusters
+  with pytest.raises(jg.checkpoint.CheckpointError, match=r"No checkpoint for step 4 .*available: \[3, 5\]"):
+    tasks.get(train.validate_config(configs.override(config, {"data.cluster_critic_step": 4})))
   # Pinned when training starts: a new run takes the newest step, a resumed one the step its saved config names
   # (written before the first run trained on to step 5), an explicit step stays.
   pinned = configs.override(config, {})

@@ -180,9 +180,7 @@ def critic_features(workdir: str, config, images: np.ndarray, batch_size: int = 
   from experiments import train  # imported on use: `experiments.train` imports the tasks
 
   where = f"config.data.cluster_critic={workdir!r}"
-  if not os.path.isfile(os.path.join(workdir, "config.json")):
-    raise ValueError(f"{where} holds no config.json: not the work directory of a training run.")
-  trained = train.load_config(workdir)
+  trained = _first_run_config(workdir)
   same = [f"data.{key}" for key in ("name", "size") if trained.data[key] != config.data[key]]
   same += ["seed"] if trained.seed != config.seed else []
   if same:
@@ -196,6 +194,16 @@ def critic_features(workdir: str, config, images: np.ndarray, batch_size: int = 
   variables = {"params": state.critic.params, **state.critic.model_state}
   apply = jax.jit(lambda x: critic.apply(variables, x)["features"])
   return np.concatenate([np.asarray(apply(images[i:i + batch_size])) for i in range(0, len(images), batch_size)])
+
+
+def _first_run_config(workdir: str):
+  """The config of the run named by `data.cluster_critic`, or a ValueError if `workdir` is not a run's."""
+  from experiments import train  # imported on use: `experiments.train` imports the tasks
+
+  if not os.path.isfile(os.path.join(workdir, "config.json")):
+    raise ValueError(f"config.data.cluster_critic={workdir!r} holds no config.json: not the work directory of a"
+                     f" training run.")
+  return train.load_config(workdir)
 
 
 def pin_cluster_critic_step(config, workdir: str) -> None:
@@ -215,10 +223,7 @@ def pin_cluster_critic_step(config, workdir: str) -> None:
     if saved.cluster_critic == source:
       config.data.cluster_critic_step = saved.cluster_critic_step  # None for runs written before the field
       return
-  if not os.path.isfile(os.path.join(source, "config.json")):
-    raise ValueError(f"config.data.cluster_critic={source!r} holds no config.json: not the work directory of a"
-                     f" training run.")
-  checkpointer = train.open_checkpointer(train.load_config(source), source, save_every=1)
+  checkpointer = train.open_checkpointer(_first_run_config(source), source, save_every=1)
   try:
     step = checkpointer.latest_step()
   finally:
