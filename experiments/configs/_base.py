@@ -9,7 +9,7 @@ Run-level fields sit at the top, the rest in sections:
   device: 0 off; k: the training images' k-means clusters replace the class
   labels, with `model.num_classes = k`: a self-conditioned GAN,
   `jg.techniques.cluster_labels`) and `cluster_critic` (None: cluster the
-  pixels; a work directory: cluster the last features of that finished
+  pixels; a work directory: cluster the last features of that
   unconditional run's critic, trained on the same images) with
   `cluster_critic_step` (that run's checkpoint; None: its newest when
   training starts, then kept on resume, so labels never change in a run).
