@@ -24,7 +24,7 @@ Commands:
       --config.model.image_features=32 --config.optim.generator_lr=1e-3 --config.optim.critic_lr=1e-3 \
       --config.optim.b1=0 --config.optim.b2=0.99 --workdir runs/shapes_unconditional
   python -m experiments.train --config shapes_self_conditioned
-Runtime: the first run 55-62 minutes, this one 42-51 minutes (45 for seed 1 at 50 clusters alone on its core),
+Runtime: the first run 55-62 minutes, this one 42-51 minutes (45 for seed 1 at 50 clusters, partly beside the test suite),
 each on one core of the 2-core CPU.
 Result (seeds 0-1, each on its own first run, 2026-11-25): Frechet distance 17.0 +- 2.3 on the in-project
 classifier features (15.3 and 18.6), precision 0.81 +- 0.01, recall 0.93 +- 0.01 (real floor 8.4, 0.96, 0.96;
