@@ -121,6 +121,13 @@ def validate_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
   if isinstance(config.optim.unroll_steps, bool) or not (
       isinstance(config.optim.unroll_steps, int) and config.optim.unroll_steps >= 0):
     raise ValueError(f"config.optim.unroll_steps must be an integer >= 0 (0: off), got {config.optim.unroll_steps!r}.")
+  every = config.data.recluster_every
+  if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+    raise ValueError(f"config.data.recluster_every must be an integer >= 0 (0: fixed clusters), got {every!r}.")
+  if every and (not config.data.cluster_labels or config.num_runs != 1):
+    raise ValueError(f"config.data.recluster_every re-clusters the labels of one self-conditioned run: it needs"
+                     f" data.cluster_labels > 0 and num_runs 1, got {config.data.cluster_labels} and"
+                     f" {config.num_runs}.")
   if config.shard_state and config.num_runs > 1:
     raise ValueError("config.shard_state shards one run's state over the devices; with num_runs > 1 the runs"
                      " themselves are sharded: set one of them.")
@@ -521,6 +528,11 @@ def _train(config, workdir: str, checkpointer, progress: bool):
           eval_log.write(json.dumps(record) + "\n")
           eval_log.flush()
           writer.write_scalars(step, _eval_scalars(record))
+        if config.data.recluster_every and step % config.data.recluster_every == 0 and step < config.steps:
+          changed = feed.relabel(parts["task"].recluster(state))
+          writer.write_scalars(step, {"recluster_changed": changed})
+          if primary:
+            tqdm.write(f"Step {step}: re-clustered the training images, {changed:.1%} changed cluster.")
         if step % config.checkpoint_every == 0 or step == config.steps or stop["requested"]:
           _guard(state, halted)
           checkpointer.save(step, state, force=True, data_state=feed.data_state())
@@ -554,9 +566,11 @@ def _guard(state, halted: dict) -> None:
 
 
 def _next_event(step: int, config) -> int:
-  """The first step after `step` that logs, plots, evaluates, checkpoints or ends: where a chunk must stop."""
+  """The first step after `step` that logs, plots, evaluates, re-clusters, checkpoints or ends: where a chunk must
+  stop."""
   every = [config.log_every, config.plot_every, config.checkpoint_every]
   every += [e.every_steps for e in config.evals.values() if e.every_steps]
+  every += [config.data.recluster_every] if config.data.recluster_every else []
   return min(config.steps, *((step // e + 1) * e for e in every))
 
 
@@ -564,12 +578,16 @@ class _Feed:
   """How chunks get their data: `gan.run` on the task's in-graph stream, or on batches of its grain iterator.
 
   `advance(state, num_steps) -> (state, metrics)`; `data_state()` is the
-  iterator's JSON state (saved in the checkpoint; None for a stream, whose
-  position is the step itself); `close()` stops the iterator's workers.
+  iterator's JSON state, or a stream's re-clustered labels (saved in the
+  checkpoint; None for a stream on its first labels, whose position is the
+  step itself); `close()` stops the iterator's workers.
   """
 
   def __init__(self, parts: dict, config, start: int, saved_data_state: dict | None):
-    self.gan, self.stream, self.batches = parts["gan"], parts["stream"], None
+    self.gan, self.parts, self.batches, self.labels = parts["gan"], parts, None, None
+    if restore_cluster_labels(parts, saved_data_state):
+      self.labels = np.asarray(parts["stream"].labels)
+    self.stream = parts["stream"]
     if self.stream is None:
       sharding = jg.train.batch_sharding(self.gan.mesh) if self.gan.mesh is not None else None
       # A saved iterator state restores into an iterator built as the saving one was (from step 0).
@@ -582,8 +600,18 @@ class _Feed:
       return self.gan.run(state, self.stream, num_steps)
     return self.gan.run(state, jnp.stack([next(self.batches) for _ in range(num_steps)]), num_steps)
 
+  def relabel(self, labels: np.ndarray) -> float:
+    """Trains on with re-clustered labels (`data.recluster_every`), saved in the data state from now on; returns
+    the share of images whose label changed."""
+    changed = float(np.mean(labels != np.asarray(self.stream.labels)))
+    self.stream = self.parts["stream"] = self.stream.with_labels(labels)
+    self.labels = labels
+    return changed
+
   def data_state(self) -> dict | None:
-    return None if self.batches is None else self.batches.get_state()
+    if self.batches is not None:
+      return self.batches.get_state()
+    return None if self.labels is None else {"cluster_labels": self.labels.tolist()}
 
   def close(self) -> None:
     if self.batches is not None:
@@ -640,9 +668,21 @@ def load_trained(config, workdir: str, step: int | None = None):
   parts = build(config)
   checkpointer = open_checkpointer(config, workdir, save_every=1)
   try:
-    return checkpointer.restore(parts["state"], step), parts
+    state = checkpointer.restore(parts["state"], step)
+    restore_cluster_labels(parts, checkpointer.restore_data_state(step))
+    return state, parts
   finally:
     checkpointer.close()
+
+
+def restore_cluster_labels(parts: dict, data_state: dict | None) -> bool:
+  """Gives the task and its stream the re-clustered labels a checkpoint's data state holds, if any (whether so)."""
+  labels = (data_state or {}).get("cluster_labels")
+  if labels is None:
+    return False
+  parts["task"].relabel(labels)
+  parts["stream"] = parts["stream"].with_labels(labels)
+  return True
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:

@@ -4,8 +4,8 @@ Salimans et al. (2016) and after: a loss (`feature_matching`), critic layers
 (`MinibatchDiscrimination`, `MinibatchStdDev`, `VirtualBatchNorm`), an optax
 transformation (`historical_averaging`) and transforms of the critic's inputs
 (`instance_noise`, `diff_augment`, PacGAN's `pack`); AC-GAN's `auxiliary_classifier_loss`; the
-self-conditioned GAN's pseudo-labels (`cluster_labels`). One-sided label smoothing is a keyword of
-the logistic objectives: `jg.losses.get("non_saturating", label_smoothing=0.1)`.
+self-conditioned GAN's pseudo-labels (`cluster_labels`, and `recluster_labels` during training).
+One-sided label smoothing is a keyword of the logistic objectives: `jg.losses.get("non_saturating", label_smoothing=0.1)`.
 Nothing here is jitted; jit the step that uses it.
 
 >>> import jax, jax.numpy as jnp, optax, jaxgan as jg
@@ -26,6 +26,7 @@ Nothing here is jitted; jit the step that uses it.
 
 from jaxgan._src.techniques.auxiliary_classifier import auxiliary_classifier_loss
 from jaxgan._src.techniques.cluster_labels import cluster_labels
+from jaxgan._src.techniques.cluster_labels import recluster_labels
 from jaxgan._src.techniques.diff_augment import POLICIES as DIFF_AUGMENT_POLICIES
 from jaxgan._src.techniques.diff_augment import adjust_brightness
 from jaxgan._src.techniques.diff_augment import adjust_contrast
@@ -63,6 +64,7 @@ __all__ = [
     "cutout_size",
     "diff_augment",
     "pack",
+    "recluster_labels",
     "diff_augment_params",
     "diff_augmentation",
     "feature_matching",

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -373,6 +374,16 @@ def test_a_labelled_image_stream_pairs_every_image_with_its_own_label():
     jg.data.image_stream(jg.data.array_images(images), jax.random.key(0), batch_size=8, labels=True)
   with pytest.raises(TypeError, match="needs a jg.data.ImageSource"):
     jg.data.image_stream(images, jax.random.key(0), batch_size=8, labels=True)
+  # New labels (a re-clustering): the same images in the same order, each with its new label, also under jit.
+  relabelled = stream.with_labels((labels + 2) % 5)
+  x2, y2 = jax.jit(lambda s: s.batch(7))(relabelled)
+  np.testing.assert_array_equal(x2, x)
+  np.testing.assert_array_equal(y2, (np.asarray(y) + 2) % 5)
+  for bad in (labels[:39], labels - 1, labels / 1.0):
+    with pytest.raises(ValueError, match=r"integer labels >= 0 of shape \(40,\)"):
+      stream.with_labels(bad)
+  with pytest.raises(ValueError, match="relabels a labelled stream"):
+    jg.data.image_stream(source, jax.random.key(0), batch_size=8).with_labels(labels)
 
 
 def test_class_agreement_counts_the_classifier_naming_the_requested_class():
@@ -504,6 +515,57 @@ def test_cluster_critic_labels_are_the_clusters_of_that_runs_critic_features(tmp
                           ({"data.cluster_critic": str(tmp_path)}, "no config.json")):
     with pytest.raises(ValueError, match=match):
       tasks.get(configs.override(config, override))
+
+
+def test_reclustering_relabels_on_the_runs_own_critic_and_a_resume_continues_on_those_labels(tmp_path):
+  from experiments import configs, train
+
+  config = configs.override(small_clustered_shapes(), {
+      "steps": 6, "data.recluster_every": 2, "checkpoint_every": 2, "keep_checkpoints": 5, "log_every": 1,
+      "plot_every": 6})
+  for name in list(config.evals):
+    del config.evals[name]
+  first = str(tmp_path / "first")
+  _, state, parts = train.train_and_load(config, first, progress=False)
+  # The reference: the step-2 and step-4 critics rebuilt by hand, their features clustered from the labels before.
+  images = jg.data.offline_shapes(400, seed=config.seed).get(np.arange(400))[0]
+  labels = {0: jg.techniques.cluster_labels(images, 4, seed=config.seed)}  # the pixel clusters the run starts on
+  critic = jg.models.DCGANCritic(features=(8, 16, 32), spectral_norm=True, return_features=True, num_classes=4)
+  for step in (2, 4):
+    saved, _ = train.load_trained(config, first, step=step)
+    features = critic.apply({"params": saved.critic.params, **saved.critic.model_state}, images,
+                            labels[step - 2])["features"]
+    labels[step] = jg.techniques.recluster_labels(np.asarray(features), labels[step - 2], seed=config.seed)
+  assert (labels[2] != labels[0]).any() and (labels[4] != labels[2]).any()
+  np.testing.assert_array_equal(parts["task"].dataset.get(np.arange(400))[1], labels[4])
+  np.testing.assert_array_equal(np.asarray(parts["stream"].labels), labels[4])
+  for step, expected in ((2, 2), (4, 4), (6, 4)):  # each checkpoint holds the labels the next steps train on
+    _, loaded = train.load_trained(config, first, step=step)
+    np.testing.assert_array_equal(loaded["task"].dataset.get(np.arange(400))[1], labels[expected])
+    # Samples are drawn for those clusters, at their frequencies.
+    np.testing.assert_array_equal(np.bincount(loaded["task"].class_labels(400), minlength=4),
+                                  np.bincount(labels[expected], minlength=4))
+  # A run stopped after step 2 resumes on the step-2 labels and ends exactly where the uninterrupted one did.
+  second = tmp_path / "second"
+  shutil.copytree(first, second)
+  for step in (4, 6):
+    shutil.rmtree(second / "checkpoints" / str(step))
+  _, resumed, _ = train.train_and_load(config, str(second), progress=False)
+  chex.assert_trees_all_equal(resumed.generator.params, state.generator.params)
+  chex.assert_trees_all_equal(resumed.critic.params, state.critic.params)
+
+
+@pytest.mark.parametrize("override,match", [
+    ({"data.recluster_every": -1}, "recluster_every must be an integer >= 0"),
+    ({"data.recluster_every": True}, "recluster_every must be an integer >= 0"),
+    ({"data.recluster_every": 2, "num_runs": 2}, "needs data.cluster_labels > 0 and num_runs 1"),
+    ({"data.recluster_every": 2, "data.cluster_labels": 0, "model.num_classes": None}, "needs data.cluster_labels"),
+])
+def test_recluster_config_errors(override, match):
+  from experiments import configs, train
+
+  with pytest.raises(ValueError, match=match):
+    train.validate_config(configs.override(small_clustered_shapes(), override))
 
 
 @pytest.mark.parametrize("override,match", [

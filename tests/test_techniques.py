@@ -7,6 +7,8 @@ only, so both must agree); the layers and augmentations run compiled, as a train
 fixed keys; where a test asserts that every value of a draw occurs, the chance it would not is stated.
 """
 
+import itertools
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -541,6 +543,77 @@ def test_cluster_labels_recover_directions_whatever_the_norm_and_number_clusters
     labels = T.cluster_labels(x[perm].reshape(100, 2, 3), 4, seed=seed)  # rows of any shape are flattened
     assert labels.dtype == np.int32
     np.testing.assert_array_equal(labels, y[perm])
+
+
+def _four_directions(rng, sizes=(25, 25, 25, 25), noise=0.05):
+  y = np.repeat(np.arange(4), sizes)
+  return np.eye(6)[y] + noise * rng.normal(size=(y.size, 6)), y
+
+
+def test_recluster_labels_keep_the_previous_numbering_and_repair_mislabelled_rows():
+  # Four groups along orthogonal directions. Previous labels: the groups under the numbering (2, 0, 3, 1), with 20
+  # of the 100 rows given a wrong label. Re-clustering recovers the groups and keeps the previous numbering.
+  rng = np.random.default_rng(3)
+  x, y = _four_directions(rng)
+  numbering = np.array([2, 0, 3, 1])
+  previous = numbering[y]
+  wrong = rng.choice(100, 20, replace=False)
+  previous[wrong] = (previous[wrong] + rng.integers(1, 4, 20)) % 4
+  labels = T.recluster_labels(x * rng.choice([0.2, 5.0], size=(100, 1)), previous)  # any norm: unit rows
+  assert labels.dtype == np.int32
+  np.testing.assert_array_equal(labels, numbering[y])
+
+
+def test_recluster_labels_start_from_the_previous_clusters_means():
+  # Previous clusters that split group 0 (labels 0 and 3) and merge groups 2 and 3 (label 2): Lloyd's algorithm from
+  # their means stays there (k-means++ starts would find the four groups), as the GAN's classes continue.
+  rng = np.random.default_rng(5)
+  x, y = _four_directions(rng)
+  previous = np.minimum(y, 2)
+  previous[:12] = 3
+  labels = T.recluster_labels(x, previous)
+  assert set(labels[y == 0]) == {0, 3}
+  assert (labels[y == 1] == 1).all() and (labels[y >= 2] == 2).all()
+
+
+def test_the_cluster_matching_maximises_the_rows_that_keep_their_label():
+  from jaxgan._src.techniques.cluster_labels import _match_clusters
+
+  rng = np.random.default_rng(0)
+  for _ in range(20):
+    labels, reference = rng.integers(0, 4, 60), rng.integers(0, 4, 60)
+    reference[:30] = np.array([3, 1, 0, 2])[labels[:30]]  # half the rows agree under one renumbering
+    mapping = _match_clusters(labels, reference, 4)
+    best = max(itertools.permutations(range(4)), key=lambda m: (np.array(m)[labels] == reference).sum())
+    assert sorted(mapping) == [0, 1, 2, 3]
+    assert (mapping[labels] == reference).sum() == (np.array(best)[labels] == reference).sum()
+
+
+def test_a_cluster_left_empty_restarts_at_a_seeded_row():
+  # Groups of 40, 30, 20 and 10 rows; previously groups 2 and 3 shared label 3 and label 2 was empty. The empty
+  # cluster starts at a row drawn with `seed`: from a row of group 2 or 3 it takes that group, and the matching
+  # gives label 3 to the larger, group 2 (it keeps more rows' label).
+  rng = np.random.default_rng(6)
+  x, y = _four_directions(rng, sizes=(40, 30, 20, 10))
+  previous = np.where(y >= 2, 3, y)
+  start = {s: np.random.default_rng(s).choice(100, size=1, replace=False)[0] for s in range(20)}
+  for seed in [s for s in start if start[s] >= 70][:3]:
+    np.testing.assert_array_equal(T.recluster_labels(x, previous, seed=seed), np.array([0, 1, 3, 2])[y])
+  # From a row of group 0 it splits group 0 instead, and groups 2 and 3 stay merged: the start is that row.
+  for seed in [s for s in start if start[s] < 40][:3]:
+    labels = T.recluster_labels(x, previous, seed=seed)
+    assert set(labels[y == 0]) == {0, 2} and (labels[y == 1] == 1).all() and (labels[y >= 2] == 3).all()
+
+
+@pytest.mark.parametrize("previous,match", [
+    (np.zeros(5, np.int64), r"\(n,\) = \(6,\)"),
+    (np.array([0, 1, 0, 1, 0, 1.0]), "integer labels"),
+    (np.array([0, 1, 0, 1, 0, -1]), r"in \[0, n\)"),
+    (np.zeros(6, np.int64), "k >= 2 clusters"),
+])
+def test_recluster_labels_bad_input(previous, match):
+  with pytest.raises(ValueError, match=match):
+    T.recluster_labels(np.arange(12.0).reshape(6, 2), previous)
 
 
 @pytest.mark.parametrize("kwargs,match", [

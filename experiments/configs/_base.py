@@ -12,7 +12,11 @@ Run-level fields sit at the top, the rest in sections:
   pixels; a work directory: cluster the last features of that
   unconditional run's critic, trained on the same images) with
   `cluster_critic_step` (that run's checkpoint; None: its newest when
-  training starts, then kept on resume, so labels never change in a run).
+  training starts, then kept on resume), and `recluster_every` (0: the
+  clusters are fixed; N: every N steps the images are re-clustered on this
+  run's own critic features, numbered to agree with the previous clusters,
+  `jg.techniques.recluster_labels`, as Liu et al. do; the labels are saved
+  with each checkpoint, so a resume continues on them).
 - `model`: `name` (`mlp` for 2-D data, `dcgan` or `resnet` for images),
   `hidden` (MLP widths; also the MEG statistics network), `image_features`,
   `latent_dim`, `spectral_norm`, `autoencoder_critic` (EBGAN/BEGAN/MAGAN
@@ -97,7 +101,7 @@ def base_config() -> ml_collections.ConfigDict:
                                           tfds_data_dir=config_dict.placeholder(str),
                                           toy_dataset_size=0, cluster_labels=0,
                                           cluster_critic=config_dict.placeholder(str),
-                                          cluster_critic_step=config_dict.placeholder(int)))
+                                          cluster_critic_step=config_dict.placeholder(int), recluster_every=0))
   c.model = ml_collections.ConfigDict(dict(name="mlp", hidden=(128, 128, 128), image_features=64, latent_dim=2,
                                            spectral_norm=False, autoencoder_critic=False, compute_dtype="float32",
                                            num_classes=config_dict.placeholder(int), conditioning="projection",

@@ -173,7 +173,7 @@ def clustered(source: jg.data.ImageSource, config) -> jg.data.ImageSource:
   return jg.data.array_images(images, labels, name=f"{source.name} ({k} clusters)", num_classes=k)
 
 
-def critic_features(workdir: str, config, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+def critic_features(workdir: str, config, images: np.ndarray) -> np.ndarray:
   """The critic's last features (`return_features`: the flattened last conv activations) of `images`, from the
   checkpoint `data.cluster_critic_step` (None: the newest) of the unconditional single-run image run in
   `workdir`, trained on `config`'s images."""
@@ -190,10 +190,17 @@ def critic_features(workdir: str, config, images: np.ndarray, batch_size: int = 
     raise ValueError(f"{where}: the run must be an unconditional single run (num_runs 1) with a DCGAN or ResNet"
                      f" critic, not an autoencoder critic.")
   state, parts = train.load_trained(trained, workdir, step=config.data.cluster_critic_step)
-  critic = parts["task"].models(jnp.float32, return_features=True)[1]
-  variables = {"params": state.critic.params, **state.critic.model_state}
-  apply = jax.jit(lambda x: critic.apply(variables, x)["features"])
-  return np.concatenate([np.asarray(apply(images[i:i + batch_size])) for i in range(0, len(images), batch_size)])
+  return last_features(parts["task"].models(jnp.float32, return_features=True)[1], state.critic, images)
+
+
+def last_features(critic, player, images: np.ndarray, labels: np.ndarray | None = None,
+                  batch_size: int = 500) -> np.ndarray:
+  """`critic`'s last features (built with `return_features`) of `images` under the player state's parameters, in
+  batches; a conditional critic is given `labels` (its features are those before the class projection)."""
+  variables = {"params": player.params, **player.model_state}
+  apply = jax.jit(lambda x, y: critic.apply(variables, x, y)["features"])
+  return np.concatenate([np.asarray(apply(images[i:i + batch_size], None if labels is None else
+                                          labels[i:i + batch_size])) for i in range(0, len(images), batch_size)])
 
 
 def _first_run_config(workdir: str):
@@ -387,6 +394,25 @@ class ImageTask(Task):
       return super().class_labels(num)
     order = np.random.default_rng(self.config.seed).permutation(len(self.dataset))
     return self.dataset.get(np.resize(order, num))[1]
+
+  def recluster(self, state) -> np.ndarray:
+    """Re-clusters the training images on the critic features of `state` (`data.recluster_every`): the new labels,
+    numbered to agree with the current ones (`jg.techniques.recluster_labels`), become the dataset's and are
+    returned."""
+    if jax.process_count() > 1:
+      raise ValueError("config.data.recluster_every re-clusters in one process; this job has"
+                       f" {jax.process_count()}.")
+    images, labels = self.dataset.get(np.arange(len(self.dataset)))
+    features = last_features(self.models(jnp.float32, return_features=True)[1], state.critic, images, labels)
+    labels = jg.techniques.recluster_labels(features, labels, seed=self.config.seed)
+    self.relabel(labels)
+    return labels
+
+  def relabel(self, labels) -> None:
+    """Gives the training images the cluster labels `labels` (a re-clustering, or one restored from a checkpoint)."""
+    images = self.dataset.get(np.arange(len(self.dataset)))[0]
+    self.dataset = jg.data.array_images(images, np.asarray(labels, np.int32), name=self.dataset.name,
+                                        num_classes=self.dataset.num_classes)
 
   def stream(self, data_key, mesh=None):
     if self.config.data.name not in ON_DEVICE:

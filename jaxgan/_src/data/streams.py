@@ -219,6 +219,21 @@ class ImageStream:
 
     return _per_run(one, self.rng_key, step)
 
+  def with_labels(self, labels) -> ImageStream:
+    """The same stream with new class labels `(n,)` for the same images, placed as the old ones.
+
+    For a self-conditioned GAN that re-clusters its data during training
+    (`jg.techniques.recluster_labels`): the batches keep their images and
+    order, and take the new labels.
+    """
+    if self.labels is None:
+      raise ValueError("`with_labels` relabels a labelled stream (built with `labels=True`); this one has none.")
+    labels = np.asarray(labels)
+    if labels.shape != self.labels.shape or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
+      raise ValueError(f"`labels` must be integer labels >= 0 of shape {self.labels.shape} (one per image), got dtype"
+                       f" {labels.dtype} and shape {labels.shape}.")
+    return self.replace(labels=sharding.place(labels.astype(np.int32), self.labels.sharding))
+
 
 def _memory_budget() -> int:
   """Half the first device's memory (its allocator limit; host RAM for CPU devices)."""
