@@ -529,6 +529,7 @@ def _train(config, workdir: str, checkpointer, progress: bool):
           eval_log.flush()
           writer.write_scalars(step, _eval_scalars(record))
         if config.data.recluster_every and step % config.data.recluster_every == 0 and step < config.steps:
+          _guard(state, halted)  # never cluster the features of a non-finite critic
           changed = feed.relabel(parts["task"].recluster(state))
           writer.write_scalars(step, {"recluster_changed": changed})
           if primary:
@@ -578,15 +579,15 @@ class _Feed:
   """How chunks get their data: `gan.run` on the task's in-graph stream, or on batches of its grain iterator.
 
   `advance(state, num_steps) -> (state, metrics)`; `data_state()` is the
-  iterator's JSON state, or a stream's re-clustered labels (saved in the
-  checkpoint; None for a stream on its first labels, whose position is the
-  step itself); `close()` stops the iterator's workers.
+  iterator's JSON state, or the labels of a re-clustering run's stream (saved
+  in the checkpoint; None for other streams, whose position is the step
+  itself); `close()` stops the iterator's workers.
   """
 
   def __init__(self, parts: dict, config, start: int, saved_data_state: dict | None):
-    self.gan, self.parts, self.batches, self.labels = parts["gan"], parts, None, None
-    if restore_cluster_labels(parts, saved_data_state):
-      self.labels = np.asarray(parts["stream"].labels)
+    self.gan, self.parts, self.batches = parts["gan"], parts, None
+    self.reclusters = bool(config.data.recluster_every)
+    _restore_cluster_labels(parts, saved_data_state)
     self.stream = parts["stream"]
     if self.stream is None:
       sharding = jg.train.batch_sharding(self.gan.mesh) if self.gan.mesh is not None else None
@@ -601,17 +602,16 @@ class _Feed:
     return self.gan.run(state, jnp.stack([next(self.batches) for _ in range(num_steps)]), num_steps)
 
   def relabel(self, labels: np.ndarray) -> float:
-    """Trains on with re-clustered labels (`data.recluster_every`), saved in the data state from now on; returns
-    the share of images whose label changed."""
+    """Trains on with re-clustered labels (`data.recluster_every`); returns the share of images whose label
+    changed."""
     changed = float(np.mean(labels != np.asarray(self.stream.labels)))
     self.stream = self.parts["stream"] = self.stream.with_labels(labels)
-    self.labels = labels
     return changed
 
   def data_state(self) -> dict | None:
     if self.batches is not None:
       return self.batches.get_state()
-    return None if self.labels is None else {"cluster_labels": self.labels.tolist()}
+    return {"cluster_labels": np.asarray(self.stream.labels).tolist()} if self.reclusters else None
 
   def close(self) -> None:
     if self.batches is not None:
@@ -669,20 +669,18 @@ def load_trained(config, workdir: str, step: int | None = None):
   checkpointer = open_checkpointer(config, workdir, save_every=1)
   try:
     state = checkpointer.restore(parts["state"], step)
-    restore_cluster_labels(parts, checkpointer.restore_data_state(step))
+    _restore_cluster_labels(parts, checkpointer.restore_data_state(step))
     return state, parts
   finally:
     checkpointer.close()
 
 
-def restore_cluster_labels(parts: dict, data_state: dict | None) -> bool:
-  """Gives the task and its stream the re-clustered labels a checkpoint's data state holds, if any (whether so)."""
+def _restore_cluster_labels(parts: dict, data_state: dict | None) -> None:
+  """Gives the task and its stream the cluster labels a checkpoint's data state holds (`data.recluster_every`)."""
   labels = (data_state or {}).get("cluster_labels")
-  if labels is None:
-    return False
-  parts["task"].relabel(labels)
-  parts["stream"] = parts["stream"].with_labels(labels)
-  return True
+  if labels is not None:
+    parts["task"].relabel(labels)
+    parts["stream"] = parts["stream"].with_labels(labels)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:
