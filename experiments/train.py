@@ -486,7 +486,9 @@ def _train(config, workdir: str, checkpointer, progress: bool):
     _truncate_log(evals_path, start - 1 if start == config.steps else start)  # a finished run evaluates again
 
   chunk_size = config.chunk_size or default_chunk_size(config)
-  feed = _Feed(parts, config, start, checkpointer.restore_data_state() if start else None)
+  saved_data_state = checkpointer.restore_data_state() if start else None
+  _restore_cluster_labels(parts, saved_data_state)
+  feed = _Feed(parts, config, start, saved_data_state)
   writer = writers.TensorBoardWriter(os.path.join(workdir, "tensorboard"), purge_step=start + 1 if start else None)
   examples_per_step = config.data.batch_size * config.optim.n_critic * config.num_runs
   stop = {"requested": False}
@@ -530,7 +532,9 @@ def _train(config, workdir: str, checkpointer, progress: bool):
           writer.write_scalars(step, _eval_scalars(record))
         if config.data.recluster_every and step % config.data.recluster_every == 0 and step < config.steps:
           _guard(state, halted)  # never cluster the features of a non-finite critic
-          changed = feed.relabel(parts["task"].recluster(state))
+          labels = parts["task"].recluster(state)
+          changed = float(np.mean(labels != np.asarray(parts["stream"].labels)))
+          _set_cluster_labels(parts, labels)
           writer.write_scalars(step, {"recluster_changed": changed})
           if primary:
             tqdm.write(f"Step {step}: re-clustered the training images, {changed:.1%} changed cluster.")
@@ -587,9 +591,7 @@ class _Feed:
   def __init__(self, parts: dict, config, start: int, saved_data_state: dict | None):
     self.gan, self.parts, self.batches = parts["gan"], parts, None
     self.reclusters = bool(config.data.recluster_every)
-    _restore_cluster_labels(parts, saved_data_state)
-    self.stream = parts["stream"]
-    if self.stream is None:
+    if parts["stream"] is None:
       sharding = jg.train.batch_sharding(self.gan.mesh) if self.gan.mesh is not None else None
       # A saved iterator state restores into an iterator built as the saving one was (from step 0).
       self.batches = parts["task"].host_batches(parts["data_key"], 0 if saved_data_state else start, sharding)
@@ -597,21 +599,14 @@ class _Feed:
         self.batches.set_state(saved_data_state)
 
   def advance(self, state, num_steps: int):
-    if self.stream is not None:
-      return self.gan.run(state, self.stream, num_steps)
+    if self.batches is None:  # the stream in `parts`, relabelled there by a re-clustering
+      return self.gan.run(state, self.parts["stream"], num_steps)
     return self.gan.run(state, jnp.stack([next(self.batches) for _ in range(num_steps)]), num_steps)
-
-  def relabel(self, labels: np.ndarray) -> float:
-    """Trains on with re-clustered labels (`data.recluster_every`); returns the share of images whose label
-    changed."""
-    changed = float(np.mean(labels != np.asarray(self.stream.labels)))
-    self.stream = self.parts["stream"] = self.stream.with_labels(labels)
-    return changed
 
   def data_state(self) -> dict | None:
     if self.batches is not None:
       return self.batches.get_state()
-    return {"cluster_labels": np.asarray(self.stream.labels).tolist()} if self.reclusters else None
+    return {"cluster_labels": np.asarray(self.parts["stream"].labels).tolist()} if self.reclusters else None
 
   def close(self) -> None:
     if self.batches is not None:
@@ -679,8 +674,13 @@ def _restore_cluster_labels(parts: dict, data_state: dict | None) -> None:
   """Gives the task and its stream the cluster labels a checkpoint's data state holds (`data.recluster_every`)."""
   labels = (data_state or {}).get("cluster_labels")
   if labels is not None:
-    parts["task"].relabel(labels)
-    parts["stream"] = parts["stream"].with_labels(labels)
+    _set_cluster_labels(parts, labels)
+
+
+def _set_cluster_labels(parts: dict, labels) -> None:
+  """Gives the task (its dataset, whose labels samples follow) and its stream (what training draws) new labels."""
+  parts["task"].relabel(labels)
+  parts["stream"] = parts["stream"].with_labels(labels)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:

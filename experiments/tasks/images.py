@@ -396,17 +396,14 @@ class ImageTask(Task):
     return self.dataset.get(np.resize(order, num))[1]
 
   def recluster(self, state) -> np.ndarray:
-    """Re-clusters the training images on the critic features of `state` (`data.recluster_every`): the new labels,
-    numbered to agree with the current ones (`jg.techniques.recluster_labels`), become the dataset's and are
-    returned."""
+    """The training images re-clustered on the critic features of `state` (`data.recluster_every`): new labels,
+    numbered to agree with the current ones (`jg.techniques.recluster_labels`); :meth:`relabel` applies them."""
     if jax.process_count() > 1:
       raise ValueError("config.data.recluster_every re-clusters in one process; this job has"
                        f" {jax.process_count()}.")
     images, labels = self.dataset.get(np.arange(len(self.dataset)))
     features = last_features(self.models(jnp.float32, return_features=True)[1], state.critic, images, labels)
-    labels = jg.techniques.recluster_labels(features, labels, seed=self.config.seed)
-    self.relabel(labels)
-    return labels
+    return jg.techniques.recluster_labels(features, labels, seed=self.config.seed)
 
   def relabel(self, labels) -> None:
     """Gives the training images the cluster labels `labels` (a re-clustering, or one restored from a checkpoint)."""
